@@ -1,0 +1,95 @@
+"""Numbers that the archive format stores, named as pg_backup_archiver.h names them."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+MAGIC = b"PGDMP"
+
+
+def version(major: int, minor: int, rev: int = 0) -> int:
+    """Pack a version the way pg_restore compares them: (maj << 16) | (min << 8) | rev."""
+    return (major << 16) | (minor << 8) | rev
+
+
+K_VERS_1_0 = version(1, 0)
+K_VERS_1_2 = version(1, 2)
+K_VERS_1_3 = version(1, 3)
+K_VERS_1_4 = version(1, 4)
+K_VERS_1_5 = version(1, 5)
+K_VERS_1_6 = version(1, 6)
+K_VERS_1_7 = version(1, 7)
+K_VERS_1_8 = version(1, 8)
+K_VERS_1_9 = version(1, 9)
+K_VERS_1_10 = version(1, 10)
+K_VERS_1_11 = version(1, 11)
+K_VERS_1_12 = version(1, 12)
+K_VERS_1_13 = version(1, 13)
+K_VERS_1_14 = version(1, 14)
+K_VERS_1_15 = version(1, 15)
+K_VERS_1_16 = version(1, 16)
+
+#: Oldest archive version we read: 1.10 (pg_dump 8.0) has every field we model but section.
+K_VERS_MIN = K_VERS_1_10
+#: Newest we know. Like pg_restore we accept any revision of it.
+K_VERS_MAX = version(1, 16, 255)
+
+#: pg_restore rejects an intSize above this.
+MAX_INT_SIZE = 32
+
+
+class ArchiveFormat(IntEnum):
+    """The format byte of the header (directory archives store TAR)."""
+
+    UNKNOWN = 0
+    CUSTOM = 1
+    FILES = 2
+    TAR = 3
+    NULL = 4
+    DIRECTORY = 5
+
+
+class Section(IntEnum):
+    NONE = 1
+    PRE_DATA = 2
+    DATA = 3
+    POST_DATA = 4
+
+
+class OffsetFlag(IntEnum):
+    NOT_SET = 1
+    SET = 2
+    NO_DATA = 3
+
+
+class BlockType(IntEnum):
+    DATA = 1
+    BLOB = 2  # obsolete; no longer accepted by pg_restore
+    BLOBS = 3
+
+
+class Compression(IntEnum):
+    """The 1.15+ algorithm byte; older archives store a zlib level instead."""
+
+    NONE = 0
+    GZIP = 1
+    LZ4 = 2
+    ZSTD = 3
+
+
+#: Section guessed from desc for archives older than 1.11 (as ReadToc does).
+SECTION_NONE_DESCS = frozenset({"COMMENT", "ACL", "ACL LANGUAGE"})
+SECTION_DATA_DESCS = frozenset({"TABLE DATA", "BLOBS", "BLOB COMMENTS"})
+SECTION_POST_DESCS = frozenset(
+    {"CONSTRAINT", "CHECK CONSTRAINT", "FK CONSTRAINT", "INDEX", "RULE", "TRIGGER"}
+)
+
+
+def guess_section(desc: str) -> Section:
+    if desc in SECTION_NONE_DESCS:
+        return Section.NONE
+    if desc in SECTION_DATA_DESCS:
+        return Section.DATA
+    if desc in SECTION_POST_DESCS:
+        return Section.POST_DATA
+    return Section.PRE_DATA

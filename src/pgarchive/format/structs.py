@@ -1,0 +1,210 @@
+"""The declarative description of the archive format, in construct.
+
+This is the specification: :class:`ArchiveStructs` builds, from the parameters an archive
+declares in its first bytes (version, intSize, offSize) and its container kind, the structs
+for the rest of the header, a TOC entry and the custom format's data blocks -- as pyelftools
+builds ELF structs from word size and endianness.  The same structs *build* bytes, which is
+how the tests write synthetic archives of every version.
+
+The hot path (reading a 100,000-entry TOC) uses the hand-written reader in
+:mod:`pgarchive.format.toc`; the tests prove both agree on every archive of the corpus.
+Values here are raw: strings are ``bytes`` (or None for NULL), decoding is done above.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from construct import (
+    BytesInteger,
+    Const,
+    Construct,
+    If,
+    Int8ul,
+    RepeatUntil,
+    Struct,
+    Terminated,
+    this,
+)
+from construct.core import stream_read, stream_write
+
+from .constants import (
+    K_VERS_1_3,
+    K_VERS_1_4,
+    K_VERS_1_5,
+    K_VERS_1_6,
+    K_VERS_1_7,
+    K_VERS_1_8,
+    K_VERS_1_9,
+    K_VERS_1_10,
+    K_VERS_1_11,
+    K_VERS_1_14,
+    K_VERS_1_15,
+    K_VERS_1_16,
+    MAGIC,
+)
+
+
+class PgInt(Construct):  # type: ignore[misc]
+    """pg_dump's Int: a sign byte, then ``int_size`` magnitude bytes, little-endian.
+
+    Any nonzero sign byte means negative, as in ReadInt; we write 0 or 1.
+    """
+
+    def __init__(self, int_size: int) -> None:
+        super().__init__()
+        self.int_size = int_size
+
+    def _parse(self, stream: Any, context: Any, path: str) -> int:
+        raw = stream_read(stream, 1 + self.int_size, path)
+        value = int.from_bytes(raw[1:], "little")
+        return -value if raw[0] else value
+
+    def _build(self, obj: int, stream: Any, context: Any, path: str) -> int:
+        stream_write(stream, bytes([1 if obj < 0 else 0]), 1, path)
+        stream_write(stream, abs(obj).to_bytes(self.int_size, "little"), self.int_size, path)
+        return obj
+
+    def _sizeof(self, context: Any, path: str) -> int:
+        return 1 + self.int_size
+
+
+class PgStr(Construct):  # type: ignore[misc]
+    """pg_dump's Str: an Int length, then the bytes.  A negative length is NULL (None)."""
+
+    def __init__(self, int_size: int) -> None:
+        super().__init__()
+        self.length = PgInt(int_size)
+
+    def _parse(self, stream: Any, context: Any, path: str) -> bytes | None:
+        n = self.length._parsereport(stream, context, path)
+        if n < 0:
+            return None
+        return bytes(stream_read(stream, n, path))
+
+    def _build(self, obj: bytes | None, stream: Any, context: Any, path: str) -> bytes | None:
+        if obj is None:
+            self.length._build(-1, stream, context, path)
+            return None
+        self.length._build(len(obj), stream, context, path)
+        stream_write(stream, obj, len(obj), path)
+        return obj
+
+
+def offset_struct(off_size: int) -> Construct:
+    """A data offset: flag byte (1 NOT_SET, 2 SET, 3 NO_DATA), then offSize bytes."""
+    return Struct("flag" / Int8ul, "position" / BytesInteger(off_size, swapped=True))
+
+
+#: The first bytes of every header, whatever the version.
+PROLOGUE = Struct(
+    "magic" / Const(MAGIC),
+    "vmaj" / Int8ul,
+    "vmin" / Int8ul,
+    "vrev" / If(lambda ctx: ctx.vmaj > 1 or ctx.vmin > 0, Int8ul),
+    "int_size" / Int8ul,
+    "off_size" / If(lambda ctx: (ctx.vmaj, ctx.vmin) >= (1, 7), Int8ul),
+    "format" / Int8ul,
+)
+
+
+class ArchiveStructs:
+    """Every struct of one archive, built from the parameters it declares.
+
+    ``extra`` is what closes each TOC entry: ``"offset"`` for custom archives,
+    ``"filename"`` for directory and tar archives.
+    """
+
+    def __init__(self, version: int, int_size: int, off_size: int, extra: str) -> None:
+        if extra not in ("offset", "filename"):
+            raise ValueError(f"unknown extra kind {extra!r}")
+        self.version = version
+        self.int_size = int_size
+        self.off_size = off_size
+        self.extra = extra
+        self.Int = PgInt(int_size)
+        self.Str = PgStr(int_size)
+        self.Offset = offset_struct(off_size) if version >= K_VERS_1_7 else self.Int
+        self.header_rest = self._header_rest()
+        self.toc_entry = self._toc_entry()
+        self.toc = Struct("count" / self.Int, "entries" / self.toc_entry[this.count])
+        self.chunk = Struct("length" / self.Int, "data" / If(this.length > 0,
+                                                              _Bytes(this.length)))
+        self.block_header = Struct(
+            "type" / (Int8ul if version >= K_VERS_1_3 else Const(1, Int8ul)),
+            "dump_id" / self.Int,
+        )
+
+    def _header_rest(self) -> Construct:
+        v = self.version
+        fields: list[Construct] = []
+        if v >= K_VERS_1_15:
+            fields.append("compression" / Int8ul)
+        elif v >= K_VERS_1_4:
+            fields.append("compression" / self.Int)
+        if v >= K_VERS_1_4:
+            fields += [
+                "tm_sec" / self.Int, "tm_min" / self.Int, "tm_hour" / self.Int,
+                "tm_mday" / self.Int, "tm_mon" / self.Int, "tm_year" / self.Int,
+                "tm_isdst" / self.Int,
+                "dbname" / self.Str,
+            ]
+        if v >= K_VERS_1_10:
+            fields += ["server_version" / self.Str, "dump_version" / self.Str]
+        return Struct(*fields)
+
+    def _toc_entry(self) -> Construct:
+        v = self.version
+        S = self.Str
+        fields: list[Construct] = ["dump_id" / self.Int, "had_dumper" / self.Int]
+        if v >= K_VERS_1_8:
+            fields.append("table_oid" / S)
+        fields += ["oid" / S, "tag" / S, "desc" / S]
+        if v >= K_VERS_1_11:
+            fields.append("section" / self.Int)
+        fields += ["defn" / S, "drop_stmt" / S]
+        if v >= K_VERS_1_3:
+            fields.append("copy_stmt" / S)
+        if v >= K_VERS_1_6:
+            fields.append("namespace" / S)
+        if v >= K_VERS_1_10:
+            fields.append("tablespace" / S)
+        if v >= K_VERS_1_14:
+            fields.append("tableam" / S)
+        if v >= K_VERS_1_16:
+            fields.append("relkind" / self.Int)
+        fields.append("owner" / S)
+        if v >= K_VERS_1_9:
+            fields.append("with_oids" / S)
+        if v >= K_VERS_1_5:
+            fields.append("dependencies" / RepeatUntil(lambda obj, lst, ctx: obj is None, S))
+        if self.extra == "offset":
+            fields.append("offset" / self.Offset)
+        else:
+            fields.append("filename" / S)
+        return Struct(*fields)
+
+    def header(self) -> Construct:
+        """The whole header up to and including the TOC, for building archives."""
+        return Struct("prologue" / PROLOGUE, "rest" / self.header_rest)
+
+    def whole_toc_file(self) -> Construct:
+        """Header and TOC and nothing after: what a directory archive's toc.dat holds."""
+        return Struct("prologue" / PROLOGUE, "rest" / self.header_rest, "toc" / self.toc,
+                      Terminated)
+
+
+class _Bytes(Construct):  # type: ignore[misc]
+    """Bytes whose count comes from the context, returned as ``bytes``."""
+
+    def __init__(self, length: Any) -> None:
+        super().__init__()
+        self.length = length
+
+    def _parse(self, stream: Any, context: Any, path: str) -> bytes:
+        n = self.length(context) if callable(self.length) else self.length
+        return bytes(stream_read(stream, n, path))
+
+    def _build(self, obj: bytes, stream: Any, context: Any, path: str) -> bytes:
+        stream_write(stream, obj, len(obj), path)
+        return obj

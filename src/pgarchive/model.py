@@ -1,0 +1,145 @@
+"""The typed model of an archive's metadata: header and TOC entries.
+
+These are plain immutable values, made by the parsers in :mod:`pgarchive.format` and used by
+everything above them.  A TocEntry knows nothing about files: where its data lies is a
+value (an offset or a file name), and the container turns that into bytes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from .format.constants import (
+    K_VERS_1_15,
+    ArchiveFormat,
+    Compression,
+    OffsetFlag,
+    Section,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """The archive header, as stored (custom file, or toc.dat of directory and tar)."""
+
+    vmaj: int
+    vmin: int
+    vrev: int
+    int_size: int
+    off_size: int
+    format_code: ArchiveFormat
+    #: The compression algorithm of the data streams.
+    compression: Compression
+    #: The zlib level stored by archives before 1.15 (-1 = default); None from 1.15 on.
+    compression_level: int | None
+    #: struct tm as pg_dump stored it: sec, min, hour, mday, mon (0-11), year-1900, isdst.
+    created_tm: tuple[int, int, int, int, int, int, int]
+    dbname: str | None
+    server_version: str | None
+    dump_version: str | None
+    toc_count: int
+    #: Byte offset of the first TOC entry in its file (just after tocCount).
+    toc_offset: int
+
+    @property
+    def version(self) -> int:
+        return (self.vmaj << 16) | (self.vmin << 8) | self.vrev
+
+    @property
+    def version_text(self) -> str:
+        """``1.16-0`` as pg_restore -l prints it."""
+        return f"{self.vmaj}.{self.vmin}-{self.vrev}"
+
+    @property
+    def compression_name(self) -> str:
+        """none, gzip, lz4 or zstd: what pg_restore 16+ prints."""
+        return self.compression.name.lower()
+
+    def created_timestamp(self) -> float | None:
+        """The creation time as pg_restore rebuilds it: mktime() in the reader's zone.
+
+        The stored fields are pg_dump's local time, so the result depends on the TZ of this
+        process exactly as pg_restore's does (set TZ=UTC for reproducible output).
+        """
+        sec, mins, hour, mday, mon, year, isdst = self.created_tm
+        for dst in (isdst, -1):
+            try:
+                return time.mktime((year + 1900, mon + 1, mday, hour, mins, sec, 0, 0, dst))
+            except (OverflowError, ValueError):
+                continue
+        return None
+
+    def created_text(self) -> str:
+        """``2026-11-21 17:25:00 UTC``, or ``[unknown]`` as pg_restore prints it."""
+        t = self.created_timestamp()
+        if t is None:
+            return "[unknown]"
+        try:
+            return time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(t))
+        except (OverflowError, ValueError, OSError):
+            return "[unknown]"
+
+    @property
+    def is_compressed(self) -> bool:
+        return self.compression != Compression.NONE
+
+    @property
+    def has_compression_byte(self) -> bool:
+        return self.version >= K_VERS_1_15
+
+
+@dataclass(frozen=True, slots=True)
+class TocEntry:
+    """One TOC entry, every field as the archive stores it (NULL strings are None)."""
+
+    dump_id: int
+    had_dumper: bool
+    table_oid: int
+    oid: int
+    tag: str
+    desc: str
+    section: Section
+    defn: str | None
+    drop_stmt: str | None
+    copy_stmt: str | None
+    namespace: str | None
+    tablespace: str | None
+    tableam: str | None
+    #: pg_class.relkind as its character code (1.16+); 0 when absent.
+    relkind: int
+    owner: str | None
+    with_oids: bool
+    dependencies: tuple[int, ...]
+    #: custom format: offset flag and absolute position of the data block.
+    offset_flag: OffsetFlag | None = None
+    data_offset: int | None = None
+    #: directory and tar formats: the file name of the entry's data ("" when none).
+    filename: str | None = None
+    #: Where the entry starts in the TOC file; for error messages.
+    toc_position: int = field(default=0, compare=False)
+
+    @property
+    def has_data(self) -> bool:
+        """True when the archive holds a data stream for this entry."""
+        if not self.had_dumper:
+            return False
+        return self.offset_flag != OffsetFlag.NO_DATA
+
+    @property
+    def relkind_char(self) -> str | None:
+        return chr(self.relkind) if self.relkind else None
+
+    @property
+    def label(self) -> str:
+        """A short human name for messages: ``3392 TABLE DATA s1 t1``."""
+        ns = f"{self.namespace} " if self.namespace else ""
+        return f"{self.dump_id} {self.desc} {ns}{self.tag}".replace("\n", " ")
+
+    @property
+    def is_large_object_data(self) -> bool:
+        return self.desc == "BLOBS"
+
+    @property
+    def is_table_data(self) -> bool:
+        return self.desc == "TABLE DATA"
