@@ -1,0 +1,259 @@
+"""One streaming decompressor interface for none, gzip/zlib, lz4 and zstd.
+
+Every decoder takes the stored chunks of one stream and yields decompressed pieces of at
+most ``out_size`` bytes, so a small "bomb" cannot exhaust memory, and raises
+:class:`CompressionError` when the stream is damaged, truncated or followed by garbage.
+
+For zlib and gzip the fastest well-kept zlib-compatible inflater that is installed is used
+(python-isal, then zlib-ng, then the standard library); see ``benchmarks/decompress.py``.
+"""
+
+from __future__ import annotations
+
+import io
+import zlib
+from collections.abc import Iterable, Iterator
+from types import ModuleType
+from typing import Any
+
+from .errors import CompressionError
+from .format.constants import Compression
+
+DEFAULT_OUT_SIZE = 1 << 20
+
+
+def _zlib_backends() -> list[tuple[str, ModuleType]]:
+    found: list[tuple[str, ModuleType]] = []
+    try:
+        from isal import isal_zlib
+
+        found.append(("isal", isal_zlib))
+    except ImportError:  # pragma: no cover - isal is a dependency, but optional at run time
+        pass
+    try:
+        from zlib_ng import zlib_ng
+
+        found.append(("zlib-ng", zlib_ng))
+    except ImportError:
+        pass
+    found.append(("zlib", zlib))
+    return found
+
+
+ZLIB_BACKENDS = _zlib_backends()
+ZLIB_NAME, ZLIB = ZLIB_BACKENDS[0]
+
+
+def decompress(
+    algorithm: Compression,
+    chunks: Iterable[bytes],
+    *,
+    gzip_file: bool = False,
+    out_size: int = DEFAULT_OUT_SIZE,
+    zlib_module: ModuleType | None = None,
+) -> Iterator[bytes]:
+    """Decompress one stream given as its stored chunks.
+
+    ``gzip_file`` selects a gzip (RFC 1952) wrapper for GZIP, as directory archives use; custom
+    archives store a zlib (RFC 1950) stream.
+    """
+    if algorithm == Compression.NONE:
+        return _plain(chunks, out_size)
+    if algorithm == Compression.GZIP:
+        return _zlib(chunks, out_size, 31 if gzip_file else 15, zlib_module or ZLIB)
+    if algorithm == Compression.LZ4:
+        return _lz4(chunks, out_size)
+    if algorithm == Compression.ZSTD:
+        return _zstd(chunks, out_size)
+    raise CompressionError(f"unknown compression algorithm {algorithm}")
+
+
+def _plain(chunks: Iterable[bytes], out_size: int) -> Iterator[bytes]:
+    for chunk in chunks:
+        for i in range(0, len(chunk), out_size):
+            yield chunk[i:i + out_size] if len(chunk) > out_size else chunk
+
+
+def _zlib(chunks: Iterable[bytes], out_size: int, wbits: int, mod: ModuleType) -> Iterator[bytes]:
+    name = "gzip" if wbits > 15 else "zlib"
+    d = mod.decompressobj(wbits)
+    for chunk in chunks:
+        if d.eof:
+            if chunk:
+                raise CompressionError(f"unexpected data after the end of the {name} stream")
+            continue
+        data = chunk
+        while data:
+            try:
+                out = d.decompress(data, out_size)
+            except mod.error as e:
+                raise CompressionError(f"damaged {name} stream: {e}") from None
+            if out:
+                yield out
+            data = d.unconsumed_tail
+            if d.eof:
+                if d.unused_data or data:
+                    raise CompressionError(f"unexpected data after the end of the {name} stream")
+                break
+    if not d.eof:
+        # Drain what zlib held back, then insist the stream really ended.
+        try:
+            out = d.flush()
+        except mod.error as e:
+            raise CompressionError(f"damaged {name} stream: {e}") from None
+        if out:
+            yield out
+        if not d.eof:
+            raise CompressionError(f"{name} stream is truncated (no end of stream marker)")
+
+
+def _lz4(chunks: Iterable[bytes], out_size: int) -> Iterator[bytes]:
+    import lz4.frame
+
+    d = lz4.frame.LZ4FrameDecompressor()
+    for chunk in chunks:
+        data = chunk
+        while True:
+            if d.eof:
+                if data or d.unused_data:
+                    raise CompressionError("unexpected data after the end of the lz4 frame")
+                break
+            try:
+                out = d.decompress(data, max_length=out_size)
+            except RuntimeError as e:
+                raise CompressionError(f"damaged lz4 frame: {e}") from None
+            if out:
+                yield out
+            data = b""
+            if d.needs_input:
+                break
+    if not d.eof:
+        raise CompressionError("lz4 frame is truncated (no end mark)")
+
+
+class ZstdFrameWalker:
+    """Follows the block headers of zstd frames to know whether the stream is complete.
+
+    zstandard's bounded streaming decoder does not report a truncated frame, but block
+    sizes are in the clear, so the frame end can be found without decompressing.
+    """
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self.complete = True  # no frame started yet; an empty stream is complete
+        self._state = "magic"
+        self._need = 4
+        self._checksum = False
+        self._last = False
+
+    def feed(self, data: bytes) -> None:
+        self._buf += data
+        while len(self._buf) >= self._need:
+            piece = bytes(self._buf[:self._need])
+            del self._buf[:self._need]
+            self._step(piece)
+
+    def _step(self, piece: bytes) -> None:
+        st = self._state
+        if st == "magic":
+            magic = int.from_bytes(piece, "little")
+            if 0x184D2A50 <= magic <= 0x184D2A5F:  # skippable frame: 4-byte size follows
+                self._state, self._need, self.complete = "skip_size", 4, False
+                return
+            if magic != 0xFD2FB528:
+                raise CompressionError("damaged zstd stream: bad frame magic")
+            self.complete = False
+            self._state, self._need = "fhd", 1
+        elif st == "skip_size":
+            self._state, self._need = "skip", int.from_bytes(piece, "little")
+            if self._need == 0:
+                self._state, self._need, self.complete = "magic", 4, True
+        elif st == "skip":
+            self._state, self._need, self.complete = "magic", 4, True
+        elif st == "fhd":
+            fhd = piece[0]
+            fcs_flag, single, checksum, dict_flag = fhd >> 6, (fhd >> 5) & 1, (fhd >> 2) & 1, fhd & 3
+            self._checksum = bool(checksum)
+            size = (0 if single else 1) + (0, 1, 2, 4)[dict_flag]
+            size += (1 if single else 0, 2, 4, 8)[fcs_flag]
+            self._state, self._need = "fh_rest", size
+            if size == 0:
+                self._state, self._need = "block", 3
+        elif st == "fh_rest":
+            self._state, self._need = "block", 3
+        elif st == "block":
+            h = int.from_bytes(piece, "little")
+            self._last = bool(h & 1)
+            btype, bsize = (h >> 1) & 3, h >> 3
+            if btype == 3:
+                raise CompressionError("damaged zstd stream: reserved block type")
+            length = 1 if btype == 1 else bsize
+            self._state, self._need = "block_body", length
+            if length == 0:
+                self._after_block()
+        elif st == "block_body":
+            self._after_block()
+        elif st == "checksum":
+            self._state, self._need, self.complete = "magic", 4, True
+
+    def _after_block(self) -> None:
+        if not self._last:
+            self._state, self._need = "block", 3
+        elif self._checksum:
+            self._state, self._need = "checksum", 4
+        else:
+            self._state, self._need, self.complete = "magic", 4, True
+
+    @property
+    def pending(self) -> int:
+        return len(self._buf)
+
+
+class _ChunkReader(io.RawIOBase):
+    """A read()-able view of an iterator of chunks, feeding a ZstdFrameWalker on the way."""
+
+    def __init__(self, chunks: Iterable[bytes], walker: ZstdFrameWalker) -> None:
+        self._it = iter(chunks)
+        self._rest = b""
+        self._walker = walker
+
+    def readable(self) -> bool:
+        return True
+
+    def exhausted(self) -> bool:
+        """True when no byte is left unread (a second frame or garbage would be)."""
+        if self._rest:
+            return False
+        for chunk in self._it:
+            if chunk:
+                self._walker.feed(chunk)
+                return False
+        return True
+
+    def readinto(self, b: Any) -> int:
+        while not self._rest:
+            try:
+                self._rest = next(self._it)
+            except StopIteration:
+                return 0
+            self._walker.feed(self._rest)
+        n = min(len(b), len(self._rest))
+        b[:n] = self._rest[:n]
+        self._rest = self._rest[n:]
+        return n
+
+
+def _zstd(chunks: Iterable[bytes], out_size: int) -> Iterator[bytes]:
+    import zstandard
+
+    walker = ZstdFrameWalker()
+    reader = _ChunkReader(chunks, walker)
+    dctx = zstandard.ZstdDecompressor()
+    try:
+        yield from dctx.read_to_iter(reader, read_size=1 << 17, write_size=out_size)
+    except zstandard.ZstdError as e:
+        raise CompressionError(f"damaged zstd stream: {e}") from None
+    if not reader.exhausted():
+        raise CompressionError("unexpected data after the end of the zstd frame")
+    if not walker.complete or walker.pending:
+        raise CompressionError("zstd stream is truncated (frame not complete)")

@@ -1,0 +1,50 @@
+"""Where an archive's bytes live: detect the container and open it."""
+
+from __future__ import annotations
+
+import os
+import tarfile
+
+from ..errors import ArchiveError, NotAnArchiveError
+from ..format.constants import MAGIC
+from .base import Container, LargeObjectStream, StoredStream
+from .custom import CustomContainer
+from .directory import DirectoryContainer
+from .tar import TarContainer
+
+__all__ = ["Container", "CustomContainer", "DirectoryContainer", "LargeObjectStream",
+           "StoredStream", "TarContainer", "open_container"]
+
+_TEXT_DUMP = (b"--\n-- PostgreSQL database dump\n--\n\n",
+              b"--\n-- PostgreSQL database cluster dump\n--\n\n")
+
+
+def open_container(path: str) -> Container:
+    """Open ``path`` as a custom, directory or tar archive, detected as pg_restore does."""
+    try:
+        if os.path.isdir(path):
+            return DirectoryContainer(path)
+        with open(path, "rb") as f:
+            head = f.read(512)
+    except ArchiveError:
+        raise
+    except OSError as e:
+        raise ArchiveError(e.strerror or str(e), path=path) from None
+    if head.startswith(MAGIC):
+        return CustomContainer(path)
+    if not head:
+        raise NotAnArchiveError("file is empty", path=path)
+    if any(head.startswith(t) for t in _TEXT_DUMP):
+        raise NotAnArchiveError("input file appears to be a text format dump; use psql to "
+                                "restore it", path=path)
+    if len(head) == 512 and _is_tar_header(head):
+        return TarContainer(path)
+    raise NotAnArchiveError("input file does not appear to be a valid archive", path=path)
+
+
+def _is_tar_header(block: bytes) -> bool:
+    try:
+        tarfile.TarInfo.frombuf(block, "utf-8", "surrogateescape")
+    except tarfile.HeaderError:
+        return False
+    return block[257:263] in (b"ustar\x00", b"ustar ") or block[257:265] == b"ustar00\x00"

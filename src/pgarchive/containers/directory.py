@@ -1,0 +1,161 @@
+"""Directory format (pg_dump -Fd): toc.dat plus one file per data entry and per large object."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+from ..compression import decompress
+from ..errors import ArchiveError, FormatError, NotAnArchiveError
+from ..format.constants import K_VERS_1_16, Compression
+from ..model import TocEntry
+from .base import Container, StoredStream, map_file, read_header_and_toc
+
+SUFFIXES = {Compression.NONE: "", Compression.GZIP: ".gz", Compression.LZ4: ".lz4",
+            Compression.ZSTD: ".zst"}
+TOC_NAMES = (("toc.dat", Compression.NONE), ("toc.dat.gz", Compression.GZIP),
+             ("toc.dat.lz4", Compression.LZ4), ("toc.dat.zst", Compression.ZSTD))
+READ_SIZE = 1 << 20
+#: A compressed toc.dat is decompressed in memory; refuse one that inflates past this.
+MAX_TOC_BYTES = 1 << 30
+
+
+def safe_name(name: str, what: str) -> str:
+    """A file name from the archive, refused if it could leave the archive's folder."""
+    if (not name or "/" in name or "\\" in name or "\0" in name or name in (".", "..")):
+        raise FormatError(f"{what} {name!r} is not a plain file name inside the archive")
+    return name
+
+
+def read_file_chunks(path: str, size: int = READ_SIZE) -> Iterator[bytes]:
+    with open(path, "rb") as f:
+        while chunk := f.read(size):
+            yield chunk
+
+
+class DirectoryContainer(Container):
+    kind = "directory"
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.root = os.path.realpath(path)
+        for name, algo in TOC_NAMES:
+            toc_path = os.path.join(path, name)
+            if os.path.isfile(toc_path):
+                break
+        else:
+            raise NotAnArchiveError(
+                "directory is not a pg_dump directory archive (no toc.dat)", path=path)
+        self.toc_path = toc_path
+        try:
+            if algo == Compression.NONE:
+                f = open(toc_path, "rb")  # noqa: SIM115 -- closed by close()
+                self._closers.append(f)
+                buf = map_file(f, toc_path)
+                self._closers.append(buf)
+            else:
+                buf = self._inflate_toc(toc_path, algo)
+            self.header, self.entries, toc_end, self.codec = read_header_and_toc(
+                buf, 0, len(buf), "filename")
+        except ArchiveError as e:
+            self.close()
+            raise e.located(path=toc_path) from None
+        if toc_end != len(buf):
+            self.close()
+            raise FormatError(f"unexpected {len(buf) - toc_end} bytes after the TOC",
+                              path=toc_path, offset=toc_end)
+
+    @staticmethod
+    def _inflate_toc(toc_path: str, algo: Compression) -> bytes:
+        out = bytearray()
+        for piece in decompress(algo, read_file_chunks(toc_path), gzip_file=True):
+            out += piece
+            if len(out) > MAX_TOC_BYTES:
+                raise FormatError("compressed toc.dat inflates past 1 GiB")
+        return bytes(out)
+
+    def gzip_files(self) -> bool:
+        return True
+
+    def member_path(self, name: str) -> str:
+        """The path of a file of the archive, refusing names and links that leave it."""
+        p = os.path.join(self.path, safe_name(name, "data file name"))
+        real = os.path.realpath(p)
+        if os.path.dirname(real) != self.root:
+            raise FormatError(f"data file {name!r} is a link that leaves the archive folder")
+        return p
+
+    def data_path(self, name: str) -> str:
+        """The data file for TOC file name ``name``: with the compression suffix, else bare."""
+        preferred = SUFFIXES[self.header.compression]
+        for suffix in dict.fromkeys((preferred, "", ".gz", ".lz4", ".zst")):
+            p = self.member_path(name + suffix)
+            if os.path.exists(p):
+                return p
+        raise FormatError(f"could not open input file \"{self.member_path(name + preferred)}\": "
+                          f"No such file or directory")
+
+    def compression_of(self, entry: TocEntry) -> Compression:
+        return self.header.compression
+
+    def blobs_toc_name(self, entry: TocEntry) -> str:
+        """blobs.toc before 1.16, the entry's own blobs_<id>.toc from 1.16 on."""
+        if self.header.version >= K_VERS_1_16:
+            return entry.filename or f"blobs_{entry.dump_id}.toc"
+        return "blobs.toc"
+
+    def blob_list(self, entry: TocEntry) -> list[tuple[int, str]]:
+        """(oid, file name) for each large object of a BLOBS entry, from its blobs TOC."""
+        toc = self.member_path(self.blobs_toc_name(entry))
+        try:
+            with open(toc, "rb") as f:
+                raw = f.read(64 << 20)
+                if f.read(1):
+                    raise FormatError("large object TOC file is larger than 64 MiB")
+        except OSError as e:
+            raise FormatError(f"could not open large object TOC file \"{toc}\" for input: "
+                              f"{e.strerror}") from None
+        out = []
+        for lineno, line in enumerate(raw.splitlines(), 1):
+            parts = line.split()
+            if len(parts) != 2 or not parts[0].isdigit():
+                raise FormatError(f"invalid line in large object TOC file \"{toc}\": "
+                                  f"{line[:80]!r}", entry=f"line {lineno}")
+            out.append((int(parts[0]) & 0xFFFFFFFF, parts[1].decode("utf-8", "replace")))
+        return out
+
+    def _files_of(self, entry: TocEntry) -> list[tuple[int | None, str]]:
+        if entry.desc == "BLOBS":
+            return [(oid, self.data_path(name)) for oid, name in self.blob_list(entry)]
+        return [(None, self.data_path(entry.filename or ""))]
+
+    def stored_size(self, entry: TocEntry) -> int | None:
+        if not entry.has_data:
+            return None
+        try:
+            total = sum(os.path.getsize(p) for _oid, p in self._files_of(entry))
+            if entry.desc == "BLOBS":
+                total += os.path.getsize(self.member_path(self.blobs_toc_name(entry)))
+            return total
+        except (ArchiveError, OSError):
+            return None
+
+    def stored_streams(self, entry: TocEntry) -> Iterator[tuple[int | None, StoredStream]]:
+        self._require_data(entry)
+        try:
+            files = self._files_of(entry)
+        except ArchiveError as e:
+            raise e.located(path=self.path, entry=entry.label) from None
+        for oid, p in files:
+            yield oid, StoredStream(read_file_chunks(p), 0, p)
+
+    def data_files(self) -> set[str]:
+        """Every file name the TOC refers to (data files, blob files, blob TOCs)."""
+        names = {os.path.basename(self.toc_path)}
+        for e in self.entries:
+            if e.has_data:
+                files = self._files_of(e)
+                names.update(os.path.basename(p) for _oid, p in files)
+                if e.desc == "BLOBS":
+                    names.add(self.blobs_toc_name(e))
+        return names

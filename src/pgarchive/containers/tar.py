@@ -1,0 +1,132 @@
+"""Tar format (pg_dump -Ft): toc.dat, then <id>.dat and blob_<oid>.dat members, uncompressed.
+
+Member headers are read by the standard library's tarfile; this module only checks what a
+hostile tar could do (names that leave the archive, members that run past the end).
+"""
+
+from __future__ import annotations
+
+import tarfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ..errors import ArchiveError, FormatError, NotAnArchiveError, TruncatedError
+from ..format.constants import K_VERS_1_16, ArchiveFormat
+from ..model import TocEntry
+from .base import Container, StoredStream, map_file, read_header_and_toc
+
+READ_SIZE = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    name: str
+    offset: int  # of the data
+    size: int
+
+
+def _check_name(name: str) -> None:
+    if name.startswith("/") or ".." in name.split("/") or "\\" in name or "\0" in name:
+        raise FormatError(f"tar member name {name!r} would leave the archive")
+
+
+class TarContainer(Container):
+    kind = "tar"
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        f = open(path, "rb")  # noqa: SIM115 -- closed by close()
+        self._closers.append(f)
+        try:
+            self.buf = map_file(f, path)
+            self._closers.append(self.buf)
+            self.size = len(self.buf)
+            self.members = self._read_members(f)
+            toc = self.members.get("toc.dat")
+            if toc is None:
+                raise FormatError("tar archive has no toc.dat member")
+            self.header, self.entries, toc_end, self.codec = read_header_and_toc(
+                self.buf, toc.offset, toc.offset + toc.size, "filename")
+            if toc_end != toc.offset + toc.size:
+                raise FormatError(f"unexpected {toc.offset + toc.size - toc_end} bytes after "
+                                  "the TOC in toc.dat", offset=toc_end)
+        except ArchiveError as e:
+            self.close()
+            raise e.located(path=path) from None
+        if self.header.format_code != ArchiveFormat.TAR:
+            self.close()
+            raise FormatError(
+                f"expected format ({ArchiveFormat.TAR.value}) differs from format found in "
+                f"file ({self.header.format_code.value})", path=path)
+
+    def _read_members(self, f: object) -> dict[str, Member]:
+        members: dict[str, Member] = {}
+        try:
+            with tarfile.open(fileobj=f, mode="r:") as tf:  # type: ignore[call-overload]
+                for info in tf:
+                    _check_name(info.name)
+                    if not info.isfile():
+                        continue
+                    if info.offset_data + info.size > self.size:
+                        raise TruncatedError(
+                            f"tar member {info.name!r} of {info.size} bytes is cut short: the "
+                            f"file ends {info.offset_data + info.size - self.size} bytes early",
+                            offset=info.offset_data)
+                    members.setdefault(info.name, Member(info.name, info.offset_data,
+                                                         info.size))
+        except tarfile.TarError as e:
+            if not members:
+                raise NotAnArchiveError(f"not a valid tar archive: {e}") from None
+            raise FormatError(f"damaged tar archive after member "
+                              f"{list(members)[-1]!r}: {e}") from None
+        return members
+
+    @property
+    def can_seek_data(self) -> bool:
+        return False  # pg_restore reads tar strictly forward
+
+    def member(self, name: str) -> Member:
+        m = self.members.get(name)
+        if m is None:
+            raise FormatError(f"could not find file \"{name}\" in archive")
+        return m
+
+    def _chunks(self, m: Member) -> Iterator[bytes]:
+        for p in range(m.offset, m.offset + m.size, READ_SIZE):
+            yield self.buf[p:min(p + READ_SIZE, m.offset + m.size)]
+
+    def blob_members(self, entry: TocEntry) -> list[tuple[int, Member]]:
+        name = (f"blobs_{entry.dump_id}.toc" if self.header.version >= K_VERS_1_16
+                else "blobs.toc")
+        toc = self.member(name)
+        out = []
+        raw = bytes(self.buf[toc.offset:toc.offset + toc.size])
+        for lineno, line in enumerate(raw.splitlines(), 1):
+            parts = line.split()
+            if len(parts) != 2 or not parts[0].isdigit():
+                raise FormatError(f"invalid line in large object TOC {name!r}: {line[:80]!r}",
+                                  entry=f"line {lineno}")
+            out.append((int(parts[0]) & 0xFFFFFFFF, self.member(parts[1].decode())))
+        return out
+
+    def stored_size(self, entry: TocEntry) -> int | None:
+        if not entry.has_data:
+            return None
+        try:
+            if entry.desc == "BLOBS":
+                return sum(m.size for _oid, m in self.blob_members(entry))
+            return self.member(entry.filename or "").size
+        except ArchiveError:
+            return None
+
+    def stored_streams(self, entry: TocEntry) -> Iterator[tuple[int | None, StoredStream]]:
+        self._require_data(entry)
+        try:
+            if entry.desc == "BLOBS":
+                items = [(oid, m) for oid, m in self.blob_members(entry)]
+            else:
+                items = [(None, self.member(entry.filename or ""))]
+        except ArchiveError as e:
+            raise e.located(path=self.path, entry=entry.label) from None
+        for oid, m in items:
+            yield oid, StoredStream(self._chunks(m), m.offset, self.path)

@@ -1,0 +1,114 @@
+"""The data area of custom archives: blocks of length-prefixed chunks (pure, over a buffer).
+
+    block      := type:byte dumpId:Int body           (no type byte before 1.3)
+    DATA  (1)  := chunks
+    BLOBS (3)  := { oid:Int(!=0) chunks }* Int(0)
+    chunks     := { len:Int(>0) bytes }* Int(0)
+
+Every length is checked against the end of the buffer before any slice is taken.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ..errors import FormatError, TruncatedError
+from .constants import K_VERS_1_3, BlockType
+from .toc import Buffer, IntReader
+
+
+@dataclass(frozen=True, slots=True)
+class BlockHeader:
+    position: int
+    type: int
+    dump_id: int
+    body: int  # position of the first byte after the header
+
+
+class BlockReader:
+    """Reads blocks and chunks from one custom archive's buffer."""
+
+    def __init__(self, buf: Buffer, int_size: int, version: int, end: int | None = None):
+        self.buf = buf
+        self.ints = IntReader(int_size)
+        self.end = len(buf) if end is None else end
+        self.typed = version >= K_VERS_1_3
+
+    def _int(self, pos: int, what: str) -> int:
+        if pos + self.ints.size > self.end:
+            raise TruncatedError(f"archive is truncated: {what} extends past the end of the file",
+                                 offset=pos)
+        try:
+            return self.ints.read(self.buf, pos)
+        except struct.error:  # pragma: no cover - guarded by the check above
+            raise TruncatedError(f"archive is truncated in {what}", offset=pos) from None
+
+    def header(self, pos: int) -> BlockHeader:
+        """The block header at ``pos``."""
+        if pos >= self.end:
+            raise TruncatedError("archive is truncated: expected a data block", offset=pos)
+        p = pos
+        btype = BlockType.DATA.value
+        if self.typed:
+            btype = self.buf[p]
+            p += 1
+        dump_id = self._int(p, "data block header")
+        p += self.ints.size
+        if btype not in (BlockType.DATA, BlockType.BLOBS):
+            raise FormatError(f"unrecognized data block type {btype}", offset=pos)
+        return BlockHeader(pos, btype, dump_id, p)
+
+    def chunks(self, pos: int, sink: list[int] | None = None) -> Iterator[bytes]:
+        """Yield the chunk payloads starting at ``pos``; ``sink`` receives the end position."""
+        p = pos
+        size = self.ints.size
+        while True:
+            n = self._int(p, "chunk length")
+            if n < 0:
+                raise FormatError(f"negative chunk length {n}", offset=p)
+            p += size
+            if n == 0:
+                break
+            if n > self.end - p:
+                raise TruncatedError(
+                    f"archive is truncated: chunk of {n} bytes at offset {p - size} extends "
+                    f"past the end of the file ({self.end} bytes)", offset=p - size)
+            yield self.buf[p:p + n]
+            p += n
+        if sink is not None:
+            sink.append(p)
+
+    def skip_chunks(self, pos: int) -> int:
+        """The position after the chunk list at ``pos``, reading only the lengths."""
+        p = pos
+        size = self.ints.size
+        while True:
+            n = self._int(p, "chunk length")
+            if n < 0:
+                raise FormatError(f"negative chunk length {n}", offset=p)
+            p += size
+            if n == 0:
+                return p
+            if n > self.end - p:
+                raise TruncatedError(
+                    f"archive is truncated: chunk of {n} bytes at offset {p - size} extends "
+                    f"past the end of the file ({self.end} bytes)", offset=p - size)
+            p += n
+
+    def blob_oid(self, pos: int) -> int:
+        """The LO oid at ``pos`` in a BLOBS block (0 ends the block), as unsigned."""
+        return self._int(pos, "large object id") & 0xFFFFFFFF
+
+    def skip_block(self, hdr: BlockHeader) -> int:
+        """The position just after the block whose header is ``hdr``."""
+        if hdr.type == BlockType.DATA:
+            return self.skip_chunks(hdr.body)
+        p = hdr.body
+        while True:
+            oid = self.blob_oid(p)
+            p += self.ints.size
+            if oid == 0:
+                return p
+            p = self.skip_chunks(p)

@@ -1,0 +1,93 @@
+"""pg_restore -l text: render it byte for byte as PostgreSQL 18 does, and parse list files
+back as pg_restore -L does."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .model import Header, TocEntry
+
+_LINE_BREAKS = str.maketrans({"\n": " ", "\r": " "})
+
+
+def sanitize(text: str | None, hyphen: bool = False) -> str:
+    """One place that makes a name safe for a one-line-per-entry list: CR and LF become
+    spaces (as pg_restore's sanitize_line); NULL becomes '-' or ''."""
+    if text is None:
+        return "-" if hyphen else ""
+    return text.translate(_LINE_BREAKS)
+
+
+def header_lines(header: Header, format_name: str) -> list[str]:
+    """The comment block that opens pg_restore 18's -l output."""
+    lines = [
+        ";",
+        f"; Archive created at {header.created_text()}",
+        f";     dbname: {sanitize(header.dbname)}",
+        f";     TOC Entries: {header.toc_count}",
+        f";     Compression: {header.compression_name}",
+        f";     Dump Version: {header.version_text}",
+        f";     Format: {format_name}",
+        f";     Integer: {header.int_size} bytes",
+        f";     Offset: {header.off_size} bytes",
+    ]
+    if header.server_version is not None:
+        lines.append(f";     Dumped from database version: {header.server_version}")
+    if header.dump_version is not None:
+        lines.append(f";     Dumped by pg_dump version: {header.dump_version}")
+    lines += [";", ";", "; Selected TOC Entries:", ";"]
+    return lines
+
+
+def entry_line(e: TocEntry) -> str:
+    """``dumpId; tableoid oid desc schema tag owner`` as pg_restore -l prints it."""
+    return (f"{e.dump_id}; {e.table_oid} {e.oid} {e.desc} {sanitize(e.namespace, True)} "
+            f"{sanitize(e.tag)} {sanitize(e.owner)}")
+
+
+def render_list(header: Header, format_name: str, entries: Iterable[TocEntry],
+                verbose_deps: bool = False) -> str:
+    """The whole -l text for the given (already selected and ordered) entries."""
+    out = header_lines(header, format_name)
+    for e in entries:
+        out.append(entry_line(e))
+        if verbose_deps and e.dependencies:
+            out.append(";\tdepends on: " + " ".join(map(str, e.dependencies)))
+    return "\n".join(out) + "\n"
+
+
+_ID = re.compile(r"[ \t\n\r\f\v]*([+-]?)(\d+)")
+
+
+@dataclass
+class ListFile:
+    """A parsed -L list file: the ids in order, and the lines pg_restore would warn about."""
+
+    ids: list[int] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+
+def parse_list(text: str, max_id: int) -> ListFile:
+    """Parse a list file as pg_restore's SortTocFromFile does.
+
+    Everything from the first ';' is a comment; blank lines are skipped; the id is the
+    leading integer (strtol); lines without one, ids <= 0, ids above the largest dump id
+    and repeats are ignored with a warning.  An id in range but absent from the TOC is for
+    the caller to refuse (pg_restore: "could not find entry for ID").
+    """
+    result = ListFile()
+    seen: set[int] = set()
+    for raw in text.split("\n"):
+        line = raw.split(";", 1)[0]
+        if not line.strip(" \t\r\n"):
+            continue
+        m = _ID.match(line)
+        value = int(m.group(1) + m.group(2)) if m else 0
+        if value <= 0 or value > max_id or value in seen:
+            result.ignored.append(line.rstrip("\r\n"))
+            continue
+        seen.add(value)
+        result.ids.append(value)
+    return result
