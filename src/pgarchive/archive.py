@@ -55,6 +55,10 @@ class Archive:
         """Bytes the entry's data occupies in the archive (compressed), if known cheaply."""
         return self.container.stored_size(entry)
 
+    def data_area_size(self) -> int | None:
+        """Bytes of stored data in all (for custom archives, everything after the TOC)."""
+        return self.container.data_area_size()
+
     def data(self, entry: TocEntry, chunk_size: int = DEFAULT_OUT_SIZE) -> Iterator[bytes]:
         """Stream the decompressed data of an entry (TABLE DATA etc.) in bounded pieces."""
         return self.container.data(entry, chunk_size)
@@ -89,6 +93,6 @@ class Archive:
         self.close()
 
 
-def open(path: str) -> Archive:  # noqa: A001 -- the public name the API promises
+def open(path: str) -> Archive:
     """Open a pg_dump archive (custom file, directory or tar) for reading."""
     return Archive(open_container(str(path)))

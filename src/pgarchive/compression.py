@@ -10,11 +10,12 @@ For zlib and gzip the fastest well-kept zlib-compatible inflater that is install
 
 from __future__ import annotations
 
+import functools
 import io
 import zlib
 from collections.abc import Iterable, Iterator
 from types import ModuleType
-from typing import Any
+from typing import IO, Any, cast
 
 from .errors import CompressionError
 from .format.constants import Compression
@@ -40,8 +41,10 @@ def _zlib_backends() -> list[tuple[str, ModuleType]]:
     return found
 
 
-ZLIB_BACKENDS = _zlib_backends()
-ZLIB_NAME, ZLIB = ZLIB_BACKENDS[0]
+@functools.cache
+def zlib_backend() -> tuple[str, ModuleType]:
+    """(name, module) of the inflater in use; imported on first use to keep start-up fast."""
+    return _zlib_backends()[0]
 
 
 def decompress(
@@ -60,7 +63,7 @@ def decompress(
     if algorithm == Compression.NONE:
         return _plain(chunks, out_size)
     if algorithm == Compression.GZIP:
-        return _zlib(chunks, out_size, 31 if gzip_file else 15, zlib_module or ZLIB)
+        return _zlib(chunks, out_size, 31 if gzip_file else 15, zlib_module or zlib_backend()[1])
     if algorithm == Compression.LZ4:
         return _lz4(chunks, out_size)
     if algorithm == Compression.ZSTD:
@@ -172,8 +175,8 @@ class ZstdFrameWalker:
             self._state, self._need, self.complete = "magic", 4, True
         elif st == "fhd":
             fhd = piece[0]
-            fcs_flag, single, checksum, dict_flag = fhd >> 6, (fhd >> 5) & 1, (fhd >> 2) & 1, fhd & 3
-            self._checksum = bool(checksum)
+            fcs_flag, single, dict_flag = fhd >> 6, (fhd >> 5) & 1, fhd & 3
+            self._checksum = bool((fhd >> 2) & 1)
             size = (0 if single else 1) + (0, 1, 2, 4)[dict_flag]
             size += (1 if single else 0, 2, 4, 8)[fcs_flag]
             self._state, self._need = "fh_rest", size
@@ -250,7 +253,8 @@ def _zstd(chunks: Iterable[bytes], out_size: int) -> Iterator[bytes]:
     reader = _ChunkReader(chunks, walker)
     dctx = zstandard.ZstdDecompressor()
     try:
-        yield from dctx.read_to_iter(reader, read_size=1 << 17, write_size=out_size)
+        yield from dctx.read_to_iter(cast(IO[bytes], reader), read_size=1 << 17,
+                                     write_size=out_size)
     except zstandard.ZstdError as e:
         raise CompressionError(f"damaged zstd stream: {e}") from None
     if not reader.exhausted():

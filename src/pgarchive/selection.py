@@ -218,3 +218,19 @@ def listed(decisions: Iterable[Decision]) -> list[TocEntry]:
     """The entries pg_restore -l prints: those with a schema, data or statistics part."""
     mask = Req.SCHEMA | Req.DATA | Req.STATS
     return [d.entry for d in decisions if d.reqs & mask]
+
+
+def list_file_ids(entries: Sequence[TocEntry], text: str) -> tuple[tuple[int, ...], list[str]]:
+    """The ids of a -L list file, checked against the TOC as pg_restore checks them.
+
+    Returns the ids in list order and the lines pg_restore would ignore with a warning.
+    """
+    from .errors import UsageError
+    from .listing import parse_list
+
+    known = {e.dump_id for e in entries}
+    parsed = parse_list(text, max(known, default=0))
+    for i in parsed.ids:
+        if i not in known:
+            raise UsageError(f"could not find entry for ID {i}")
+    return tuple(parsed.ids), parsed.ignored

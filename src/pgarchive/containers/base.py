@@ -99,6 +99,11 @@ class Container(ABC):
         """The entry's stored streams: one (None, stream) for table data; (oid, stream) for
         each large object of a BLOBS entry."""
 
+    def data_area_size(self) -> int | None:
+        """Bytes of stored data in all, without reading any of it."""
+        sizes = [self.stored_size(e) for e in self.entries if e.has_data]
+        return None if None in sizes else sum(s for s in sizes if s is not None)
+
     def gzip_files(self) -> bool:
         """Whether gzip streams are gzip files (directory) rather than zlib (custom)."""
         return False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..errors import ArchiveError, FormatError
+from ..errors import ArchiveError, FormatError, TruncatedError
 from ..format.blocks import BlockHeader, BlockReader
 from ..format.constants import ArchiveFormat, BlockType, OffsetFlag
 from ..model import TocEntry
@@ -32,6 +32,13 @@ class CustomContainer(Container):
             raise FormatError(
                 f"expected format ({ArchiveFormat.CUSTOM.value}) differs from format found "
                 f"in file ({self.header.format_code.value})", path=path, offset=10)
+        for entry in self.entries:
+            if entry.offset_flag == OffsetFlag.SET and (entry.data_offset or 0) >= self.size:
+                self.close()
+                raise TruncatedError(
+                    f"archive is truncated: the data of this entry starts at offset "
+                    f"{entry.data_offset}, past the end of the file ({self.size} bytes)",
+                    path=path, entry=entry.label)
         self.blocks = BlockReader(self.buf, self.header.int_size, self.header.version,
                                   self.size)
         self._by_id = {e.dump_id: e for e in self.entries}
@@ -57,6 +64,9 @@ class CustomContainer(Container):
             self._sizes = {e.dump_id: ends[e.data_offset or 0] - (e.data_offset or 0)
                            for e in self.entries if e.has_data}
         return self._sizes.get(entry.dump_id)
+
+    def data_area_size(self) -> int:
+        return self.size - self.data_start
 
     def block_of(self, entry: TocEntry) -> BlockHeader:
         """Find the entry's block: by its offset, or by scanning forward as pg_restore does."""

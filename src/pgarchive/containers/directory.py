@@ -39,9 +39,10 @@ class DirectoryContainer(Container):
     def __init__(self, path: str) -> None:
         super().__init__(path)
         self.root = os.path.realpath(path)
-        for name, algo in TOC_NAMES:
+        for name, toc_algo in TOC_NAMES:
             toc_path = os.path.join(path, name)
             if os.path.isfile(toc_path):
+                algo = toc_algo
                 break
         else:
             raise NotAnArchiveError(
@@ -61,8 +62,9 @@ class DirectoryContainer(Container):
             self.close()
             raise e.located(path=toc_path) from None
         if toc_end != len(buf):
+            extra = len(buf) - toc_end
             self.close()
-            raise FormatError(f"unexpected {len(buf) - toc_end} bytes after the TOC",
+            raise FormatError(f"unexpected {extra} bytes after the TOC",
                               path=toc_path, offset=toc_end)
 
     @staticmethod

@@ -122,6 +122,7 @@ class TarContainer(Container):
     def stored_streams(self, entry: TocEntry) -> Iterator[tuple[int | None, StoredStream]]:
         self._require_data(entry)
         try:
+            items: list[tuple[int | None, Member]]
             if entry.desc == "BLOBS":
                 items = [(oid, m) for oid, m in self.blob_members(entry)]
             else:

@@ -59,7 +59,7 @@ class IntReader:
     def raw(self, buf: Buffer, pos: int) -> tuple[int, int]:
         """(sign, magnitude) at pos; raises struct.error / IndexError past the end."""
         if self._unpack is not None:
-            return self._unpack(buf, pos)  # type: ignore[no-any-return]
+            return self._unpack(buf, pos)
         end = pos + self.size
         if end > len(buf):
             raise struct.error("short")

@@ -1,0 +1,214 @@
+"""The ``pgarchive`` command: a thin shell over the library.
+
+Each command parses options, calls the library, and renders the result; all logic lives in
+the modules it calls.  Every failure becomes one line ``pgarchive: error: ...`` on stderr.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import signal
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from . import archive as archive_mod
+from .errors import ArchiveError
+from .fileio import atomic_write
+from .format.constants import Section
+from .listing import render_list
+from .output import render, render_json
+from .selection import RestoreOptions, list_file_ids, listed, required
+from .summary import ENTRY_FIELDS, archive_info, entry_record
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_DAMAGED = 1
+EXIT_ERROR = 2
+
+
+def output_options(*formats: str, default: str = "table") -> Callable[[F], F]:
+    """``--format`` with the given choices and ``--json`` as its shorthand, for any command."""
+
+    def deco(fn: F) -> F:
+        @click.option("--format", "-F", "fmt", type=click.Choice(formats), default=default,
+                      show_default=True, help="Output format.")
+        @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+        @functools.wraps(fn)
+        def wrapper(*args: Any, fmt: str, as_json: bool, **kw: Any) -> Any:
+            return fn(*args, fmt="json" if as_json else fmt, **kw)
+
+        return wrapper  # type: ignore[return-value]
+
+    return deco
+
+
+def selection_options(fn: F) -> F:
+    """pg_restore's selection switches, with pg_restore's meaning; shared by every command
+    that works on a subset of the archive."""
+    opts = [
+        click.option("-n", "--schema", "schemas", multiple=True, help="Only objects in schema."),
+        click.option("-N", "--exclude-schema", "exclude_schemas", multiple=True,
+                     help="Leave out objects in schema."),
+        click.option("-t", "--table", "tables", multiple=True, help="Only this table."),
+        click.option("-I", "--index", "indexes", multiple=True, help="Only this index."),
+        click.option("-P", "--function", "functions", multiple=True,
+                     help="Only this function, e.g. 'f(integer, text)'."),
+        click.option("-T", "--trigger", "triggers", multiple=True,
+                     help="Only this trigger, as 'table trigger'."),
+        click.option("--section", "sections", multiple=True,
+                     type=click.Choice(["pre-data", "data", "post-data"]),
+                     help="Only this section (repeatable)."),
+        click.option("-s", "--schema-only", is_flag=True, help="Definitions, no data."),
+        click.option("-a", "--data-only", is_flag=True, help="Data, no definitions."),
+        click.option("-C", "--create", is_flag=True, help="Include the DATABASE entry."),
+        click.option("-x", "--no-acl", "--no-privileges", "no_acl", is_flag=True,
+                     help="Leave out GRANT/REVOKE."),
+        click.option("--no-comments", is_flag=True),
+        click.option("--no-policies", is_flag=True),
+        click.option("--no-publications", is_flag=True),
+        click.option("--no-subscriptions", is_flag=True),
+        click.option("--no-security-labels", is_flag=True),
+        click.option("--no-statistics", is_flag=True),
+        click.option("-L", "--use-list", "use_list", type=click.Path(dir_okay=False),
+                     help="Restore only the entries of this list file, in its order."),
+    ]
+    for o in reversed(opts):
+        fn = o(fn)
+    return fn
+
+
+def build_options(entries: list[Any], kw: dict[str, Any]) -> RestoreOptions:
+    """Turn the selection switches into RestoreOptions (popping them from kw)."""
+    section_map = {"pre-data": Section.PRE_DATA, "data": Section.DATA,
+                   "post-data": Section.POST_DATA}
+    sections = kw.pop("sections")
+    use_list_path = kw.pop("use_list")
+    use_list = None
+    if use_list_path:
+        try:
+            with open(use_list_path, "rb") as f:
+                text = f.read().decode("utf-8", "surrogateescape")
+        except OSError as e:
+            raise ArchiveError(e.strerror or str(e), path=use_list_path) from None
+        use_list, ignored = list_file_ids(entries, text)
+        for line in ignored:
+            click.echo(f"pgarchive: warning: line ignored: {line}", err=True)
+    tables, indexes = tuple(kw.pop("tables")), tuple(kw.pop("indexes"))
+    functions, triggers = tuple(kw.pop("functions")), tuple(kw.pop("triggers"))
+    return RestoreOptions(
+        schemas=tuple(kw.pop("schemas")), exclude_schemas=tuple(kw.pop("exclude_schemas")),
+        tables=tables, indexes=indexes, functions=functions, triggers=triggers,
+        sel_table=bool(tables), sel_index=bool(indexes), sel_function=bool(functions),
+        sel_trigger=bool(triggers),
+        sections=(frozenset(section_map[s] for s in sections) if sections
+                  else RestoreOptions.sections),
+        schema_only=kw.pop("schema_only"), data_only=kw.pop("data_only"),
+        statistics=not kw.pop("no_statistics"), create=kw.pop("create"),
+        no_acl=kw.pop("no_acl"), no_comments=kw.pop("no_comments"),
+        no_policies=kw.pop("no_policies"), no_publications=kw.pop("no_publications"),
+        no_subscriptions=kw.pop("no_subscriptions"),
+        no_security_labels=kw.pop("no_security_labels"),
+        use_list=use_list,
+    )
+
+
+def write_out(data: bytes, output: str | None) -> None:
+    if output and output != "-":
+        atomic_write(output, data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="pgarchive")
+def cli() -> None:
+    """Inspect, verify and selectively restore PostgreSQL pg_dump archives."""
+
+
+@cli.command()
+@click.argument("archive")
+@output_options("table", "json")
+def info(archive: str, fmt: str) -> None:
+    """Header facts, entry counts and stored data size of ARCHIVE."""
+    with archive_mod.open(archive) as a:
+        facts = archive_info(a)
+    if fmt == "json":
+        write_out(render_json(facts).encode(), None)
+        return
+    lines = []
+    for key, value in facts.items():
+        if isinstance(value, dict):
+            lines.append(f"{key}:")
+            lines += [f"  {k:<28} {v}" for k, v in value.items()]
+        else:
+            lines.append(f"{key + ':':<20} {'' if value is None else value}")
+    write_out(("\n".join(lines) + "\n").encode("utf-8", "surrogateescape"), None)
+
+
+@cli.command()
+@click.argument("archive")
+@output_options("table", "list", "json", "csv")
+@selection_options
+@click.option("--all", "show_all", is_flag=True,
+              help="Every TOC entry, ignoring selection (like pg_restore -l -v).")
+@click.option("-v", "--verbose", is_flag=True,
+              help="With --format list: every entry and its dependencies (pg_restore -l -v).")
+@click.option("-o", "--output", type=click.Path(), help="Write to this file (atomically).")
+def ls(archive: str, fmt: str, show_all: bool, verbose: bool, output: str | None,
+       **kw: Any) -> None:
+    """List the table of contents of ARCHIVE.
+
+    --format list is byte-identical to pg_restore -l (PostgreSQL 18) and can be edited and
+    given to pg_restore -L.
+    """
+    with archive_mod.open(archive) as a:
+        opts = build_options(a.entries, kw)
+        decisions = required(a.entries, opts)
+        entries = [d.entry for d in decisions] if (show_all or verbose) else listed(decisions)
+        if fmt == "list":
+            text = render_list(a.header, a.format_name, entries, verbose_deps=verbose)
+            write_out(text.encode(a.encoding, "surrogateescape"), output)
+            return
+        rows = [entry_record(a, e) for e in entries]
+    table_cols = ["dump_id", "section", "desc", "namespace", "tag", "owner", "stored_size"]
+    text = render(rows, fmt, ENTRY_FIELDS, table_cols, right=("dump_id", "stored_size"))
+    write_out(text.encode("utf-8", "surrogateescape"), output)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning every error into one line and an exit status."""
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `pgarchive ls x | head` ends quietly
+    try:
+        rv = cli.main(args=argv, prog_name="pgarchive", standalone_mode=False)
+    except ArchiveError as e:
+        _die(str(e), EXIT_ERROR)
+    except click.exceptions.NoArgsIsHelpError as e:
+        click.echo(e.ctx.get_help() if e.ctx else str(e))
+        sys.exit(EXIT_ERROR)
+    except click.UsageError as e:
+        _die(e.format_message(), EXIT_ERROR)
+    except click.ClickException as e:
+        _die(e.format_message(), e.exit_code or EXIT_ERROR)
+    except click.exceptions.Abort:
+        _die("interrupted", 130)
+    except KeyboardInterrupt:
+        _die("interrupted", 130)
+    except OSError as e:
+        _die(f"{e.filename + ': ' if e.filename else ''}{e.strerror or e}", EXIT_ERROR)
+    except MemoryError:
+        _die("out of memory", EXIT_ERROR)
+    sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _die(message: str, status: int) -> None:
+    try:
+        sys.stderr.write(f"pgarchive: error: {' '.join(message.split())}\n")
+        sys.stderr.flush()
+    finally:
+        os._exit(status) if status == 130 else sys.exit(status)

@@ -1,0 +1,30 @@
+"""`pgarchive ls --format list` is byte-identical to PostgreSQL 18's `pg_restore -l`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+import pgarchive
+from conftest import TESTDATA, archive_path, corpus
+from pgarchive.cli import cli
+from pgarchive.listing import render_list
+from pgarchive.selection import RestoreOptions, listed, required
+
+
+@pytest.mark.parametrize("item", corpus())
+def test_list_matches_pg_restore_18(item: dict[str, Any]) -> None:
+    expected = (TESTDATA / item["list"]).read_bytes()
+    with pgarchive.open(archive_path(item)) as a:
+        text = render_list(a.header, a.format_name, listed(required(a.entries,
+                                                                     RestoreOptions())))
+        assert text.encode(a.encoding, "surrogateescape") == expected
+
+
+@pytest.mark.parametrize("item", corpus("pg1"))
+def test_cli_ls_list_output(item: dict[str, Any]) -> None:
+    res = CliRunner().invoke(cli, ["ls", archive_path(item), "--format", "list"])
+    assert res.exit_code == 0, res.output
+    assert res.stdout_bytes == (TESTDATA / item["list"]).read_bytes()

@@ -1,0 +1,69 @@
+"""Truncated archives: a precise ArchiveError (and one CLI line), never another exception."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import pgarchive
+from conftest import archive_path, corpus
+from pgarchive.errors import ArchiveError
+
+
+def _open_and_list(path: str) -> int:
+    with pgarchive.open(path) as a:
+        return len(a.entries)
+
+
+@pytest.mark.parametrize("item", corpus("pg18", lambda i: i["archive"].endswith(
+    ("custom.dump", "custom_pipe.dump", "custom_zstd.dump", "tar.tar"))))
+def test_truncated_toc_is_an_archive_error(item: dict[str, Any], tmp_path: Path) -> None:
+    raw = Path(archive_path(item)).read_bytes()
+    with pgarchive.open(archive_path(item)) as a:
+        c: Any = a.container
+        toc_end = c.data_start if a.format_name == "CUSTOM" else (
+            c.members["toc.dat"].offset + c.members["toc.dat"].size)
+        first_data = min((e.data_offset for e in a.entries
+                          if e.has_data and e.data_offset), default=None)
+    cut_path = tmp_path / "cut"
+    step = max(1, toc_end // 400)
+    for cut in range(0, toc_end, step):
+        cut_path.write_bytes(raw[:cut])
+        with pytest.raises(ArchiveError) as exc:
+            _open_and_list(str(cut_path))
+        assert exc.value.path == str(cut_path)
+    # Past the TOC: archives that record data offsets notice a missing block at once.
+    if first_data is not None and a.format_name == "CUSTOM":
+        cut_path.write_bytes(raw[:first_data])
+        with pytest.raises(ArchiveError, match="truncated"):
+            _open_and_list(str(cut_path))
+
+
+def test_truncated_directory_toc(tmp_path: Path) -> None:
+    src = Path(archive_path({"archive": "pg18/dir"}))
+    d = tmp_path / "dir"
+    d.mkdir()
+    for f in src.iterdir():
+        (d / f.name).write_bytes(f.read_bytes())
+    toc = (src / "toc.dat").read_bytes()
+    for cut in range(0, len(toc), 5):
+        (d / "toc.dat").write_bytes(toc[:cut])
+        with pytest.raises(ArchiveError):
+            _open_and_list(str(d))
+    (d / "toc.dat").write_bytes(toc + b"junk")
+    with pytest.raises(ArchiveError, match="after the TOC"):
+        _open_and_list(str(d))
+
+
+def test_error_names_file_offset_and_entry(tmp_path: Path) -> None:
+    raw = Path(archive_path({"archive": "pg18/custom.dump"})).read_bytes()
+    p = tmp_path / "half.dump"
+    p.write_bytes(raw[:3000])
+    with pytest.raises(ArchiveError) as exc:
+        _open_and_list(str(p))
+    text = str(exc.value)
+    assert text.startswith(f"{p}: offset ") and "entry #" in text and "truncated" in text
+    assert os.linesep not in text
