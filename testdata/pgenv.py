@@ -137,7 +137,8 @@ def _as_user(user: str | None, argv: list[str]) -> list[str]:
 
 
 @contextlib.contextmanager
-def cluster(major: int, *, password_auth: bool = False) -> Iterator[Cluster]:
+def cluster(major: int, *, password_auth: bool = False,
+            settings: dict[str, str] | None = None) -> Iterator[Cluster]:
     """Create, start and finally stop and delete a temporary cluster of ``major``."""
     bin_ = bindir(major)
     user = run_as_user()
@@ -159,6 +160,8 @@ def cluster(major: int, *, password_auth: bool = False) -> Iterator[Cluster]:
         check=True, capture_output=True,
     )
     opts = f"-p {c.port} -k {sockdir} -c listen_addresses=127.0.0.1 -c fsync=off"
+    for key, value in (settings or {}).items():
+        opts += f" -c {key}={value}"
     subprocess.run(
         _as_user(user, [str(bin_ / "pg_ctl"), "-D", str(datadir), "-o", opts,
                         "-l", str(tmp / "log"), "-w", "start"]),

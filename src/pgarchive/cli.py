@@ -10,6 +10,7 @@ import functools
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -178,6 +179,91 @@ def ls(archive: str, fmt: str, show_all: bool, verbose: bool, output: str | None
     table_cols = ["dump_id", "section", "desc", "namespace", "tag", "owner", "stored_size"]
     text = render(rows, fmt, ENTRY_FIELDS, table_cols, right=("dump_id", "stored_size"))
     write_out(text.encode("utf-8", "surrogateescape"), output)
+
+
+class ProgressBar:
+    """Bytes done, rate and time left on stderr -- only when stderr is a terminal."""
+
+    def __init__(self, total: int) -> None:
+        self.total = max(total, 1)
+        self.done = 0
+        self.start = time.monotonic()
+        self.last = 0.0
+        self.enabled = sys.stderr.isatty()
+
+    def __call__(self, n: int) -> None:
+        self.done += n
+        now = time.monotonic()
+        if not self.enabled or now - self.last < 0.2:
+            return
+        self.last = now
+        rate = self.done / max(now - self.start, 1e-6)
+        left = (self.total - self.done) / rate if rate else 0
+        frac = min(self.done / self.total, 1.0)
+        bar = "#" * int(frac * 30)
+        sys.stderr.write(f"\r[{bar:<30}] {frac:6.1%} {self.done / 1e6:,.0f} MB "
+                         f"{rate / 1e6:,.0f} MB/s {left:4.0f}s left ")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r" + " " * 79 + "\r")
+            sys.stderr.flush()
+
+
+@cli.command()
+@click.argument("archive")
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Verify entries in parallel (custom with offsets, directory).")
+@output_options("table", "json")
+@click.option("--write-manifest", type=click.Path(),
+              help="Record checksums, rows and sizes to this JSON file.")
+@click.option("--manifest", "manifest_path", type=click.Path(dir_okay=False),
+              help="Compare with a manifest written earlier.")
+def verify(archive: str, jobs: int, fmt: str, write_manifest: str | None,
+           manifest_path: str | None) -> None:
+    """Read, decompress and check every data block of ARCHIVE.
+
+    Exit status: 0 intact, 1 damaged (or different from --manifest), 2 unreadable.
+    """
+    from .manifest import build_manifest, compare, load_manifest
+    from .verify import total_stored
+    from .verify import verify as run_verify
+
+    manifest = load_manifest(manifest_path) if manifest_path else None
+    bar = ProgressBar(total_stored(archive))
+    try:
+        report = run_verify(archive, jobs=jobs, progress=bar)
+    finally:
+        bar.close()
+    if manifest is not None and manifest_path:
+        report.problems += compare(report, manifest, manifest_path)
+    if write_manifest:
+        atomic_write(write_manifest, (render_json(build_manifest(report))).encode())
+    if fmt == "json":
+        write_out(render_json(report.to_dict()).encode(), None)
+    else:
+        rows = [{"id": e.dump_id, "type": e.desc, "schema": e.namespace, "name": e.tag,
+                 "rows": e.rows if e.rows is not None else (
+                     f"{e.large_objects} LOs" if e.large_objects is not None else ""),
+                 "raw bytes": e.raw_bytes, "stored bytes": e.stored_bytes,
+                 "checksum": (e.checksum or "")[:16], "status": e.status}
+                for e in report.entries]
+        cols = ["id", "type", "schema", "name", "rows", "raw bytes", "stored bytes",
+                "checksum", "status"]
+        text = render(rows, "table", cols, right=("id", "rows", "raw bytes", "stored bytes"))
+        for p in report.all_problems():
+            text += f"damage: {p}\n"
+        secs = max(report.elapsed, 1e-9)
+        text += (f"{len(report.entries)} entries checked, {report.total_rows} rows, "
+                 f"{report.total_raw} bytes ({report.total_stored} stored), "
+                 f"{len(report.damaged)} damaged, {len(report.all_problems())} problems, "
+                 f"{report.elapsed:.2f} s, {report.total_stored / secs / 1e6:.0f} MB/s stored, "
+                 f"checksum {report.hash}, jobs {report.jobs}: "
+                 f"{'OK' if report.ok else 'DAMAGED'}\n")
+        write_out(text.encode("utf-8", "surrogateescape"), None)
+    if not report.ok:
+        sys.exit(EXIT_DAMAGED)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -41,7 +41,11 @@ class TarContainer(Container):
             self.buf = map_file(f, path)
             self._closers.append(self.buf)
             self.size = len(self.buf)
+            self.cut_short: dict[str, int] = {}  # member name -> bytes missing
             self.members = self._read_members(f)
+            if "toc.dat" in self.cut_short:
+                raise TruncatedError("archive is truncated inside toc.dat",
+                                     offset=self.members["toc.dat"].offset + 0)
             toc = self.members.get("toc.dat")
             if toc is None:
                 raise FormatError("tar archive has no toc.dat member")
@@ -68,10 +72,7 @@ class TarContainer(Container):
                     if not info.isfile():
                         continue
                     if info.offset_data + info.size > self.size:
-                        raise TruncatedError(
-                            f"tar member {info.name!r} of {info.size} bytes is cut short: the "
-                            f"file ends {info.offset_data + info.size - self.size} bytes early",
-                            offset=info.offset_data)
+                        self.cut_short[info.name] = info.offset_data + info.size - self.size
                     members.setdefault(info.name, Member(info.name, info.offset_data,
                                                          info.size))
         except tarfile.TarError as e:
@@ -92,8 +93,13 @@ class TarContainer(Container):
         return m
 
     def _chunks(self, m: Member) -> Iterator[bytes]:
-        for p in range(m.offset, m.offset + m.size, READ_SIZE):
-            yield self.buf[p:min(p + READ_SIZE, m.offset + m.size)]
+        end = min(m.offset + m.size, self.size)
+        for p in range(m.offset, end, READ_SIZE):
+            yield self.buf[p:min(p + READ_SIZE, end)]
+        if m.name in self.cut_short:
+            raise TruncatedError(
+                f"archive is truncated: tar member {m.name!r} of {m.size} bytes is cut short "
+                f"by {self.cut_short[m.name]} bytes", offset=self.size)
 
     def blob_members(self, entry: TocEntry) -> list[tuple[int, Member]]:
         name = (f"blobs_{entry.dump_id}.toc" if self.header.version >= K_VERS_1_16
