@@ -254,6 +254,8 @@ def verify(archive: str, jobs: int, fmt: str, write_manifest: str | None,
         text = render(rows, "table", cols, right=("id", "rows", "raw bytes", "stored bytes"))
         for p in report.all_problems():
             text += f"damage: {p}\n"
+        for note in report.notes:
+            text += f"note: {note}\n"
         secs = max(report.elapsed, 1e-9)
         text += (f"{len(report.entries)} entries checked, {report.total_rows} rows, "
                  f"{report.total_raw} bytes ({report.total_stored} stored), "

@@ -62,6 +62,10 @@ class TruncatedError(FormatError):
     """The archive ends before a structure it promised is complete."""
 
 
+class MissingDataError(FormatError):
+    """Data the TOC promises is not in the archive (a missing file or tar member)."""
+
+
 class UnsupportedVersionError(ArchiveError):
     """The archive's version is outside what this reader understands."""
 

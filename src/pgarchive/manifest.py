@@ -27,6 +27,7 @@ def build_manifest(report: VerifyReport) -> dict[str, Any]:
                              "large_objects": e.large_objects, "checksum": e.checksum}
             for e in report.entries
         },
+        "toc": report.toc,
     }
 
 
@@ -64,6 +65,16 @@ def compare(report: VerifyReport, manifest: dict[str, Any], manifest_path: str) 
                 problems.append(Problem(f"{fld} changed: manifest {old.get(fld)}, archive "
                                         f"{getattr(e, fld)}", report.path, None, e.dump_id,
                                         label))
+    old_toc: dict[str, str] = manifest.get("toc") or {}
+    for key, checksum in old_toc.items():
+        if key not in report.toc:
+            problems.append(Problem(f"TOC entry {key} of the manifest is gone", report.path))
+        elif report.toc[key] != checksum:
+            problems.append(Problem(f"TOC entry {key} changed (definition, name or another "
+                                    "field differs from the manifest)", report.path))
+    for key in report.toc:
+        if old_toc and key not in old_toc:
+            problems.append(Problem(f"TOC entry {key} is not in the manifest", report.path))
     for key, e in now.items():
         if key not in then:
             problems.append(Problem(f"entry is not in the manifest {manifest_path}",

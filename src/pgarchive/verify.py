@@ -9,6 +9,7 @@ and the checksum is there to detect change, not to resist an adversary.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -23,7 +24,7 @@ from .archive import Archive
 from .containers import CustomContainer, DirectoryContainer, TarContainer
 from .containers.base import StoredStream
 from .copytext import CopyChecker, copy_columns
-from .errors import ArchiveError
+from .errors import ArchiveError, MissingDataError
 from .format.blocks import BlockHeader
 from .format.constants import BlockType
 from .model import TocEntry
@@ -61,6 +62,8 @@ class EntryReport:
     checksum: str | None = None
     status: str = "ok"  # ok, damaged, missing
     problems: list[Problem] = field(default_factory=list)
+    #: XXH3-128 of the entry's TOC fields, so a manifest also catches changed definitions
+    toc_checksum: str | None = None
     # custom format: where the block was found and where it ended
     block_start: int | None = None
     block_end: int | None = None
@@ -82,6 +85,9 @@ class VerifyReport:
     problems: list[Problem]  # not tied to one entry (framing, extra files)
     elapsed: float = 0.0
     jobs: int = 1
+    #: every TOC entry (with or without data): dump id -> checksum of its fields
+    toc: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def damaged(self) -> list[EntryReport]:
@@ -118,8 +124,18 @@ class VerifyReport:
         return d
 
 
+def toc_checksum(e: TocEntry) -> str:
+    """A checksum over every TOC field of an entry except where its data lies."""
+    h = xxhash.xxh3_128()
+    for value in (e.dump_id, e.had_dumper, e.table_oid, e.oid, e.tag, e.desc, int(e.section),
+                  e.defn, e.drop_stmt, e.copy_stmt, e.namespace, e.tablespace, e.tableam,
+                  e.relkind, e.owner, e.with_oids, e.dependencies):
+        h.update(repr(value).encode("utf-8", "surrogateescape") + b"\0")
+    return h.hexdigest()
+
+
 def _new_report(e: TocEntry) -> EntryReport:
-    return EntryReport(e.dump_id, e.desc, e.namespace, e.tag)
+    return EntryReport(e.dump_id, e.desc, e.namespace, e.tag, toc_checksum=toc_checksum(e))
 
 
 def _problem(rep: EntryReport, err: ArchiveError, path: str) -> Problem:
@@ -140,7 +156,8 @@ def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, S
             for oid, stream in streams:
                 assert oid is not None
                 if oid == 0 or oid in seen:
-                    rep.fail(Problem(f"large object id {oid} is {'zero' if not oid else 'repeated'}",
+                    what = "zero" if not oid else "repeated"
+                    rep.fail(Problem(f"large object id {oid} is {what}",
                                      stream.path, stream.offset, e.dump_id, label))
                 seen.add(oid)
                 h.update(oid.to_bytes(4, "little"))
@@ -151,7 +168,9 @@ def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, S
                     rep.raw_bytes += len(piece)
         else:
             checker = CopyChecker(copy_columns(e.copy_stmt)) if e.copy_stmt else None
+            where: tuple[str, int | None] = (a.path, None)
             for _oid, stream in streams:
+                where = (stream.path, stream.offset)
                 for piece in container._decompressed(e, _counting(stream, rep, progress),
                                                      1 << 20):
                     h.update(piece)
@@ -162,10 +181,12 @@ def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, S
                 checker.finish()
                 rep.rows = checker.rows
                 for f in checker.findings:
-                    rep.fail(Problem(f"{f.message} (at byte {f.offset} of the table data)",
-                                     a.path, None, e.dump_id, label))
+                    rep.fail(Problem(f"{f.message} (at byte {f.offset} of the decompressed table "
+                                     f"data of the stream stored at this offset)", where[0],
+                                     where[1], e.dump_id, label))
     except ArchiveError as err:
-        rep.fail(_problem(rep, err, a.path))
+        rep.fail(_problem(rep, err, a.path),
+                 "missing" if isinstance(err, MissingDataError) else "damaged")
     rep.checksum = h.hexdigest()
 
 
@@ -247,13 +268,13 @@ def _verify_custom_sequential(a: Archive, progress: Progress | None
     for e in a.entries:
         if not e.has_data:
             continue
-        rep = reports.get(e.dump_id)
-        if rep is None:
-            rep = _new_report(e)
-            rep.fail(Problem("no data block found for this entry (archive truncated or "
+        found = reports.get(e.dump_id)
+        if found is None:
+            found = _new_report(e)
+            found.fail(Problem("no data block found for this entry (archive truncated or "
                              "damaged before it)", c.path, e.data_offset if e.data_offset
                              else None, e.dump_id, e.label), "missing")
-        out.append(rep)
+        out.append(found)
     return out, problems
 
 
@@ -265,8 +286,9 @@ def _framing_problems(c: CustomContainer, reports: list[EntryReport]) -> list[Pr
     pos = c.data_start
     for start, end, r in placed:
         if start != pos:
-            problems.append(Problem(f"{abs(start - pos)} bytes {'unaccounted for' if start > pos else 'overlap'} "
-                                    f"before the data block of dump id {r.dump_id}", c.path, pos))
+            what = "unaccounted for" if start > pos else "overlap"
+            problems.append(Problem(f"{abs(start - pos)} bytes {what} before the data block "
+                                    f"of dump id {r.dump_id}", c.path, pos))
         pos = end
     if placed and pos != c.size:
         problems.append(Problem(f"{c.size - pos} unexpected bytes after the last data block",
@@ -341,10 +363,8 @@ def _extra_files(a: Archive) -> list[Problem]:
             if e.has_data and e.desc != "BLOBS" and e.filename:
                 expected.add(e.filename)
             if e.has_data and e.desc == "BLOBS":
-                try:
+                with contextlib.suppress(ArchiveError):
                     expected.update(m.name for _oid, m in c.blob_members(e))
-                except ArchiveError:
-                    pass
                 expected.update({"blobs.toc", f"blobs_{e.dump_id}.toc"})
         return [Problem(f"unexpected tar member {name!r}", c.path, m.offset)
                 for name, m in c.members.items() if name not in expected]
@@ -368,9 +388,16 @@ def verify(path: str, jobs: int = 1, progress: Progress | None = None) -> Verify
                 problems = _framing_problems(c, reports)
         problems += _extra_files(a)
         h = a.header
-        return VerifyReport(a.path, a.format_name.lower(), f"{h.vmaj}.{h.vmin}.{h.vrev}",
-                            h.compression_name, HASH_NAME, reports, problems,
-                            time.perf_counter() - start, jobs)
+        report = VerifyReport(a.path, a.format_name.lower(), f"{h.vmaj}.{h.vmin}.{h.vrev}",
+                              h.compression_name, HASH_NAME, reports, problems,
+                              time.perf_counter() - start, jobs)
+        report.toc = {str(e.dump_id): toc_checksum(e) for e in a.entries}
+        if h.compression_name in ("none", "lz4", "zstd"):
+            what = "uncompressed data has" if h.compression_name == "none" else (
+                f"{h.compression_name} streams written by pg_dump have")
+            report.notes.append(f"{what} no checksum: a changed byte that keeps the COPY "
+                                "text valid is only caught with --manifest")
+        return report
 
 
 def total_stored(path: str) -> int:

@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterator
 
 from ..compression import decompress
-from ..errors import ArchiveError, FormatError, NotAnArchiveError
+from ..errors import ArchiveError, FormatError, MissingDataError, NotAnArchiveError
 from ..format.constants import K_VERS_1_16, Compression
 from ..model import TocEntry
 from .base import Container, StoredStream, map_file, read_header_and_toc
@@ -94,7 +94,7 @@ class DirectoryContainer(Container):
             p = self.member_path(name + suffix)
             if os.path.exists(p):
                 return p
-        raise FormatError(f"could not open input file \"{self.member_path(name + preferred)}\": "
+        raise MissingDataError(f"could not open input file \"{self.member_path(name + preferred)}\": "
                           f"No such file or directory")
 
     def compression_of(self, entry: TocEntry) -> Compression:

@@ -10,7 +10,13 @@ import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..errors import ArchiveError, FormatError, NotAnArchiveError, TruncatedError
+from ..errors import (
+    ArchiveError,
+    FormatError,
+    MissingDataError,
+    NotAnArchiveError,
+    TruncatedError,
+)
 from ..format.constants import K_VERS_1_16, ArchiveFormat
 from ..model import TocEntry
 from .base import Container, StoredStream, map_file, read_header_and_toc
@@ -78,6 +84,9 @@ class TarContainer(Container):
         except tarfile.TarError as e:
             if not members:
                 raise NotAnArchiveError(f"not a valid tar archive: {e}") from None
+            last = list(members)[-1]
+            if last in self.cut_short or "end of data" in str(e):
+                return members  # the file ends here; what is missing is reported on reading
             raise FormatError(f"damaged tar archive after member "
                               f"{list(members)[-1]!r}: {e}") from None
         return members
@@ -89,7 +98,7 @@ class TarContainer(Container):
     def member(self, name: str) -> Member:
         m = self.members.get(name)
         if m is None:
-            raise FormatError(f"could not find file \"{name}\" in archive")
+            raise MissingDataError(f"could not find file \"{name}\" in archive")
         return m
 
     def _chunks(self, m: Member) -> Iterator[bytes]:
