@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TESTDATA, archive_path, corpus
 
 import pgarchive
+from conftest import TESTDATA, archive_path, corpus
 from pgarchive.errors import ArchiveError
 from pgarchive.manifest import build_manifest, compare
 from pgarchive.verify import verify

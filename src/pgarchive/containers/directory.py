@@ -94,8 +94,9 @@ class DirectoryContainer(Container):
             p = self.member_path(name + suffix)
             if os.path.exists(p):
                 return p
-        raise MissingDataError(f"could not open input file \"{self.member_path(name + preferred)}\": "
-                          f"No such file or directory")
+        missing = self.member_path(name + preferred)
+        raise MissingDataError(f"could not open input file \"{missing}\": No such file or "
+                               "directory")
 
     def compression_of(self, entry: TocEntry) -> Compression:
         return self.header.compression
