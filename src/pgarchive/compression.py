@@ -72,9 +72,24 @@ def decompress(
 
 
 def _plain(chunks: Iterable[bytes], out_size: int) -> Iterator[bytes]:
+    """Re-cut stored chunks (one per row in uncompressed custom archives) to ~out_size."""
+    pending: list[bytes] = []
+    size = 0
     for chunk in chunks:
-        for i in range(0, len(chunk), out_size):
-            yield chunk[i:i + out_size] if len(chunk) > out_size else chunk
+        if len(chunk) > out_size:
+            if pending:
+                yield b"".join(pending)
+                pending, size = [], 0
+            for i in range(0, len(chunk), out_size):
+                yield chunk[i:i + out_size]
+            continue
+        pending.append(chunk)
+        size += len(chunk)
+        if size >= out_size:
+            yield b"".join(pending)
+            pending, size = [], 0
+    if pending:
+        yield b"".join(pending)
 
 
 def _zlib(chunks: Iterable[bytes], out_size: int, wbits: int, mod: ModuleType) -> Iterator[bytes]:

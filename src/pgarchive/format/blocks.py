@@ -61,21 +61,29 @@ class BlockReader:
         return BlockHeader(pos, btype, dump_id, p)
 
     def chunks(self, pos: int, sink: list[int] | None = None) -> Iterator[bytes]:
-        """Yield the chunk payloads starting at ``pos``; ``sink`` receives the end position."""
+        """Yield the chunk payloads starting at ``pos``; ``sink`` receives the end position.
+
+        The hot loop of reading data (uncompressed archives have one chunk per row).
+        """
         p = pos
         size = self.ints.size
+        raw = self.ints.raw
+        buf, end = self.buf, self.end
         while True:
-            n = self._int(p, "chunk length")
-            if n < 0:
-                raise FormatError(f"negative chunk length {n}", offset=p)
+            if p + size > end:
+                raise TruncatedError("archive is truncated: chunk length extends past the end "
+                                     "of the file", offset=p)
+            sign, n = raw(buf, p)
+            if sign and n:
+                raise FormatError(f"negative chunk length -{n}", offset=p)
             p += size
             if n == 0:
                 break
-            if n > self.end - p:
+            if n > end - p:
                 raise TruncatedError(
                     f"archive is truncated: chunk of {n} bytes at offset {p - size} extends "
-                    f"past the end of the file ({self.end} bytes)", offset=p - size)
-            yield self.buf[p:p + n]
+                    f"past the end of the file ({end} bytes)", offset=p - size)
+            yield buf[p:p + n]
             p += n
         if sink is not None:
             sink.append(p)

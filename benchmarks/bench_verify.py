@@ -1,0 +1,95 @@
+"""`pgarchive verify` against `pg_restore -f /dev/null` (the only way pg_restore reads all
+data), and `verify --jobs 2` against `--jobs 1`, with peak memory.
+
+    python benchmarks/bench_verify.py [--gb 2.0] [--runs 3]
+
+Makes (once, into benchmarks/work/) a database with one table of about --gb GB of COPY
+data dumped as custom gzip, lz4, zstd and uncompressed; and one with four tables of a
+quarter of that each, as custom and directory, for the parallel goal.
+Goals (issue 3): verify -j1 faster than pg_restore for every compression; -j2 >= 1.6x -j1;
+peak memory < 100 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from common import (
+    env_utc,
+    interleaved_medians,
+    pgarchive_cmd,
+    pgenv,
+    peak_rss_kib,
+    work_path,
+)
+
+
+def rows_sql(table: str, gb: float) -> str:
+    rows = int(gb * (1 << 30) / 110)  # ~110 bytes of COPY text per row
+    return (f"CREATE TABLE {table} (id bigint, a text, b text, c timestamptz, d numeric);\n"
+            f"INSERT INTO {table} SELECT i, md5(i::text) || ' ' || md5((i+3)::text), "
+            f"md5((i*7)::text), TIMESTAMPTZ '2024-01-01+00' + i * INTERVAL '1 second', "
+            f"i / 7.0 FROM generate_series(1, {rows}) AS i;\n")
+
+
+def make_all(gb: float) -> dict[str, str]:
+    """Archives by label, created once in one cluster."""
+    want = {
+        "gzip": (f"one_{gb}_gzip.dump", ["-Fc"], "one"),
+        "lz4": (f"one_{gb}_lz4.dump", ["-Fc", "-Z", "lz4"], "one"),
+        "zstd": (f"one_{gb}_zstd.dump", ["-Fc", "-Z", "zstd"], "one"),
+        "none": (f"one_{gb}_none.dump", ["-Fc", "-Z0"], "one"),
+        "multi-custom": (f"four_{gb}.dump", ["-Fc", "-Z", "lz4"], "four"),
+        "multi-dir": (f"four_{gb}_dir", ["-Fd", "-Z", "lz4"], "four"),
+    }
+    paths = {k: work_path(name) for k, (name, _a, _db) in want.items()}
+    if all(p.exists() for p in paths.values()):
+        return {k: str(p) for k, p in paths.items()}
+    with pgenv.cluster(18, settings={"max_wal_size": "8GB"}) as c:
+        for db, sql in (("one", rows_sql("big", gb)),
+                        ("four", "".join(rows_sql(f"t{i}", gb / 4) for i in range(4)))):
+            c.run(["createdb", db])
+            f = work_path(f"{db}_{gb}.sql")
+            f.write_text(sql)
+            f.chmod(0o644)
+            c.psql_file(db, f)
+        for k, (_name, args, db) in want.items():
+            if not paths[k].exists():
+                c.run(["pg_dump", *args, "-f", str(paths[k]), db])
+    return {k: str(p) for k, p in paths.items()}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--gb", type=float, default=2.0)
+    ap.add_argument("--runs", type=int, default=3)
+    opts = ap.parse_args()
+    pg_restore = str(pgenv.bindir(18) / "pg_restore")
+    env = env_utc()
+    archives = make_all(opts.gb)
+    print(f"table size ~{opts.gb} GB of COPY text; medians of {opts.runs} interleaved runs")
+    for label in ("gzip", "lz4", "zstd", "none"):
+        path = archives[label]
+        t = interleaved_medians({
+            "verify": pgarchive_cmd("verify", path),
+            "pg_restore": [pg_restore, "-f", "/dev/null", path],
+        }, opts.runs, env)
+        ratio = t["verify"] / t["pg_restore"]
+        rss = peak_rss_kib(pgarchive_cmd("verify", path), env) / 1024
+        print(f"{label:5s} verify -j1 {t['verify']:6.2f} s  pg_restore {t['pg_restore']:6.2f} s  "
+              f"RATIO verify/pg_restore = {ratio:.2f} (goal < 1): "
+              f"{'OK' if ratio < 1 else 'MISSED'}; peak RSS {rss:.0f} MiB "
+              f"(goal < 100): {'OK' if rss < 100 else 'MISSED'}")
+    for label in ("multi-custom", "multi-dir"):
+        path = archives[label]
+        t = interleaved_medians({"j1": pgarchive_cmd("verify", "-j", "1", path),
+                                 "j2": pgarchive_cmd("verify", "-j", "2", path)},
+                                opts.runs, env)
+        speedup = t["j1"] / t["j2"]
+        print(f"{label:12s} -j1 {t['j1']:6.2f} s  -j2 {t['j2']:6.2f} s  "
+              f"RATIO speed-up = {speedup:.2f} (goal >= 1.6): "
+              f"{'OK' if speedup >= 1.6 else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()
