@@ -17,9 +17,9 @@ import argparse
 from common import (
     env_utc,
     interleaved_medians,
+    peak_rss_kib,
     pgarchive_cmd,
     pgenv,
-    peak_rss_kib,
     work_path,
 )
 
