@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 TRAILER = b"\\.\n\n\n"
 _BAD_ESCAPE = re.compile(rb"\\(?:[^bfnrtvN]|\Z)")
-_MARKER = re.compile(rb"(?m)^\\\.\n")
 MAX_FINDINGS = 5
 
 
@@ -100,9 +99,10 @@ class CopyChecker:
             self._add(base, "data after the end-of-data marker \\.")
             return
         rows = block.count(b"\n")
-        found = _MARKER.search(block)
-        if found is not None:
-            self._add(base + found.start(), "end-of-data marker \\. before the end of the stream")
+        # A block starts at a row start, so a marker row is at 0 or right after a newline.
+        found = 0 if block.startswith(b"\\.\n") else block.find(b"\n\\.\n") + 1
+        if found > 0 or block.startswith(b"\\.\n"):
+            self._add(base + found, "end-of-data marker \\. before the end of the stream")
             self._ended = True
         ok = True
         if self.columns is not None and block.count(b"\t") != rows * (self.columns - 1):

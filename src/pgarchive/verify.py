@@ -204,17 +204,19 @@ def _counting(stream: StoredStream, rep: EntryReport,
 # --- custom format --------------------------------------------------------------------
 
 
-def _custom_block_streams(c: CustomContainer,
-                          hdr: BlockHeader) -> Iterator[tuple[int | None, StoredStream]]:
-    """The streams of the block at ``hdr`` (as CustomContainer.stored_streams, by position)."""
+def _custom_block_streams(c: CustomContainer, hdr: BlockHeader, ended: list[int]
+                          ) -> Iterator[tuple[int | None, StoredStream]]:
+    """The streams of the block at ``hdr``; ``ended`` receives the block's end position
+    once it has been read to the end (so it need not be walked again)."""
     if hdr.type == BlockType.DATA:
-        yield None, StoredStream(c.blocks.chunks(hdr.body), hdr.body, c.path)
+        yield None, StoredStream(c.blocks.chunks(hdr.body, ended), hdr.body, c.path)
         return
     p = hdr.body
     while True:
         oid = c.blocks.blob_oid(p)
         p += c.blocks.ints.size
         if oid == 0:
+            ended.append(p)
             return
         end: list[int] = []
         yield oid, StoredStream(c.blocks.chunks(p, end), p, c.path)
@@ -253,17 +255,15 @@ def _verify_custom_sequential(a: Archive, progress: Progress | None
                 and e.data_offset != pos:
             rep.fail(Problem(f"TOC says the data block is at offset {e.data_offset}, but it is "
                              f"at {pos}", c.path, pos, e.dump_id, e.label))
-        check_streams(a, e, _custom_block_streams(c, hdr), rep, progress)
-        if rep.status != "ok":
-            # The stream may have ended early or late; find the block's end by its lengths.
+        ended: list[int] = []
+        check_streams(a, e, _custom_block_streams(c, hdr, ended), rep, progress)
+        if not ended or rep.status != "ok":
+            # Not read to the end (damage): find the block's end by its lengths.
             try:
-                pos = c.blocks.skip_block(hdr)
+                ended = [c.blocks.skip_block(hdr)]
             except ArchiveError:
-                rep.block_end = None
                 break
-        else:
-            pos = c.blocks.skip_block(hdr)
-        rep.block_end = pos
+        pos = rep.block_end = ended[-1]
     out = []
     for e in a.entries:
         if not e.has_data:
@@ -306,8 +306,9 @@ def _verify_one(a: Archive, e: TocEntry, progress: Progress | None = None) -> En
         if isinstance(c, CustomContainer):
             hdr = c.block_of(e)
             rep.block_start = hdr.position
-            check_streams(a, e, _custom_block_streams(c, hdr), rep, progress)
-            rep.block_end = c.blocks.skip_block(hdr)
+            ended: list[int] = []
+            check_streams(a, e, _custom_block_streams(c, hdr, ended), rep, progress)
+            rep.block_end = ended[-1] if ended and rep.status == "ok" else c.blocks.skip_block(hdr)
         else:
             check_streams(a, e, c.stored_streams(e), rep, progress)
     except ArchiveError as err:

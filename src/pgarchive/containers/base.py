@@ -60,6 +60,18 @@ def read_header_and_toc(
     return header, entries, toc_end, codec
 
 
+def release_pages(buf: Buffer, start: int, end: int) -> None:
+    """Drop the pages of a read-only map between start and end from memory (they are
+    read again from the file if needed), so streaming a big archive keeps RSS flat."""
+    if not isinstance(buf, mmap.mmap) or not hasattr(mmap, "MADV_DONTNEED"):
+        return
+    first = (start // mmap.PAGESIZE + 1) * mmap.PAGESIZE
+    last = (end // mmap.PAGESIZE) * mmap.PAGESIZE
+    if last > first:
+        with contextlib.suppress(OSError, ValueError):
+            buf.madvise(mmap.MADV_DONTNEED, first, last - first)
+
+
 def map_file(f: BinaryIO, path: str) -> Buffer:
     """A read-only memory map of an open file (bytes for an empty one)."""
     size = os.fstat(f.fileno()).st_size

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 from ..errors import ArchiveError, FormatError, TruncatedError
 from ..format.blocks import BlockHeader, BlockReader
 from ..format.constants import ArchiveFormat, BlockType, OffsetFlag
 from ..model import TocEntry
-from .base import Container, StoredStream, map_file, read_header_and_toc
+from .base import Container, StoredStream, map_file, read_header_and_toc, release_pages
 
 
 class CustomContainer(Container):
@@ -40,7 +41,7 @@ class CustomContainer(Container):
                     f"{entry.data_offset}, past the end of the file ({self.size} bytes)",
                     path=path, entry=entry.label)
         self.blocks = BlockReader(self.buf, self.header.int_size, self.header.version,
-                                  self.size)
+                                  self.size, functools.partial(release_pages, self.buf))
         self._by_id = {e.dump_id: e for e in self.entries}
         self._known: dict[int, int] = {}  # dump id -> block position, learned by scanning
         self._scan_pos = self.data_start

@@ -19,7 +19,7 @@ from ..errors import (
 )
 from ..format.constants import K_VERS_1_16, ArchiveFormat
 from ..model import TocEntry
-from .base import Container, StoredStream, map_file, read_header_and_toc
+from .base import Container, StoredStream, map_file, read_header_and_toc, release_pages
 
 READ_SIZE = 1 << 20
 
@@ -105,6 +105,7 @@ class TarContainer(Container):
         end = min(m.offset + m.size, self.size)
         for p in range(m.offset, end, READ_SIZE):
             yield self.buf[p:min(p + READ_SIZE, end)]
+            release_pages(self.buf, p, min(p + READ_SIZE, end))
         if m.name in self.cut_short:
             raise TruncatedError(
                 f"archive is truncated: tar member {m.name!r} of {m.size} bytes is cut short "

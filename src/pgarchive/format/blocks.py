@@ -11,12 +11,14 @@ Every length is checked against the end of the buffer before any slice is taken.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ..errors import FormatError, TruncatedError
 from .constants import K_VERS_1_3, BlockType
 from .toc import Buffer, IntReader
+
+RELEASE_EVERY = 16 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +32,12 @@ class BlockHeader:
 class BlockReader:
     """Reads blocks and chunks from one custom archive's buffer."""
 
-    def __init__(self, buf: Buffer, int_size: int, version: int, end: int | None = None):
+    def __init__(self, buf: Buffer, int_size: int, version: int, end: int | None = None,
+                 release: Callable[[int, int], None] | None = None):
         self.buf = buf
+        #: called with (start, end) of bytes already consumed, so a memory-mapped reader
+        #: can drop those pages and keep memory flat whatever the archive's size
+        self.release = release
         self.ints = IntReader(int_size)
         self.end = len(buf) if end is None else end
         self.typed = version >= K_VERS_1_3
@@ -69,6 +75,8 @@ class BlockReader:
         size = self.ints.size
         raw = self.ints.raw
         buf, end = self.buf, self.end
+        release = self.release
+        released = pos
         while True:
             if p + size > end:
                 raise TruncatedError("archive is truncated: chunk length extends past the end "
@@ -85,18 +93,27 @@ class BlockReader:
                     f"past the end of the file ({end} bytes)", offset=p - size)
             yield buf[p:p + n]
             p += n
+            if release is not None and p - released > RELEASE_EVERY:
+                release(released, p)
+                released = p
+        if release is not None:
+            release(released, p)
         if sink is not None:
             sink.append(p)
 
     def skip_chunks(self, pos: int) -> int:
         """The position after the chunk list at ``pos``, reading only the lengths."""
         p = pos
+        released = pos
         size = self.ints.size
         while True:
             n = self._int(p, "chunk length")
             if n < 0:
                 raise FormatError(f"negative chunk length {n}", offset=p)
             p += size
+            if self.release is not None and p - released > RELEASE_EVERY:
+                self.release(released, p)
+                released = p
             if n == 0:
                 return p
             if n > self.end - p:
