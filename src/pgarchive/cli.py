@@ -22,7 +22,8 @@ from .fileio import atomic_write
 from .format.constants import Section
 from .listing import render_list
 from .output import render, render_json
-from .selection import RestoreOptions, list_file_ids, listed, required
+from .patterns import parse_filter_file
+from .selection import RestoreOptions, Selection, chosen, list_file_ids, select
 from .summary import ENTRY_FIELDS, archive_info, entry_record
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -76,14 +77,38 @@ def selection_options(fn: F) -> F:
         click.option("--no-statistics", is_flag=True),
         click.option("-L", "--use-list", "use_list", type=click.Path(dir_okay=False),
                      help="Restore only the entries of this list file, in its order."),
+        click.option("--filter", "filter_file", type=click.Path(dir_okay=False),
+                     help="Read include/exclude patterns from a filter file (pg_restore 17)."),
+        click.option("--exclude-table-data", multiple=True, metavar="PATTERN",
+                     help="Keep the table's definition, leave out its data."),
+        click.option("--with-deps", is_flag=True,
+                     help="Also what the selected objects own and what they need."),
+        click.option("--with-fks", is_flag=True,
+                     help="With --with-deps: every foreign key of a selected table."),
     ]
     for o in reversed(opts):
         fn = o(fn)
     return fn
 
 
+def build_selection(entries: list[Any], kw: dict[str, Any]) -> Selection:
+    """Turn the selection switches into a Selection (popping them from kw)."""
+    filter_file = kw.pop("filter_file")
+    if filter_file:
+        try:
+            with open(filter_file, encoding="utf-8", errors="surrogateescape") as f:
+                extra = parse_filter_file(f.read())
+        except OSError as e:
+            raise ArchiveError(e.strerror or str(e), path=filter_file) from None
+        for key, names in extra.items():
+            kw[key] = (*kw[key], *names)
+    restore = build_options(entries, kw)
+    return Selection(restore, exclude_table_data=tuple(kw.pop("exclude_table_data")),
+                     with_deps=kw.pop("with_deps"), with_fks=kw.pop("with_fks"))
+
+
 def build_options(entries: list[Any], kw: dict[str, Any]) -> RestoreOptions:
-    """Turn the selection switches into RestoreOptions (popping them from kw)."""
+    """Turn pg_restore's switches into RestoreOptions (popping them from kw)."""
     section_map = {"pre-data": Section.PRE_DATA, "data": Section.DATA,
                    "post-data": Section.POST_DATA}
     sections = kw.pop("sections")
@@ -159,25 +184,32 @@ def info(archive: str, fmt: str) -> None:
               help="Every TOC entry, ignoring selection (like pg_restore -l -v).")
 @click.option("-v", "--verbose", is_flag=True,
               help="With --format list: every entry and its dependencies (pg_restore -l -v).")
+@click.option("--explain", is_flag=True, help="Say why each entry was selected.")
 @click.option("-o", "--output", type=click.Path(), help="Write to this file (atomically).")
-def ls(archive: str, fmt: str, show_all: bool, verbose: bool, output: str | None,
-       **kw: Any) -> None:
+def ls(archive: str, fmt: str, show_all: bool, verbose: bool, explain: bool,
+       output: str | None, **kw: Any) -> None:
     """List the table of contents of ARCHIVE.
 
     --format list is byte-identical to pg_restore -l (PostgreSQL 18) and can be edited and
     given to pg_restore -L.
     """
     with archive_mod.open(archive) as a:
-        opts = build_options(a.entries, kw)
-        decisions = required(a.entries, opts)
-        entries = [d.entry for d in decisions] if (show_all or verbose) else listed(decisions)
+        decisions = select(a.entries, build_selection(a.entries, kw))
+        picked = decisions if (show_all or verbose) else chosen(decisions)
+        entries = [d.entry for d in picked]
         if fmt == "list":
-            text = render_list(a.header, a.format_name, entries, verbose_deps=verbose)
+            why = {d.entry.dump_id: d.reason for d in picked} if explain else None
+            text = render_list(a.header, a.format_name, entries, verbose_deps=verbose,
+                               reasons=why)
             write_out(text.encode(a.encoding, "surrogateescape"), output)
             return
-        rows = [entry_record(a, e) for e in entries]
+        rows = [entry_record(a, d.entry) | ({"reason": d.reason} if explain else {})
+                for d in picked]
     table_cols = ["dump_id", "section", "desc", "namespace", "tag", "owner", "stored_size"]
-    text = render(rows, fmt, ENTRY_FIELDS, table_cols, right=("dump_id", "stored_size"))
+    fields = [*ENTRY_FIELDS, "reason"] if explain else list(ENTRY_FIELDS)
+    if explain:
+        table_cols.append("reason")
+    text = render(rows, fmt, fields, table_cols, right=("dump_id", "stored_size"))
     write_out(text.encode("utf-8", "surrogateescape"), output)
 
 
@@ -220,8 +252,9 @@ class ProgressBar:
               help="Record checksums, rows and sizes to this JSON file.")
 @click.option("--manifest", "manifest_path", type=click.Path(dir_okay=False),
               help="Compare with a manifest written earlier.")
+@selection_options
 def verify(archive: str, jobs: int, fmt: str, write_manifest: str | None,
-           manifest_path: str | None) -> None:
+           manifest_path: str | None, **kw: Any) -> None:
     """Read, decompress and check every data block of ARCHIVE.
 
     Exit status: 0 intact, 1 damaged (or different from --manifest), 2 unreadable.
@@ -231,9 +264,14 @@ def verify(archive: str, jobs: int, fmt: str, write_manifest: str | None,
     from .verify import verify as run_verify
 
     manifest = load_manifest(manifest_path) if manifest_path else None
+    only = None
+    if any(v for v in kw.values()):
+        with archive_mod.open(archive) as a:
+            only = {d.entry.dump_id for d in chosen(select(a.entries,
+                                                           build_selection(a.entries, kw)))}
     bar = ProgressBar(total_stored(archive))
     try:
-        report = run_verify(archive, jobs=jobs, progress=bar)
+        report = run_verify(archive, jobs=jobs, progress=bar, only=only)
     finally:
         bar.close()
     if manifest is not None and manifest_path:

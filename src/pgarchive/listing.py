@@ -48,11 +48,17 @@ def entry_line(e: TocEntry) -> str:
 
 
 def render_list(header: Header, format_name: str, entries: Iterable[TocEntry],
-                verbose_deps: bool = False) -> str:
-    """The whole -l text for the given (already selected and ordered) entries."""
+                verbose_deps: bool = False, reasons: dict[int, str] | None = None) -> str:
+    """The whole -l text for the given (already selected and ordered) entries.
+
+    ``reasons`` adds a comment line after each entry saying why it was selected; pg_restore
+    -L ignores comment lines.
+    """
     out = header_lines(header, format_name)
     for e in entries:
         out.append(entry_line(e))
+        if reasons is not None:
+            out.append(f";\twhy: {sanitize(reasons.get(e.dump_id, ''))}")
         if verbose_deps and e.dependencies:
             out.append(";\tdepends on: " + " ".join(map(str, e.dependencies)))
     return "\n".join(out) + "\n"

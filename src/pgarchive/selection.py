@@ -14,6 +14,7 @@ from enum import IntFlag
 
 from .format.constants import Section
 from .model import TocEntry
+from .patterns import any_matches
 
 
 class Req(IntFlag):
@@ -168,9 +169,9 @@ def _required(e: TocEntry, cur: Section, o: RestoreOptions, wanted: set[int] | N
             else:
                 return Req.NONE
     else:
-        if o.schemas and (e.namespace is None or e.namespace not in o.schemas):
+        if o.schemas and not any_matches(o.schemas, e.namespace, qualified=False):
             return Req.NONE
-        if o.exclude_schemas and e.namespace is not None and e.namespace in o.exclude_schemas:
+        if o.exclude_schemas and any_matches(o.exclude_schemas, e.namespace, qualified=False):
             return Req.NONE
         if o.sel_types and not _matches_types(e, o, done):
             return Req.NONE
@@ -194,13 +195,14 @@ def _required(e: TocEntry, cur: Section, o: RestoreOptions, wanted: set[int] | N
 def _matches_types(e: TocEntry, o: RestoreOptions, done: dict[int, Decision]) -> bool:
     desc = e.desc
     if desc in TABLE_LIKE:
-        return o.sel_table and (not o.tables or e.tag in o.tables)
+        return o.sel_table and (not o.tables or any_matches(o.tables, e.tag, e.namespace))
     if desc == "INDEX":
-        return o.sel_index and (not o.indexes or e.tag in o.indexes)
+        return o.sel_index and (not o.indexes or any_matches(o.indexes, e.tag, e.namespace))
     if desc in FUNCTION_LIKE:
-        return o.sel_function and (not o.functions or e.tag in o.functions)
+        return o.sel_function and (not o.functions or
+                                   any_matches(o.functions, e.tag, e.namespace))
     if desc == "TRIGGER":
-        return o.sel_trigger and (not o.triggers or e.tag in o.triggers)
+        return o.sel_trigger and (not o.triggers or any_matches(o.triggers, e.tag, e.namespace))
     if desc == "STATISTICS DATA":
         for dep in e.dependencies:
             parent = done.get(dep)
@@ -234,3 +236,169 @@ def list_file_ids(entries: Sequence[TocEntry], text: str) -> tuple[tuple[int, ..
         if i not in known:
             raise UsageError(f"could not find entry for ID {i}")
     return tuple(parsed.ids), parsed.ignored
+
+
+# --- beyond pg_restore: --exclude-table-data, --with-deps, --explain ---------------------
+
+#: Entries that belong to the object they depend on: selecting a table brings them along.
+BELONGINGS = frozenset({
+    "TABLE DATA", "INDEX", "CONSTRAINT", "CHECK CONSTRAINT", "TRIGGER", "RULE", "POLICY",
+    "ROW SECURITY", "COMMENT", "SECURITY LABEL", "ACL", "DEFAULT", "SEQUENCE", "SEQUENCE SET",
+    "STATISTICS", "STATISTICS DATA", "MATERIALIZED VIEW DATA", "EXTENDED STATISTICS",
+})
+#: Entries that tie two relations together: they come only when every relation they
+#: depend on is selected (FKs also with --with-fks).
+BINDINGS = frozenset({"FK CONSTRAINT", "TABLE ATTACH", "INDEX ATTACH", "SEQUENCE OWNED BY"})
+#: What even an object pulled in only because something needs it brings along.
+ALWAYS_ALONG = frozenset({"COMMENT", "SECURITY LABEL", "ACL", "SEQUENCE SET"})
+OWNERS = TABLE_LIKE | {"DOMAIN"}
+
+
+@dataclass(frozen=True)
+class Selection:
+    """pg_restore's options plus pgarchive's own."""
+
+    restore: RestoreOptions = field(default_factory=RestoreOptions)
+    exclude_table_data: tuple[str, ...] = ()
+    with_deps: bool = False
+    with_fks: bool = False
+
+
+def _mask_only(o: RestoreOptions) -> RestoreOptions:
+    """The same options without the name filters: what still applies to pulled entries."""
+    from dataclasses import replace
+
+    return replace(o, schemas=(), exclude_schemas=(), tables=(), indexes=(), functions=(),
+                   triggers=(), sel_table=False, sel_index=False, sel_function=False,
+                   sel_trigger=False, use_list=None)
+
+
+def select(entries: Sequence[TocEntry], sel: Selection) -> list[Decision]:
+    """Decide every entry: pg_restore's rules, then the dependency closure and the
+    table-data exclusions.  Each chosen Decision carries the reason it was chosen."""
+    decisions = required(entries, sel.restore)
+    mask = Req.SCHEMA | Req.DATA | Req.STATS
+    for d in decisions:
+        if d.reqs & mask:
+            d.reason = _option_reason(d.entry, sel.restore)
+    if sel.with_deps:
+        _close(decisions, sel)
+    if sel.exclude_table_data:
+        for d in decisions:
+            e = d.entry
+            if e.desc == "TABLE DATA" and d.reqs and any_matches(sel.exclude_table_data,
+                                                                  e.tag, e.namespace):
+                d.reqs = Req.NONE
+                d.reason = "excluded by --exclude-table-data"
+    return decisions
+
+
+def _option_reason(e: TocEntry, o: RestoreOptions) -> str:
+    if o.use_list is not None:
+        return "listed in the -L list file"
+    if o.sel_types or o.schemas:
+        if e.desc in DEPENDENT_DESCS:
+            return "pg_restore keeps it with its selected parent"
+        for flag, names, descs in ((o.sel_table, o.tables, TABLE_LIKE),
+                                   (o.sel_index, o.indexes, {"INDEX"}),
+                                   (o.sel_function, o.functions, FUNCTION_LIKE),
+                                   (o.sel_trigger, o.triggers, {"TRIGGER"})):
+            if flag and e.desc in descs:
+                return "matches " + ", ".join(names)
+        if o.schemas:
+            return f"in schema {e.namespace}"
+    return "selected"
+
+
+def _close(decisions: list[Decision], sel: Selection) -> None:
+    """Add what the chosen entries own and what they need, to a fixpoint."""
+    mask = Req.SCHEMA | Req.DATA | Req.STATS
+    by_id = {d.entry.dump_id: d for d in decisions}
+    children: dict[int, list[Decision]] = {}
+    for d in decisions:
+        for dep in set(d.entry.dependencies):
+            children.setdefault(dep, []).append(d)
+    mask_opts = _mask_only(sel.restore)
+    # The section each entry is in (SECTION_NONE entries follow the one before them).
+    section: dict[int, Section] = {}
+    cur = Section.PRE_DATA
+    for d in decisions:
+        if d.entry.section != Section.NONE:
+            cur = d.entry.section
+        section[d.entry.dump_id] = cur
+    chosen = {d.entry.dump_id for d in decisions if d.reqs & mask}
+    # "full" objects bring their belongings; "needed" ones only what always comes along.
+    full = {i for i in chosen if by_id[i].entry.desc not in DEPENDENT_DESCS}
+    work = list(chosen)
+
+    def take(d: Decision, why: str, parent: Decision, owner: bool) -> None:
+        i = d.entry.dump_id
+        if i in chosen:
+            if owner and i not in full:
+                full.add(i)
+                work.append(i)
+            return
+        reqs = _required(d.entry, section[i], mask_opts, None, by_id)
+        if not reqs & mask:
+            return
+        d.reqs = reqs
+        d.reason = why
+        d.pulled_by.append(parent.entry.dump_id)
+        chosen.add(i)
+        if owner:
+            full.add(i)
+        work.append(i)
+
+    while work:
+        i = work.pop()
+        d = by_id[i]
+        e = d.entry
+        # What it needs: everything it depends on.
+        for dep in dict.fromkeys(e.dependencies):
+            p = by_id.get(dep)
+            if p is not None:
+                take(p, f"needed by {e.label}", d, False)
+        # What belongs to it (only relations and domains own things).
+        owner_full = i in full and e.desc in OWNERS
+        partitioned = e.desc == "TABLE" and "PARTITION BY" in (e.defn or "")
+        for c in children.get(i, []):
+            ce = c.entry
+            if ce.desc in BINDINGS:
+                if _bound(c, by_id, full, sel.with_fks):
+                    take(c, f"ties selected tables ({e.label})", d, False)
+            elif ce.desc in ALWAYS_ALONG or (owner_full and ce.desc in BELONGINGS):
+                take(c, f"belongs to {e.label}", d, True)
+            elif owner_full and partitioned and ce.desc == "TABLE":
+                take(c, f"partition of {e.label}", d, True)
+
+
+def _relations_of(d: Decision, by_id: dict[int, Decision]) -> list[int]:
+    """The relations a binding entry joins (for SEQUENCE OWNED BY: the owning table)."""
+    rels = []
+    for dep in d.entry.dependencies:
+        p = by_id.get(dep)
+        if p is None:
+            continue
+        if p.entry.desc in TABLE_LIKE and p.entry.desc != "SEQUENCE":
+            rels.append(dep)
+        elif d.entry.desc == "SEQUENCE OWNED BY" and p.entry.desc == "SEQUENCE":
+            rels += [x for x in p.entry.dependencies
+                     if x in by_id and by_id[x].entry.desc in TABLE_LIKE]
+    return rels
+
+
+def _bound(d: Decision, by_id: dict[int, Decision], full: set[int], with_fks: bool) -> bool:
+    """Whether a binding entry comes along: every relation it joins is selected (not merely
+    needed by something else).
+
+    It is a child of each of them, so it is looked at again when the last one is chosen.
+    """
+    if with_fks and d.entry.desc == "FK CONSTRAINT":
+        return True
+    rels = _relations_of(d, by_id)
+    return all(r in full for r in rels)
+
+
+def chosen(decisions: Iterable[Decision]) -> list[Decision]:
+    mask = Req.SCHEMA | Req.DATA | Req.STATS
+    return [d for d in decisions if d.reqs & mask]

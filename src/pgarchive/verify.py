@@ -372,8 +372,12 @@ def _extra_files(a: Archive) -> list[Problem]:
     return []
 
 
-def verify(path: str, jobs: int = 1, progress: Progress | None = None) -> VerifyReport:
-    """Verify the archive at ``path``; never raises for damage, only if it cannot be read."""
+def verify(path: str, jobs: int = 1, progress: Progress | None = None,
+           only: set[int] | None = None) -> VerifyReport:
+    """Verify the archive at ``path``; never raises for damage, only if it cannot be read.
+
+    ``only`` limits the report to those dump ids (in custom archives the data area is still
+    walked block by block, as it must be to find them)."""
     start = time.perf_counter()
     with archive_mod.open(path) as a:
         c = a.container
@@ -388,6 +392,8 @@ def verify(path: str, jobs: int = 1, progress: Progress | None = None) -> Verify
             if isinstance(c, CustomContainer):
                 problems = _framing_problems(c, reports)
         problems += _extra_files(a)
+        if only is not None:
+            reports = [r for r in reports if r.dump_id in only]
         h = a.header
         report = VerifyReport(a.path, a.format_name.lower(), f"{h.vmaj}.{h.vmin}.{h.vrev}",
                               h.compression_name, HASH_NAME, reports, problems,
