@@ -38,3 +38,18 @@ def facts_for(item: dict[str, Any]) -> dict[str, Any] | None:
     """tables.json (row counts and COPY checksums from the server) for the archive's group."""
     p = TESTDATA / item["group"] / "tables.json"
     return json.loads(p.read_text()) if p.exists() else None
+
+
+@pytest.fixture(scope="session")
+def pg18_server() -> Any:
+    """A throwaway PostgreSQL 18 cluster with the corpus database loaded as ``ref``.
+
+    The roles of the corpus (created by corpus.sql) exist cluster-wide, so restores into
+    other databases of this cluster find them.
+    """
+    import pgenv
+
+    with pgenv.cluster(18) as c:
+        c.run(["createdb", "-T", "template0", "-E", "UTF8", "ref"])
+        c.psql_file("ref", TESTDATA / "corpus.sql")
+        yield c
