@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from ..compression import decompress
 from ..errors import ArchiveError, FormatError, MissingDataError, NotAnArchiveError
 from ..format.constants import K_VERS_1_16, Compression
+from ..format.toc import decimal_uint
 from ..model import TocEntry
 from .base import Container, StoredStream, map_file, read_header_and_toc
 
@@ -28,9 +29,13 @@ def safe_name(name: str, what: str) -> str:
 
 
 def read_file_chunks(path: str, size: int = READ_SIZE) -> Iterator[bytes]:
-    with open(path, "rb") as f:
-        while chunk := f.read(size):
-            yield chunk
+    """The bytes of a data file in pieces; I/O failures become ArchiveErrors."""
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(size):
+                yield chunk
+    except OSError as e:
+        raise FormatError(f"could not read file: {e.strerror or e}", path=path) from None
 
 
 class DirectoryContainer(Container):
@@ -124,7 +129,7 @@ class DirectoryContainer(Container):
             if len(parts) != 2 or not parts[0].isdigit():
                 raise FormatError(f"invalid line in large object TOC file \"{toc}\": "
                                   f"{line[:80]!r}", entry=f"line {lineno}")
-            out.append((int(parts[0]) & 0xFFFFFFFF, parts[1].decode("utf-8", "replace")))
+            out.append((decimal_uint(parts[0]), parts[1].decode("utf-8", "surrogateescape")))
         return out
 
     def _files_of(self, entry: TocEntry) -> list[tuple[int | None, str]]:

@@ -18,6 +18,7 @@ from ..errors import (
     TruncatedError,
 )
 from ..format.constants import K_VERS_1_16, ArchiveFormat
+from ..format.toc import decimal_uint
 from ..model import TocEntry
 from .base import Container, StoredStream, map_file, read_header_and_toc, release_pages
 
@@ -122,7 +123,9 @@ class TarContainer(Container):
             if len(parts) != 2 or not parts[0].isdigit():
                 raise FormatError(f"invalid line in large object TOC {name!r}: {line[:80]!r}",
                                   entry=f"line {lineno}")
-            out.append((int(parts[0]) & 0xFFFFFFFF, self.member(parts[1].decode())))
+            member = parts[1].decode("utf-8", "surrogateescape")
+            _check_name(member)
+            out.append((decimal_uint(parts[0]), self.member(member)))
         return out
 
     def stored_size(self, entry: TocEntry) -> int | None:

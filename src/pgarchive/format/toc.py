@@ -9,8 +9,8 @@ the buffer before it is used, so a hostile length allocates nothing.
 
 from __future__ import annotations
 
+import re
 import struct
-from collections.abc import Callable
 from typing import Any
 
 from ..errors import FormatError, TruncatedError, UnsupportedVersionError
@@ -271,7 +271,7 @@ def parse_toc(
                     (d,) = strs(1)
                     if d is None:
                         break
-                    deps.append(_to_uint(d))
+                    deps.append(decimal_uint(d))
             flag: OffsetFlag | None = None
             position: int | None = None
             filename: str | None = None
@@ -297,8 +297,8 @@ def parse_toc(
                 filename = strs(1)[0]
             append(TocEntry(
                 dump_id, had_dumper != 0,
-                _to_uint(tableoid_s) if tableoid_s is not None else 0,
-                _to_uint(oid_s) if oid_s is not None else 0,
+                decimal_uint(tableoid_s) if tableoid_s is not None else 0,
+                decimal_uint(oid_s) if oid_s is not None else 0,
                 tag or "", desc or "", section, defn, drop, copy, ns, ts, am, relkind, owner,
                 with_oids, tuple(deps), flag, position, filename, start,
             ))
@@ -310,20 +310,23 @@ def parse_toc(
     return entries, p
 
 
-def _to_uint(text: str) -> int:
-    """Parse a decimal OID/id the way sscanf("%u") does: leading digits, else 0."""
-    try:
+_LEADING_DIGITS = re.compile(r"\s*\+?([0-9]{1,20})([0-9]*)")
+
+
+def decimal_uint(text: str | bytes) -> int:
+    """Parse a decimal OID or id as strtoul does: leading blanks and digits, else 0;
+    truncated to 32 bits.  Never parses more than 20 digits (a hostile 10,000-digit
+    string is not a reason to spend time or fail); longer runs saturate."""
+    if isinstance(text, bytes):
+        text = text.decode("ascii", "replace")
+    if text.isascii() and text.isdigit() and len(text) <= 20:
         return int(text) & 0xFFFFFFFF
-    except ValueError:
-        digits = ""
-        for ch in text.strip():
-            if ch.isdigit():
-                digits += ch
-            else:
-                break
-        return int(digits) & 0xFFFFFFFF if digits else 0
+    m = _LEADING_DIGITS.match(text)
+    if m is None:
+        return 0
+    if m.group(2):
+        return 0xFFFFFFFF
+    value = int(m.group(1))
+    return 0xFFFFFFFF if value >= 1 << 64 else value & 0xFFFFFFFF
 
 
-def decoder_for(header: Header) -> Callable[[bytes], str]:
-    """A decode function for strings outside the TOC hot path."""
-    return lambda b: b.decode("utf-8", "surrogateescape")
