@@ -91,15 +91,24 @@ def selection_options(fn: F) -> F:
     return fn
 
 
+def read_text_file(path: str, limit: int = 256 << 20) -> str:
+    """A list or filter file, refused past ``limit`` bytes rather than read whole."""
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > limit:
+                raise ArchiveError(f"file of {size} bytes is too large (limit {limit})",
+                                   path=path)
+            return f.read(size).decode("utf-8", "surrogateescape")
+    except OSError as e:
+        raise ArchiveError(e.strerror or str(e), path=path) from None
+
+
 def build_selection(entries: list[Any], kw: dict[str, Any]) -> Selection:
     """Turn the selection switches into a Selection (popping them from kw)."""
     filter_file = kw.pop("filter_file")
     if filter_file:
-        try:
-            with open(filter_file, encoding="utf-8", errors="surrogateescape") as f:
-                extra = parse_filter_file(f.read())
-        except OSError as e:
-            raise ArchiveError(e.strerror or str(e), path=filter_file) from None
+        extra = parse_filter_file(read_text_file(filter_file))
         for key, names in extra.items():
             kw[key] = (*kw[key], *names)
     restore = build_options(entries, kw)
@@ -115,11 +124,7 @@ def build_options(entries: list[Any], kw: dict[str, Any]) -> RestoreOptions:
     use_list_path = kw.pop("use_list")
     use_list = None
     if use_list_path:
-        try:
-            with open(use_list_path, "rb") as f:
-                text = f.read().decode("utf-8", "surrogateescape")
-        except OSError as e:
-            raise ArchiveError(e.strerror or str(e), path=use_list_path) from None
+        text = read_text_file(use_list_path)
         use_list, ignored = list_file_ids(entries, text)
         for line in ignored:
             click.echo(f"pgarchive: warning: line ignored: {line}", err=True)

@@ -5,12 +5,14 @@ uncompressed archives, whose format has no checksum of its own."""
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from .errors import UsageError
 from .verify import HASH_NAME, Problem, VerifyReport
 
 MANIFEST_VERSION = 1
+MAX_MANIFEST = 256 << 20
 
 
 def build_manifest(report: VerifyReport) -> dict[str, Any]:
@@ -34,7 +36,10 @@ def build_manifest(report: VerifyReport) -> dict[str, Any]:
 def load_manifest(path: str) -> dict[str, Any]:
     try:
         with open(path, "rb") as f:
-            data = json.loads(f.read(256 << 20))
+            size = os.fstat(f.fileno()).st_size
+            if size > MAX_MANIFEST:
+                raise UsageError(f"manifest of {size} bytes is too large", path=path)
+            data = json.loads(f.read(size))
     except OSError as e:
         raise UsageError(e.strerror or str(e), path=path) from None
     except ValueError as e:

@@ -350,7 +350,7 @@ def _extra_files(a: Archive) -> list[Problem]:
         try:
             known = c.data_files()
         except ArchiveError:
-            known = set()
+            known = {os.path.basename(c.toc_path)}
             for e in a.entries:
                 if e.has_data and e.filename:
                     known.update(e.filename + s for s in ("", ".gz", ".lz4", ".zst"))

@@ -19,6 +19,8 @@ TOC_NAMES = (("toc.dat", Compression.NONE), ("toc.dat.gz", Compression.GZIP),
 READ_SIZE = 1 << 20
 #: A compressed toc.dat is decompressed in memory; refuse one that inflates past this.
 MAX_TOC_BYTES = 1 << 30
+#: blobs.toc has one short line per large object: 64 MiB is over a million of them.
+MAX_BLOB_TOC = 64 << 20
 
 
 def safe_name(name: str, what: str) -> str:
@@ -117,9 +119,11 @@ class DirectoryContainer(Container):
         toc = self.member_path(self.blobs_toc_name(entry))
         try:
             with open(toc, "rb") as f:
-                raw = f.read(64 << 20)
-                if f.read(1):
-                    raise FormatError("large object TOC file is larger than 64 MiB")
+                size = os.fstat(f.fileno()).st_size
+                if size > MAX_BLOB_TOC:
+                    raise FormatError(f"large object TOC file has {size} bytes, more than "
+                                      f"{MAX_BLOB_TOC} (one line per large object)")
+                raw = f.read(size)
         except OSError as e:
             raise FormatError(f"could not open large object TOC file \"{toc}\" for input: "
                               f"{e.strerror}") from None

@@ -137,3 +137,66 @@ def _chunks(s: ArchiveStructs, stream: bytes, size: int) -> bytes:
 def _build(struct: Any, value: Any) -> bytes:
     """construct's build, typed."""
     return bytes(struct.build(value))
+
+
+def _dir_compress(data: bytes, algorithm: Compression) -> bytes:
+    """A directory archive's data file: gzip files (not zlib streams) for GZIP."""
+    if algorithm == Compression.GZIP:
+        import gzip
+
+        return gzip.compress(data, mtime=0)
+    return compress_stream(data, algorithm)
+
+
+def build_directory(h: Header, entries: Sequence[TocEntry], data: DataMap,
+                    codec: str = "utf-8") -> dict[str, bytes]:
+    """The files of a directory archive (name -> bytes), as pg_dump -Fd writes them."""
+    suffix = {Compression.NONE: "", Compression.GZIP: ".gz", Compression.LZ4: ".lz4",
+              Compression.ZSTD: ".zst"}[h.compression]
+    files: dict[str, bytes] = {}
+    named = []
+    for e in entries:
+        if e.had_dumper and e.dump_id in data:
+            payload = data[e.dump_id]
+            if isinstance(payload, bytes | bytearray):
+                name = f"{e.dump_id}.dat"
+                files[name + suffix] = _dir_compress(bytes(payload), h.compression)
+            else:
+                name = (f"blobs_{e.dump_id}.toc" if h.version >= 0x011000 else "blobs.toc")
+                lines = []
+                for oid, lo in payload:
+                    files[f"blob_{oid}.dat{suffix}"] = _dir_compress(lo, h.compression)
+                    lines.append(f"{oid} blob_{oid}.dat\n")
+                files[name] = "".join(lines).encode()
+            named.append(replace(e, filename=name, offset_flag=None, data_offset=None))
+        else:
+            named.append(replace(e, filename="", offset_flag=None, data_offset=None))
+    from .constants import ArchiveFormat
+
+    files["toc.dat"] = build_toc_file(replace(h, format_code=ArchiveFormat.TAR,
+                                              toc_count=len(named)), named, "filename", codec)
+    return files
+
+
+def build_tar(h: Header, entries: Sequence[TocEntry], data: DataMap,
+              codec: str = "utf-8") -> bytes:
+    """A tar archive (never compressed), members in pg_dump's order."""
+    import io
+    import tarfile
+
+    from .constants import ArchiveFormat
+
+    h = replace(h, compression=Compression.NONE,
+                compression_level=0 if h.version < K_VERS_1_15 else None,
+                format_code=ArchiveFormat.TAR)
+    files = build_directory(h, entries, data, codec)
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tf:
+        order = ["toc.dat", *[n for n in files if n.endswith(".dat") and
+                              not n.startswith("blob_")]]
+        order += [n for n in files if n.startswith("blob")]
+        for name in order:
+            info = tarfile.TarInfo(name)
+            info.size = len(files[name])
+            tf.addfile(info, io.BytesIO(files[name]))
+    return buf.getvalue()
