@@ -1,0 +1,45 @@
+"""What to run: the pg_restore command line for a request (no shell, no password)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .binaries import PgRestore
+from .conninfo import Target
+
+
+@dataclass(frozen=True)
+class RestoreRequest:
+    archive: str
+    target: Target
+    jobs: int = 1
+    clean: bool = False
+    if_exists: bool = False
+    create: bool = False
+    no_owner: bool = False
+    no_acl: bool = False
+    role: str | None = None
+    single_transaction: bool = False
+
+
+def build_command(pg: PgRestore, req: RestoreRequest, list_file: str) -> list[str]:
+    """argv for pg_restore: the list file, the options, the target without its password."""
+    argv = [pg.path, "--verbose", "--use-list", list_file, "--dbname", req.target.conninfo]
+    if req.jobs > 1:
+        argv += ["--jobs", str(req.jobs)]
+    if req.clean:
+        argv.append("--clean")
+    if req.if_exists:
+        argv.append("--if-exists")
+    if req.create:
+        argv.append("--create")
+    if req.no_owner:
+        argv.append("--no-owner")
+    if req.no_acl:
+        argv.append("--no-acl")
+    if req.role:
+        argv += ["--role", req.role]
+    if req.single_transaction:
+        argv.append("--single-transaction")
+    argv.append(req.archive)
+    return argv

@@ -1,0 +1,139 @@
+"""Checks before anything is written: pooler, parallelism, connection, versions, an empty
+target, the roles the selected entries name.  Each problem is a Finding; errors stop the
+restore unless --force."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import psycopg
+
+from ..archive import Archive
+from ..model import TocEntry
+from .conninfo import Target, mask_text
+from .plan import RestoreRequest
+
+POOLER_PORTS = {"6543"}  # Supabase's transaction pooler
+_IDENT = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)'
+_ROLE_REFS = re.compile(
+    rf"\b(?:TO|FROM|FOR\s+ROLE|SESSION\s+AUTHORIZATION|GRANTED\s+BY)\s+({_IDENT}(?:\s*,\s*{_IDENT})*)",
+    re.IGNORECASE)
+_NOT_ROLES = {"public", "current_user", "session_user", "current_role"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str  # "error" or "warning"
+    message: str
+
+
+def looks_pooled(target: Target) -> bool:
+    """A PgBouncer-style pooled endpoint, as managed services name them."""
+    for host in target.host.split(","):
+        labels = host.lower().split(".")
+        if any(label.endswith("-pooler") or label == "pooler" for label in labels):
+            return True
+    return target.params.get("port", "") in POOLER_PORTS
+
+
+def _ident(text: str) -> str:
+    if text.startswith('"'):
+        return text[1:-1].replace('""', '"')
+    return text.lower()
+
+
+def roles_named(entries: Sequence[TocEntry], owners: bool, grantees: bool) -> set[str]:
+    """Owners and grantees (GRANT ... TO, REVOKE ... FROM, FOR ROLE, SET SESSION
+    AUTHORIZATION) of the entries."""
+    roles: set[str] = set()
+    for e in entries:
+        if owners and e.owner:
+            roles.add(e.owner)
+        if grantees and e.desc in ("ACL", "DEFAULT ACL", "ACL LANGUAGE") and e.defn:
+            for m in _ROLE_REFS.finditer(e.defn):
+                for part in re.findall(_IDENT, m.group(1)):
+                    name = _ident(part)
+                    if part.startswith('"') or name not in _NOT_ROLES:
+                        roles.add(name)
+    return roles
+
+
+def server_major(version_num: int) -> int:
+    return version_num // 10000
+
+
+def dumped_from_major(archive: Archive) -> int | None:
+    m = re.match(r"(\d+)", archive.header.server_version or "")
+    return int(m.group(1)) if m else None
+
+
+def preflight(archive: Archive, entries: Sequence[TocEntry], req: RestoreRequest,
+              force: bool) -> list[Finding]:
+    """Run every check; connection failures are returned as a single error finding."""
+    out: list[Finding] = []
+    target = req.target
+    if looks_pooled(target) and not force:
+        out.append(Finding("error", f"{target.masked} looks like a pooled (PgBouncer-style) "
+                           "endpoint; pg_restore needs session state that poolers drop. Use "
+                           "the direct, unpooled connection string of the database (or "
+                           "--force)"))
+        return out
+    if req.jobs > 1 and not archive.can_seek_data:
+        why = ("tar archives can only be read from start to end" if archive.format_name == "TAR"
+               else "this custom archive was written to a pipe and records no data offsets")
+        out.append(Finding("error", f"--jobs {req.jobs} is not possible: {why}. Restore with "
+                           "--jobs 1, or re-dump with pg_dump -Fc -f FILE or -Fd for parallel "
+                           "restores"))
+    try:
+        conn = psycopg.connect(target.conninfo, password=target.password, connect_timeout=15,
+                               autocommit=True)
+    except psycopg.Error as e:
+        detail = " ".join(str(e).split())
+        out.append(Finding("error", f"cannot connect to {target.masked}: "
+                           f"{mask_text(detail, target.masked)}"))
+        return out
+    with conn:
+        try:
+            pool_mode = conn.execute("SHOW pool_mode").fetchone()
+        except psycopg.Error:
+            pool_mode = None
+        if pool_mode and not force:
+            out.append(Finding("error", f"the server at {target.masked} answers as a connection "
+                               "pooler; use the direct, unpooled connection string (or --force)"))
+        src = dumped_from_major(archive)
+        dst = server_major(conn.info.server_version)
+        if src is not None and dst < src:
+            out.append(Finding("warning", f"restoring into PostgreSQL {dst}, older than the "
+                               f"PostgreSQL {src} the archive was dumped from: some objects "
+                               "may fail to restore"))
+        if req.create:
+            name = next((e.tag for e in archive.entries if e.desc == "DATABASE"),
+                        archive.header.dbname)
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                  (name,)).fetchone()
+            if exists and not req.clean and not force:
+                out.append(Finding("error", f"database {name!r} already exists; --create "
+                                   "needs a new name (or --clean to drop it first)"))
+        elif not (req.clean or force):
+            row = conn.execute(
+                "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') "
+                "AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'"
+            ).fetchone()
+            if row and row[0]:
+                out.append(Finding("error", f"target database {conn.info.dbname!r} is not empty "
+                                   f"({row[0]} relations); restore into an empty database, or "
+                                   "use --clean (drop what the archive creates) or --force"))
+        needed = roles_named(entries, owners=not req.no_owner, grantees=not req.no_acl)
+        if req.role:
+            needed.add(req.role)
+        if needed:
+            have = {r[0] for r in conn.execute("SELECT rolname FROM pg_roles").fetchall()}
+            missing = sorted(needed - have)
+            if missing and not force:
+                out.append(Finding("error", "roles named in the selected entries do not exist "
+                                   f"on the target: {', '.join(missing)}; create them, or use "
+                                   "--no-owner (-O) and --no-acl (-x)"))
+    return out
