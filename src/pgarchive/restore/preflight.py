@@ -44,19 +44,31 @@ def _ident(text: str) -> str:
     return text.lower()
 
 
-def roles_named(entries: Sequence[TocEntry], owners: bool, grantees: bool) -> set[str]:
-    """Owners and grantees (GRANT ... TO, REVOKE ... FROM, FOR ROLE, SET SESSION
-    AUTHORIZATION) of the entries."""
-    roles: set[str] = set()
+_POLICY_ROLES = re.compile(rf"\bTO\s+({_IDENT}(?:\s*,\s*{_IDENT})*)\s+(?:USING|WITH|;)",
+                           re.IGNORECASE)
+
+
+def roles_named(entries: Sequence[TocEntry], owners: bool, grantees: bool
+                ) -> dict[str, set[str]]:
+    """Roles the entries need, by what needs them: "owner" (owners), "acl" (GRANT ... TO,
+    REVOKE ... FROM, FOR ROLE, SET SESSION AUTHORIZATION) and "policy" (CREATE POLICY ...
+    TO, which --no-acl does not remove)."""
+    roles: dict[str, set[str]] = {"owner": set(), "acl": set(), "policy": set()}
     for e in entries:
         if owners and e.owner:
-            roles.add(e.owner)
+            roles["owner"].add(e.owner)
+        if e.desc == "POLICY" and e.defn:
+            for m in _POLICY_ROLES.finditer(e.defn):
+                for part in re.findall(_IDENT, m.group(1)):
+                    name = _ident(part)
+                    if part.startswith('"') or name not in _NOT_ROLES:
+                        roles["policy"].add(name)
         if grantees and e.desc in ("ACL", "DEFAULT ACL", "ACL LANGUAGE") and e.defn:
             for m in _ROLE_REFS.finditer(e.defn):
                 for part in re.findall(_IDENT, m.group(1)):
                     name = _ident(part)
                     if part.startswith('"') or name not in _NOT_ROLES:
-                        roles.add(name)
+                        roles["acl"].add(name)
     return roles
 
 
@@ -128,12 +140,15 @@ def preflight(archive: Archive, entries: Sequence[TocEntry], req: RestoreRequest
                                    "use --clean (drop what the archive creates) or --force"))
         needed = roles_named(entries, owners=not req.no_owner, grantees=not req.no_acl)
         if req.role:
-            needed.add(req.role)
-        if needed:
+            needed["owner"].add(req.role)
+        if any(needed.values()):
             have = {r[0] for r in conn.execute("SELECT rolname FROM pg_roles").fetchall()}
-            missing = sorted(needed - have)
+            fixes = {"owner": "--no-owner (-O)", "acl": "--no-acl (-x)",
+                     "policy": "--no-policies"}
+            missing = {k: sorted(v - have) for k, v in needed.items() if v - have}
             if missing and not force:
+                names = sorted({r for v in missing.values() for r in v})
                 out.append(Finding("error", "roles named in the selected entries do not exist "
-                                   f"on the target: {', '.join(missing)}; create them, or use "
-                                   "--no-owner (-O) and --no-acl (-x)"))
+                                   f"on the target: {', '.join(names)}; create them, or use "
+                                   + " and ".join(fixes[k] for k in missing)))
     return out

@@ -1,0 +1,149 @@
+"""pgarchive restore against throwaway PostgreSQL servers, with the real pg_restore."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+from typing import Any
+
+import psycopg
+import pytest
+
+from conftest import TESTDATA
+from pgarchive.restore import RestoreRequest, build_command, parse_target
+from pgarchive.restore.binaries import PgRestore
+
+sys.path.insert(0, str(TESTDATA))
+import pgenv
+
+ARCHIVE = str(TESTDATA / "pg18" / "custom.dump")
+_db = itertools.count()
+
+
+def pgarchive(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full = dict(os.environ, PG_RESTORE=str(pgenv.bindir(18) / "pg_restore"), **(env or {}))
+    full.pop("PGPASSWORD", None)
+    return subprocess.run([sys.executable, "-m", "pgarchive", *args], capture_output=True,
+                          text=True, env=full)
+
+
+def new_db(server: Any) -> tuple[str, str]:
+    name = f"r{next(_db)}"
+    server.run(["createdb", "-T", "template0", name])
+    return name, f"host={server.host} port={server.port} dbname={name} user={server.superuser}"
+
+
+def count(conninfo: str, sql: str) -> int:
+    with psycopg.connect(conninfo) as c:
+        row = c.execute(sql).fetchone()
+        assert row is not None
+        return int(row[0])
+
+
+def test_full_restore_row_counts_match(pg18_server: Any) -> None:
+    _, target = new_db(pg18_server)
+    res = pgarchive("restore", ARCHIVE, "-d", target)
+    assert res.returncode == 0, res.stderr
+    assert "11/11 tables with matching row counts; 0 pg_restore errors" in res.stderr
+    assert count(target, "SELECT count(*) FROM app.orders") == 400
+    assert count(target, 'SELECT count(*) FROM "Mixed Case Schema"."Order Lines"') == 900
+
+
+def test_selective_with_deps_and_parallel(pg18_server: Any) -> None:
+    _, target = new_db(pg18_server)
+    res = pgarchive("restore", ARCHIVE, "-d", target, "-t", "orders", "-t", "customers",
+                    "--with-deps", "-j", "2")
+    assert res.returncode == 0, res.stderr
+    assert "2/2 tables with matching row counts" in res.stderr
+    assert count(target, "SELECT count(*) FROM pg_constraint WHERE contype = 'f'") == 1
+    assert count(target, "SELECT count(*) FROM pg_class WHERE relname = 'events'") == 0
+
+
+def test_parallel_refused_for_pipe_archives(pg18_server: Any) -> None:
+    _, target = new_db(pg18_server)
+    res = pgarchive("restore", str(TESTDATA / "pg18" / "custom_pipe.dump"), "-d", target,
+                    "-j", "2")
+    assert res.returncode == 2
+    assert "--jobs 2 is not possible" in res.stderr and "pipe" in res.stderr
+
+
+def test_non_empty_target_refused(pg18_server: Any) -> None:
+    target = str(pg18_server.conninfo("ref"))
+    before = count(target, "SELECT count(*) FROM pg_class")
+    res = pgarchive("restore", ARCHIVE, "-d", target)
+    assert res.returncode == 2 and "is not empty" in res.stderr and "--clean" in res.stderr
+    assert count(target, "SELECT count(*) FROM pg_class") == before
+
+
+def test_dry_run_changes_nothing(pg18_server: Any) -> None:
+    _, target = new_db(pg18_server)
+    res = pgarchive("restore", ARCHIVE, "-d", target + " password=hunter2", "--dry-run",
+                    "-t", "orders", "--with-deps")
+    assert res.returncode == 0, res.stderr
+    assert "hunter2" not in res.stdout + res.stderr and "password=********" in res.stdout
+    assert "TABLE app orders" in res.stdout
+    assert count(target, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON "
+                 "n.oid = c.relnamespace WHERE n.nspname = 'app'") == 0
+
+
+def test_pooled_hostname_refused() -> None:
+    res = pgarchive("restore", ARCHIVE, "-d",
+                    "postgresql://u:topsecret@ep-cool-1234-pooler.eu-central-1.aws.example.com/db")
+    assert res.returncode == 2
+    assert "pooled" in res.stderr and "unpooled connection string" in res.stderr
+    assert "topsecret" not in res.stderr
+
+
+def test_pg_restore_too_old_for_the_archive() -> None:
+    old = str(pgenv.bindir(15) / "pg_restore")
+    res = subprocess.run([sys.executable, "-m", "pgarchive", "restore", ARCHIVE, "-d",
+                          "dbname=x", "--pg-restore", old], capture_output=True, text=True)
+    assert res.returncode == 2
+    assert "archive version 1.16" in res.stderr and "PostgreSQL 17 or later" in res.stderr
+    assert f"{old} (15." in res.stderr
+
+
+def test_password_goes_through_the_environment_only() -> None:
+    t = parse_target("postgresql://alice:pa55word@db.example.com:5433/app")
+    argv = build_command(PgRestore("/x/pg_restore", "18.6", "test"),
+                         RestoreRequest("a.dump", t), "/tmp/l")
+    assert not any("pa55word" in a for a in argv)
+    assert t.child_env({})["PGPASSWORD"] == "pa55word"
+    assert "pa55word" not in t.masked
+
+
+@pytest.fixture(scope="module")
+def password_server() -> Any:
+    """A second cluster: password authentication, and none of the archive's roles."""
+    with pgenv.cluster(18, password_auth=True) as c:
+        yield c
+
+
+def test_wrong_password_is_clear_and_secret(password_server: Any) -> None:
+    s = password_server
+    res = pgarchive("restore", ARCHIVE, "-d",
+                    f"postgresql://{s.superuser}:WrongPassw0rd@{s.host}:{s.port}/postgres")
+    assert res.returncode == 2
+    assert "password authentication failed" in res.stderr
+    assert "WrongPassw0rd" not in res.stderr + res.stdout
+
+
+def test_missing_roles_then_no_owner(password_server: Any) -> None:
+    s = password_server
+    s.run(["createdb", "-T", "template0", "noroles"])
+    url = f"postgresql://{s.superuser}:{s.password}@{s.host}:{s.port}/noroles"
+    refused = pgarchive("restore", ARCHIVE, "-d", url)
+    assert refused.returncode == 2
+    assert "roles named in the selected entries do not exist" in refused.stderr
+    assert "alice" in refused.stderr and "--no-owner" in refused.stderr
+    assert s.password not in refused.stderr
+    # Policies name roles too, and --no-acl does not remove them: said before starting.
+    policies = pgarchive("restore", ARCHIVE, "-d", url, "--no-owner", "--no-acl")
+    assert policies.returncode == 2
+    assert "reader" in policies.stderr and "--no-policies" in policies.stderr
+    done = pgarchive("restore", ARCHIVE, "-d", url, "--no-owner", "--no-acl", "--no-policies")
+    assert done.returncode == 0, done.stderr
+    assert "11/11 tables with matching row counts" in done.stderr
+    assert s.password not in done.stderr + done.stdout
