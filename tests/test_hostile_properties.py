@@ -220,7 +220,6 @@ def test_zip_bomb_block_is_bounded(tmp_path: Path) -> None:
 
 
 def test_directory_names_cannot_leave_the_folder(tmp_path: Path) -> None:
-    from dataclasses import replace
 
     h = Header(1, 16, 0, 4, 8, ArchiveFormat.TAR, Compression.NONE, None, (0,) * 7,
                "db", "18", "18", 1, 0)
@@ -231,7 +230,7 @@ def test_directory_names_cannot_leave_the_folder(tmp_path: Path) -> None:
 
         d = tmp_path / f"d{abs(hash(name))}"
         d.mkdir()
-        (d / "toc.dat").write_bytes(build_toc_file(h, [replace(e, filename=name)], "filename"))
+        (d / "toc.dat").write_bytes(build_toc_file(h, [e._replace(filename=name)], "filename"))
         (tmp_path / "outside.dat").write_bytes(b"1\n\\.\n\n\n")
         report = verify(str(d))
         assert not report.ok
@@ -239,7 +238,7 @@ def test_directory_names_cannot_leave_the_folder(tmp_path: Path) -> None:
     # A plain name, but the file is a link to something outside the archive.
     d = tmp_path / "linked"
     d.mkdir()
-    (d / "toc.dat").write_bytes(build_toc_file(h, [replace(e, filename="5.dat")], "filename"))
+    (d / "toc.dat").write_bytes(build_toc_file(h, [e._replace(filename="5.dat")], "filename"))
     os.symlink(tmp_path / "outside.dat", d / "5.dat")
     report = verify(str(d))
     assert any("link that leaves the archive" in str(p) for p in report.all_problems())

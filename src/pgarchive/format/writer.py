@@ -109,7 +109,7 @@ def build_custom(h: Header, entries: Sequence[TocEntry], data: DataMap,
                 body += _chunks(s, compress_stream(lo, h.compression), chunk)
             body += _build(s.Int, 0)
         blocks[e.dump_id] = _build(s.block_header, {"type": btype, "dump_id": e.dump_id}) + body
-    fixed = [replace(e, offset_flag=OffsetFlag.NOT_SET if e.dump_id in blocks
+    fixed = [e._replace(offset_flag=OffsetFlag.NOT_SET if e.dump_id in blocks
                      else OffsetFlag.NO_DATA, data_offset=0) for e in entries]
     toc = build_toc_file(replace(h, toc_count=len(fixed)), fixed, "offset", codec)
     if with_offsets:  # offsets do not change the TOC's size, so one pass places them
@@ -117,7 +117,7 @@ def build_custom(h: Header, entries: Sequence[TocEntry], data: DataMap,
         placed = []
         for e in fixed:
             if e.dump_id in blocks:
-                placed.append(replace(e, offset_flag=OffsetFlag.SET, data_offset=pos))
+                placed.append(e._replace(offset_flag=OffsetFlag.SET, data_offset=pos))
                 pos += len(blocks[e.dump_id])
             else:
                 placed.append(e)
@@ -168,9 +168,9 @@ def build_directory(h: Header, entries: Sequence[TocEntry], data: DataMap,
                     files[f"blob_{oid}.dat{suffix}"] = _dir_compress(lo, h.compression)
                     lines.append(f"{oid} blob_{oid}.dat\n")
                 files[name] = "".join(lines).encode()
-            named.append(replace(e, filename=name, offset_flag=None, data_offset=None))
+            named.append(e._replace(filename=name, offset_flag=None, data_offset=None))
         else:
-            named.append(replace(e, filename="", offset_flag=None, data_offset=None))
+            named.append(e._replace(filename="", offset_flag=None, data_offset=None))
     from .constants import ArchiveFormat
 
     files["toc.dat"] = build_toc_file(replace(h, format_code=ArchiveFormat.TAR,
