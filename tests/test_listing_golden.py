@@ -28,3 +28,15 @@ def test_cli_ls_list_output(item: dict[str, Any]) -> None:
     res = CliRunner().invoke(cli, ["ls", archive_path(item), "--format", "list"])
     assert res.exit_code == 0, res.output
     assert res.stdout_bytes == (TESTDATA / item["list"]).read_bytes()
+
+
+@pytest.mark.parametrize("item", corpus())
+def test_fast_default_list_equals_general_path(item: dict[str, Any]) -> None:
+    """The LIST walk (raw bytes, no entries) agrees with entries + selection + rendering."""
+    expected = (TESTDATA / item["list"]).read_bytes()
+    assert pgarchive.archive.default_list(archive_path(item)) == expected
+    with pgarchive.open(archive_path(item)) as a:
+        no_stats = render_list(a.header, a.format_name, listed(required(
+            a.entries, RestoreOptions(statistics=False))))
+    assert pgarchive.archive.default_list(archive_path(item), statistics=False) == \
+        no_stats.encode(a.encoding, "surrogateescape")

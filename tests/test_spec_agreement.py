@@ -3,6 +3,7 @@ every real archive's header and TOC byte for byte."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -58,3 +59,36 @@ def test_spec_rebuilds_header_and_toc_exactly(item: dict[str, Any]) -> None:
     with pgarchive.open(archive_path(item)) as a:
         extra = "offset" if a.format_name == "CUSTOM" else "filename"
         assert build_toc_file(a.header, a.entries, extra, a.encoding) == _toc_bytes(a)
+
+
+def _pure_tocscan() -> Any:
+    """The walker's source loaded as plain Python, even when a compiled build is installed."""
+    import importlib.util
+
+    src = Path(pgarchive.__file__).parent / "format" / "tocscan.py"
+    spec = importlib.util.spec_from_file_location("tocscan_pure", src)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+PURE = _pure_tocscan()
+
+
+@pytest.mark.parametrize("item", corpus())
+def test_pure_python_walker_equals_installed_one(item: dict[str, Any]) -> None:
+    """The compiled walker (if built) and its plain-Python source give the same results."""
+    from pgarchive.format import tocscan
+
+    with pgarchive.open(archive_path(item)) as a:
+        raw = _toc_bytes(a)
+        h = a.header
+        base = a.container.members["toc.dat"].offset if a.format_name == "TAR" else 0
+        extra = a.format_name == "CUSTOM"
+        for mode in (tocscan.ROWS, tocscan.LIST):
+            args = (raw, base, h.toc_offset - base, h.toc_count, h.version, h.int_size,
+                    h.off_size, extra, mode, a.encoding)
+            mine, pure = tocscan.walk(*args), PURE.walk(*args)
+            assert (mine.rows, mine.lines, mine.done, mine.pos, mine.max_offset) == \
+                (pure.rows, pure.lines, pure.done, pure.pos, pure.max_offset)

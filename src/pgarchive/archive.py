@@ -23,8 +23,17 @@ class Archive:
         self.container = container
         self.path = container.path
         self.header: Header = container.header
-        self.entries: list[TocEntry] = container.entries
+        try:
+            _ = container.entries  # read and check the TOC now: open() fails on a bad one
+        except BaseException:
+            container.close()
+            raise
         self._by_id: dict[int, TocEntry] | None = None
+
+    @property
+    def entries(self) -> list[TocEntry]:
+        """The TOC in file order (read on first use)."""
+        return self.container.entries
 
     @property
     def format_name(self) -> str:
@@ -96,3 +105,19 @@ class Archive:
 def open(path: str) -> Archive:
     """Open a pg_dump archive (custom file, directory or tar) for reading."""
     return Archive(open_container(str(path)))
+
+
+def default_list(path: str, statistics: bool = True) -> bytes:
+    """``pg_restore -l`` output with default options, byte for byte, for the archive at
+    ``path``: the fast path of ``ls --format list`` (entry lines come straight from the
+    archive's bytes; no TocEntry is built).  Equal to rendering ``Archive.entries`` through
+    the selection with default options -- the tests check it on every archive."""
+    from .listing import header_lines
+
+    c = open_container(str(path))
+    try:
+        body = c.default_list_body(statistics)
+        head = "\n".join(header_lines(c.header, c.format_name)) + "\n"
+        return head.encode("utf-8", "surrogateescape") + body
+    finally:
+        c.close()

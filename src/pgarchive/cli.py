@@ -198,6 +198,11 @@ def ls(archive: str, fmt: str, show_all: bool, verbose: bool, explain: bool,
     --format list is byte-identical to pg_restore -l (PostgreSQL 18) and can be edited and
     given to pg_restore -L.
     """
+    plain = not (show_all or verbose or explain) and not any(
+        v for k, v in kw.items() if k != "no_statistics")
+    if fmt == "list" and plain:
+        write_out(archive_mod.default_list(archive, not kw["no_statistics"]), output)
+        return
     with archive_mod.open(archive) as a:
         decisions = select(a.entries, build_selection(a.entries, kw))
         picked = decisions if (show_all or verbose) else chosen(decisions)

@@ -10,15 +10,16 @@ import contextlib
 import mmap
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, ClassVar
 
 from ..compression import DEFAULT_OUT_SIZE, decompress
 from ..encodings import python_codec
 from ..errors import ArchiveError, NotAnArchiveError, UsageError
+from ..format import tocscan
 from ..format.constants import Compression
-from ..format.toc import Buffer, parse_header, parse_toc
+from ..format.toc import Buffer, TocRead, read_toc
 from ..model import Header, TocEntry
 
 
@@ -39,25 +40,13 @@ class StoredStream:
     path: str
 
 
-def read_header_and_toc(
-    buf: Buffer, start: int, end: int, extra: str
-) -> tuple[Header, list[TocEntry], int, str]:
-    """Parse header and TOC; decode strings in the archive's own encoding.
+def window_reader(buf: Buffer) -> Callable[[int, int], bytes]:
+    """read(offset, size) over a buffer or memory map, returning bytes."""
 
-    Names are decoded as UTF-8 first (pg_dump puts the ENCODING entry first, and it is
-    ASCII); if the archive declares another encoding that Python knows, the TOC is read
-    again with it.  Returns header, entries, end of TOC, and the Python codec used.
-    """
-    header = parse_header(buf, start, end)
-    entries, toc_end = parse_toc(buf, header, extra, end)
-    codec = "utf-8"
-    for e in entries:
-        if e.desc == "ENCODING":
-            codec = python_codec(e.defn or "")
-            break
-    if codec != "utf-8":
-        entries, toc_end = parse_toc(buf, header, extra, end, encoding=codec)
-    return header, entries, toc_end, codec
+    def read(offset: int, size: int) -> bytes:
+        return bytes(buf[offset:offset + size])
+
+    return read
 
 
 def release_pages(buf: Buffer, start: int, end: int) -> None:
@@ -88,9 +77,51 @@ class Container(ABC):
     def __init__(self, path: str) -> None:
         self.path = path
         self.header: Header
-        self.entries: list[TocEntry]
         self.codec = "utf-8"
         self._closers: list[object] = []
+        self._entries: list[TocEntry] | None = None
+
+    # -- the TOC, read on first use ---------------------------------------------------
+
+    @abstractmethod
+    def _toc_source(self) -> tuple[Callable[[int, int], bytes], int, str, str]:
+        """(read, end of the TOC's file, "offset" or "filename", path for errors)."""
+
+    @abstractmethod
+    def _after_toc(self, res: TocRead) -> None:
+        """Checks that need the whole TOC (where it ends, data offsets)."""
+
+    def _walk(self, mode: int, codec: str = "utf-8", statistics: bool = True) -> TocRead:
+        read, end, extra, where = self._toc_source()
+        try:
+            res = read_toc(read, end, self.header, extra, codec, mode, statistics)
+            self._after_toc(res)
+        except ArchiveError as e:
+            raise e.located(path=where) from None
+        return res
+
+    @property
+    def entries(self) -> list[TocEntry]:
+        """Every TOC entry in file order, names decoded in the archive's own encoding.
+
+        Decoded as UTF-8 first (pg_dump puts the ASCII ENCODING entry first); if the
+        archive declares another encoding that Python knows, the TOC is read again with it.
+        """
+        if self._entries is None:
+            entries = self._walk(tocscan.ROWS).entries
+            for e in entries:
+                if e.desc == "ENCODING":
+                    self.codec = python_codec(e.defn or "")
+                    break
+            if self.codec != "utf-8":
+                entries = self._walk(tocscan.ROWS, self.codec).entries
+            self._entries = entries
+        return self._entries
+
+    def default_list_body(self, statistics: bool = True) -> bytes:
+        """The entry lines of ``pg_restore -l`` with default options, as raw bytes (each
+        ending in a newline), without building entries: the fast path of ``ls``."""
+        return b"".join(self._walk(tocscan.LIST, statistics=statistics).lines)
 
     @property
     def format_name(self) -> str:

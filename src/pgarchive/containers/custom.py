@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from ..errors import ArchiveError, FormatError, TruncatedError
 from ..format.blocks import BlockHeader, BlockReader
 from ..format.constants import ArchiveFormat, BlockType, OffsetFlag
+from ..format.toc import TocRead, parse_header
 from ..model import TocEntry
-from .base import Container, StoredStream, map_file, read_header_and_toc, release_pages
+from .base import Container, StoredStream, map_file, release_pages, window_reader
 
 
 class CustomContainer(Container):
@@ -23,8 +24,7 @@ class CustomContainer(Container):
             self.buf = map_file(f, path)
             self._closers.append(self.buf)
             self.size = len(self.buf)
-            self.header, self.entries, self.data_start, self.codec = read_header_and_toc(
-                self.buf, 0, self.size, "offset")
+            self.header = parse_header(self.buf, 0, self.size)
         except ArchiveError as e:
             self.close()
             raise e.located(path=path) from None
@@ -33,19 +33,33 @@ class CustomContainer(Container):
             raise FormatError(
                 f"expected format ({ArchiveFormat.CUSTOM.value}) differs from format found "
                 f"in file ({self.header.format_code.value})", path=path, offset=10)
-        for entry in self.entries:
-            if entry.offset_flag == OffsetFlag.SET and (entry.data_offset or 0) >= self.size:
-                self.close()
-                raise TruncatedError(
-                    f"archive is truncated: the data of this entry starts at offset "
-                    f"{entry.data_offset}, past the end of the file ({self.size} bytes)",
-                    path=path, entry=entry.label)
         self.blocks = BlockReader(self.buf, self.header.int_size, self.header.version,
                                   self.size, functools.partial(release_pages, self.buf))
-        self._by_id = {e.dump_id: e for e in self.entries}
+        self._data_start: int | None = None
         self._known: dict[int, int] = {}  # dump id -> block position, learned by scanning
-        self._scan_pos = self.data_start
+        self._scan_pos: int | None = None
         self._sizes: dict[int, int] | None = None
+
+    def _toc_source(self) -> tuple[Callable[[int, int], bytes], int, str, str]:
+        return window_reader(self.buf), self.size, "offset", self.path
+
+    def _after_toc(self, res: TocRead) -> None:
+        self._data_start = res.end
+        if res.max_offset >= self.size:
+            late = next((e.label for e in res.entries if e.data_offset == res.max_offset
+                         and e.offset_flag == OffsetFlag.SET), None)
+            raise TruncatedError(
+                f"archive is truncated: the data of an entry starts at offset "
+                f"{res.max_offset}, past the end of the file ({self.size} bytes)",
+                entry=late)
+
+    @property
+    def data_start(self) -> int:
+        """Where the data blocks begin: just after the TOC."""
+        if self._data_start is None:
+            _ = self.entries
+        assert self._data_start is not None
+        return self._data_start
 
     @property
     def has_offsets(self) -> bool:
@@ -86,6 +100,8 @@ class CustomContainer(Container):
             pos = self._known.get(entry.dump_id)
             if pos is not None:
                 return self.blocks.header(pos)
+            if self._scan_pos is None:
+                self._scan_pos = self.data_start
             while self._scan_pos < self.size:
                 hdr = self.blocks.header(self._scan_pos)
                 self._known.setdefault(hdr.dump_id, hdr.position)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from ..compression import decompress
 from ..errors import ArchiveError, FormatError, MissingDataError, NotAnArchiveError
 from ..format.constants import K_VERS_1_16, Compression
-from ..format.toc import decimal_uint
+from ..format.toc import TocRead, decimal_uint, parse_header
 from ..model import TocEntry
-from .base import Container, StoredStream, map_file, read_header_and_toc
+from .base import Container, StoredStream, map_file, window_reader
 
 SUFFIXES = {Compression.NONE: "", Compression.GZIP: ".gz", Compression.LZ4: ".lz4",
             Compression.ZSTD: ".zst"}
@@ -63,16 +63,19 @@ class DirectoryContainer(Container):
                 self._closers.append(buf)
             else:
                 buf = self._inflate_toc(toc_path, algo)
-            self.header, self.entries, toc_end, self.codec = read_header_and_toc(
-                buf, 0, len(buf), "filename")
+            self.toc_buf = buf
+            self.header = parse_header(buf, 0, len(buf))
         except ArchiveError as e:
             self.close()
             raise e.located(path=toc_path) from None
-        if toc_end != len(buf):
-            extra = len(buf) - toc_end
-            self.close()
-            raise FormatError(f"unexpected {extra} bytes after the TOC",
-                              path=toc_path, offset=toc_end)
+
+    def _toc_source(self) -> tuple[Callable[[int, int], bytes], int, str, str]:
+        return window_reader(self.toc_buf), len(self.toc_buf), "filename", self.toc_path
+
+    def _after_toc(self, res: TocRead) -> None:
+        if res.end != len(self.toc_buf):
+            raise FormatError(f"unexpected {len(self.toc_buf) - res.end} bytes after the TOC",
+                              offset=res.end)
 
     @staticmethod
     def _inflate_toc(toc_path: str, algo: Compression) -> bytes:

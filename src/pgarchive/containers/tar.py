@@ -7,7 +7,7 @@ hostile tar could do (names that leave the archive, members that run past the en
 from __future__ import annotations
 
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ..errors import (
@@ -18,9 +18,9 @@ from ..errors import (
     TruncatedError,
 )
 from ..format.constants import K_VERS_1_16, ArchiveFormat
-from ..format.toc import decimal_uint
+from ..format.toc import TocRead, decimal_uint, parse_header
 from ..model import TocEntry
-from .base import Container, StoredStream, map_file, read_header_and_toc, release_pages
+from .base import Container, StoredStream, map_file, release_pages, window_reader
 
 READ_SIZE = 1 << 20
 
@@ -56,11 +56,8 @@ class TarContainer(Container):
             toc = self.members.get("toc.dat")
             if toc is None:
                 raise FormatError("tar archive has no toc.dat member")
-            self.header, self.entries, toc_end, self.codec = read_header_and_toc(
-                self.buf, toc.offset, toc.offset + toc.size, "filename")
-            if toc_end != toc.offset + toc.size:
-                raise FormatError(f"unexpected {toc.offset + toc.size - toc_end} bytes after "
-                                  "the TOC in toc.dat", offset=toc_end)
+            self.toc_member = toc
+            self.header = parse_header(self.buf, toc.offset, toc.offset + toc.size)
         except ArchiveError as e:
             self.close()
             raise e.located(path=path) from None
@@ -69,6 +66,16 @@ class TarContainer(Container):
             raise FormatError(
                 f"expected format ({ArchiveFormat.TAR.value}) differs from format found in "
                 f"file ({self.header.format_code.value})", path=path)
+
+    def _toc_source(self) -> tuple[Callable[[int, int], bytes], int, str, str]:
+        m = self.toc_member
+        return window_reader(self.buf), m.offset + m.size, "filename", self.path
+
+    def _after_toc(self, res: TocRead) -> None:
+        m = self.toc_member
+        if res.end != m.offset + m.size:
+            raise FormatError(f"unexpected {m.offset + m.size - res.end} bytes after the TOC "
+                              "in toc.dat", offset=res.end)
 
     def _read_members(self, f: object) -> dict[str, Member]:
         members: dict[str, Member] = {}

@@ -11,24 +11,19 @@ from __future__ import annotations
 
 import re
 import struct
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, cast
 
 from ..errors import FormatError, TruncatedError, UnsupportedVersionError
 from ..model import Header, TocEntry
+from . import tocscan
 from .constants import (
     K_VERS_1_2,
-    K_VERS_1_3,
     K_VERS_1_4,
-    K_VERS_1_5,
-    K_VERS_1_6,
     K_VERS_1_7,
-    K_VERS_1_8,
-    K_VERS_1_9,
     K_VERS_1_10,
-    K_VERS_1_11,
-    K_VERS_1_14,
     K_VERS_1_15,
-    K_VERS_1_16,
     K_VERS_MAX,
     K_VERS_MIN,
     MAGIC,
@@ -37,7 +32,6 @@ from .constants import (
     Compression,
     OffsetFlag,
     Section,
-    guess_section,
 )
 
 Buffer = Any  # bytes | memoryview | mmap: anything struct.unpack_from and slicing accept
@@ -174,6 +168,78 @@ def parse_header(buf: Buffer, pos: int = 0, end: int | None = None) -> Header:
                   server_version, dump_version, toc_count, p)
 
 
+@dataclass
+class TocRead:
+    """What a walk over a whole TOC gave: entries (ROWS) or list lines (LIST)."""
+
+    entries: list[TocEntry]
+    lines: list[bytes]
+    end: int  # file offset just after the TOC
+    max_offset: int  # largest SET data offset (custom), -1 if none
+
+
+def read_toc(
+    read: Callable[[int, int], bytes],
+    file_end: int,
+    header: Header,
+    extra: str,
+    encoding: str = "utf-8",
+    mode: int = tocscan.ROWS,
+    statistics: bool = True,
+) -> TocRead:
+    """Walk the TOC that starts at ``header.toc_offset``.
+
+    ``read(offset, size)`` returns file bytes (fewer at the end); ``file_end`` is where the
+    TOC must end at the latest.  The TOC is read in growing windows, so its size need not
+    be known and a hostile count allocates nothing.  Strings are decoded with ``encoding``
+    and ``surrogateescape``, so any byte round-trips.
+    """
+    count = header.toc_count
+    isz = 1 + header.int_size
+    if count > (file_end - header.toc_offset) // (isz * 4):
+        raise _truncated(f"TOC of {count} entries", header.toc_offset)
+    sections = [Section(i) for i in range(1, 5)]
+    flags = [None, OffsetFlag.NOT_SET, OffsetFlag.SET, OffsetFlag.NO_DATA]
+    window = 1 << 20
+    base = header.toc_offset
+    buf = read(base, min(window, file_end - base))
+    p = 0
+    entries: list[TocEntry] = []
+    lines: list[bytes] = []
+    max_offset = -1
+    done = 0
+    offset_extra = extra == "offset"
+    make = TocEntry._make
+    while done < count:
+        try:
+            res = tocscan.walk(buf, base, p, count - done, header.version, header.int_size,
+                               header.off_size, offset_extra, mode, encoding, statistics)
+        except tocscan.ScanError as e:
+            err = (TruncatedError if e.truncated else FormatError)(e.message, offset=e.pos)
+            raise err.located(entry=f"#{done + e.index + 1} of {count}") from None
+        if mode == tocscan.ROWS:
+            for row in res.rows:
+                sec, flag = cast(int, row[6]), cast(int, row[17])
+                entries.append(make((*row[:6], sections[sec - 1], *row[7:17],
+                                     flags[flag] if offset_extra else None,
+                                     row[18] if offset_extra else None, *row[19:])))
+        lines += res.lines
+        max_offset = max(max_offset, res.max_offset)
+        done += res.done
+        p = res.pos
+        if done == count:
+            break
+        if base + len(buf) >= file_end:
+            raise _truncated(f"TOC entry #{done + 1}", base + p).located(
+                entry=f"#{done + 1} of {count}")
+        window *= 2
+        more = read(base + len(buf), min(window, file_end - base - len(buf)))
+        buf = buf[p:] + more
+        base += p
+        p = 0
+    return TocRead(entries, lines, base + p, max_offset)
+
+
 def parse_toc(
     buf: Buffer,
     header: Header,
@@ -181,133 +247,14 @@ def parse_toc(
     end: int | None = None,
     encoding: str = "utf-8",
 ) -> tuple[list[TocEntry], int]:
-    """Read ``header.toc_count`` entries from ``header.toc_offset``.
-
-    ``extra`` is ``"offset"`` (custom) or ``"filename"`` (directory, tar).  Strings are decoded
-    with ``encoding`` and ``surrogateescape``, so any byte round-trips.  Returns the entries in
-    file order and the position just after the TOC.
-    """
+    """Read the TOC from a buffer holding the file (or the toc.dat member) at offset 0."""
     end = len(buf) if end is None else end
-    v = header.version
-    ints = IntReader(header.int_size)
-    isz = ints.size
-    unpack = ints.raw
-    count = header.toc_count
-    # The smallest possible entry is a handful of Ints: a count this large cannot fit.
-    if count > (end - header.toc_offset) // (isz * 4):
-        raise _truncated(f"TOC of {count} entries", header.toc_offset)
-    has_tableoid = v >= K_VERS_1_8
-    has_section = v >= K_VERS_1_11
-    has_copy = v >= K_VERS_1_3
-    has_ns = v >= K_VERS_1_6
-    has_ts = v >= K_VERS_1_10
-    has_am = v >= K_VERS_1_14
-    has_relkind = v >= K_VERS_1_16
-    has_withoids = v >= K_VERS_1_9
-    has_deps = v >= K_VERS_1_5
-    offset_extra = extra == "offset"
-    new_offsets = v >= K_VERS_1_7
-    off_size = header.off_size
-    errs = "surrogateescape"
-    entries: list[TocEntry] = []
-    append = entries.append
-    p = header.toc_offset
-    start = p
-    i = 0
 
-    def strs(k: int) -> list[str | None]:
-        """Read k consecutive Str fields at p."""
-        nonlocal p
-        out: list[str | None] = []
-        for _ in range(k):
-            sign, n = unpack(buf, p)
-            p += isz
-            if sign and n:
-                out.append(None)
-                continue
-            if n > end - p:
-                raise _truncated("string", p - isz)
-            out.append(str(buf[p:p + n], encoding, errs))
-            p += n
-        return out
+    def read(offset: int, size: int) -> bytes:
+        return bytes(buf[offset:offset + size])
 
-    def intval() -> int:
-        nonlocal p
-        sign, n = unpack(buf, p)
-        p += isz
-        return -n if sign else n
-
-    try:
-        for i in range(count):  # noqa: B007 -- i is used by the error handler
-            start = p
-            dump_id = intval()
-            if dump_id <= 0:
-                raise FormatError(f"entry ID {dump_id} out of range -- perhaps a corrupt TOC",
-                                  offset=start)
-            had_dumper = intval()
-            if has_tableoid:
-                tableoid_s, oid_s, tag, desc = strs(4)
-            else:
-                tableoid_s = None
-                oid_s, tag, desc = strs(3)
-            if has_section:
-                sec = intval()
-                section = _SECTIONS.get(sec)
-                if section is None:
-                    raise FormatError(f"unexpected section code {sec}", offset=p - isz)
-            else:
-                section = guess_section(desc or "")
-            defn, drop = strs(2)
-            copy = strs(1)[0] if has_copy else None
-            ns = strs(1)[0] if has_ns else None
-            ts = strs(1)[0] if has_ts else None
-            am = strs(1)[0] if has_am else None
-            relkind = intval() if has_relkind else 0
-            owner = strs(1)[0]
-            with_oids = strs(1)[0] == "true" if has_withoids else False
-            deps: list[int] = []
-            if has_deps:
-                while True:
-                    (d,) = strs(1)
-                    if d is None:
-                        break
-                    deps.append(decimal_uint(d))
-            flag: OffsetFlag | None = None
-            position: int | None = None
-            filename: str | None = None
-            if offset_extra:
-                if new_offsets:
-                    if p + 1 + off_size > end:
-                        raise _truncated("data offset", p)
-                    code = buf[p]
-                    flag = _FLAGS.get(code)
-                    if flag is None:
-                        raise FormatError(f"unexpected data offset flag {code}", offset=p)
-                    raw = bytes(buf[p + 1:p + 1 + off_size])
-                    if off_size > 8 and any(raw[8:]):
-                        raise FormatError("file offset in dump file is too large", offset=p)
-                    position = int.from_bytes(raw[:8], "little")
-                    p += 1 + off_size
-                else:
-                    o = intval()
-                    flag = (OffsetFlag.NOT_SET if o < 0 else
-                            OffsetFlag.NO_DATA if o == 0 else OffsetFlag.SET)
-                    position = max(o, 0)
-            else:
-                filename = strs(1)[0]
-            append(TocEntry(
-                dump_id, had_dumper != 0,
-                decimal_uint(tableoid_s) if tableoid_s is not None else 0,
-                decimal_uint(oid_s) if oid_s is not None else 0,
-                tag or "", desc or "", section, defn, drop, copy, ns, ts, am, relkind, owner,
-                with_oids, tuple(deps), flag, position, filename, start,
-            ))
-    except struct.error:
-        raise _truncated(f"TOC entry #{i + 1}", p).located(
-            entry=f"#{i + 1} of {count}") from None
-    except FormatError as e:
-        raise e.located(entry=f"#{i + 1} of {count}") from None
-    return entries, p
+    res = read_toc(read, end, header, extra, encoding)
+    return res.entries, res.end
 
 
 _LEADING_DIGITS = re.compile(r"\s*\+?([0-9]{1,20})([0-9]*)")
