@@ -135,10 +135,25 @@ def golden(archive: Path, pg18: Path, group: str, made_by: str) -> dict[str, Any
             "group": group, "made_by": made_by}
 
 
+def copy_in(src: Path, folder: Path) -> Path:
+    """Copy an archive (file or directory) into the corpus, writable by us."""
+    dst = folder / src.name
+    if src.is_dir():
+        shutil.copytree(src, dst)
+    else:
+        shutil.copyfile(src, dst)
+    for p in [dst, *dst.rglob("*")]:
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    return dst
+
+
 def copy_shared(pg18: Path) -> list[dict[str, Any]]:
     """Bring in the pg_dump 10-12 archives and the format samples, with fresh golden lists."""
     made: list[dict[str, Any]] = []
     legacy = SHARED / "legacy-archives"
+    # The database the legacy archives were dumped from: the reference for restore tests.
+    shutil.copyfile(legacy / "shop.sql", HERE / "legacy_shop.sql")
+    (HERE / "legacy_shop.sql").chmod(0o644)
     for major in (10, 11, 12):
         out = HERE / f"pg{major}"
         remove(out)
@@ -146,26 +161,14 @@ def copy_shared(pg18: Path) -> list[dict[str, Any]]:
         for src in sorted((legacy / f"pg{major}").iterdir()):
             if src.suffix in (".list", ".sql"):
                 continue
-            dst = out / src.name
-            if src.is_dir():
-                shutil.copytree(src, dst)
-            else:
-                shutil.copyfile(src, dst)
-            for p in [dst, *dst.rglob("*")]:
-                p.chmod(0o755 if p.is_dir() else 0o644)
+            dst = copy_in(src, out)
             made.append(golden(dst, pg18, f"pg{major}", f"pg_dump {major} (shared/legacy)"))
     samples = SHARED / "docs" / "archive-format-samples" / "archives"
     out = HERE / "samples"
     remove(out)
     out.mkdir()
     for src in sorted(samples.iterdir()):
-        dst = out / src.name
-        if src.is_dir():
-            shutil.copytree(src, dst)
-        else:
-            shutil.copyfile(src, dst)
-        for p in [dst, *dst.rglob("*")]:
-            p.chmod(0o755 if p.is_dir() else 0o644)
+        dst = copy_in(src, out)
         made.append(golden(dst, pg18, "samples", "shared/docs samples"))
     return made
 

@@ -52,4 +52,6 @@ def pg18_server() -> Any:
     with pgenv.cluster(18) as c:
         c.run(["createdb", "-T", "template0", "-E", "UTF8", "ref"])
         c.psql_file("ref", TESTDATA / "corpus.sql")
+        c.run(["createdb", "-T", "template0", "-E", "UTF8", "shopref"])
+        c.psql_file("shopref", TESTDATA / "legacy_shop.sql")
         yield c

@@ -25,8 +25,6 @@ from .containers import CustomContainer, DirectoryContainer, TarContainer
 from .containers.base import StoredStream
 from .copytext import CopyChecker, copy_columns
 from .errors import ArchiveError, MissingDataError
-from .format.blocks import BlockHeader
-from .format.constants import BlockType
 from .model import TocEntry
 
 HASH_NAME = "xxh3_128"
@@ -204,25 +202,6 @@ def _counting(stream: StoredStream, rep: EntryReport,
 # --- custom format --------------------------------------------------------------------
 
 
-def _custom_block_streams(c: CustomContainer, hdr: BlockHeader, ended: list[int]
-                          ) -> Iterator[tuple[int | None, StoredStream]]:
-    """The streams of the block at ``hdr``; ``ended`` receives the block's end position
-    once it has been read to the end (so it need not be walked again)."""
-    if hdr.type == BlockType.DATA:
-        yield None, StoredStream(c.blocks.chunks(hdr.body, ended), hdr.body, c.path)
-        return
-    p = hdr.body
-    while True:
-        oid = c.blocks.blob_oid(p)
-        p += c.blocks.ints.size
-        if oid == 0:
-            ended.append(p)
-            return
-        end: list[int] = []
-        yield oid, StoredStream(c.blocks.chunks(p, end), p, c.path)
-        p = end[0] if end else c.blocks.skip_chunks(p)
-
-
 def _verify_custom_sequential(a: Archive, progress: Progress | None
                               ) -> tuple[list[EntryReport], list[Problem]]:
     """Walk the data area block by block from the end of the TOC, as written."""
@@ -256,7 +235,7 @@ def _verify_custom_sequential(a: Archive, progress: Progress | None
             rep.fail(Problem(f"TOC says the data block is at offset {e.data_offset}, but it is "
                              f"at {pos}", c.path, pos, e.dump_id, e.label))
         ended: list[int] = []
-        check_streams(a, e, _custom_block_streams(c, hdr, ended), rep, progress)
+        check_streams(a, e, c.block_streams(hdr, ended), rep, progress)
         if not ended or rep.status != "ok":
             # Not read to the end (damage): find the block's end by its lengths.
             try:
@@ -307,7 +286,7 @@ def _verify_one(a: Archive, e: TocEntry, progress: Progress | None = None) -> En
             hdr = c.block_of(e)
             rep.block_start = hdr.position
             ended: list[int] = []
-            check_streams(a, e, _custom_block_streams(c, hdr, ended), rep, progress)
+            check_streams(a, e, c.block_streams(hdr, ended), rep, progress)
             rep.block_end = ended[-1] if ended and rep.status == "ok" else c.blocks.skip_block(hdr)
         else:
             check_streams(a, e, c.stored_streams(e), rep, progress)

@@ -118,17 +118,26 @@ class CustomContainer(Container):
         self._require_data(entry)
         hdr = self.block_of(entry)
         try:
-            if hdr.type == BlockType.DATA:
-                yield None, StoredStream(self.blocks.chunks(hdr.body), hdr.body, self.path)
-                return
-            p = hdr.body
-            while True:
-                oid = self.blocks.blob_oid(p)
-                p += self.blocks.ints.size
-                if oid == 0:
-                    return
-                end: list[int] = []
-                yield oid, StoredStream(self.blocks.chunks(p, end), p, self.path)
-                p = end[0] if end else self.blocks.skip_chunks(p)
+            yield from self.block_streams(hdr)
         except ArchiveError as e:
             raise e.located(path=self.path, entry=entry.label) from None
+
+    def block_streams(self, hdr: BlockHeader, ended: list[int] | None = None
+                      ) -> Iterator[tuple[int | None, StoredStream]]:
+        """The streams of the block at ``hdr``: one for DATA, one per large object for
+        BLOBS.  ``ended`` receives the block's end once it has been read to the end, so a
+        caller walking the data area need not walk the block again."""
+        if hdr.type == BlockType.DATA:
+            yield None, StoredStream(self.blocks.chunks(hdr.body, ended), hdr.body, self.path)
+            return
+        p = hdr.body
+        while True:
+            oid = self.blocks.blob_oid(p)
+            p += self.blocks.ints.size
+            if oid == 0:
+                if ended is not None:
+                    ended.append(p)
+                return
+            end: list[int] = []
+            yield oid, StoredStream(self.blocks.chunks(p, end), p, self.path)
+            p = end[0] if end else self.blocks.skip_chunks(p)
