@@ -40,7 +40,8 @@ def compiled_modules() -> list[Any]:
     except ImportError:
         return []
     try:
-        return list(mypycify(["src/pgarchive/format/tocscan.py"], opt_level="3"))
+        return list(mypycify(["src/pgarchive/format/tocscan.py",
+                              "src/pgarchive/format/chunkscan.py"], opt_level="3"))
     except Exception as e:  # noqa: BLE001
         print(f"pgarchive: mypyc failed ({e}); using pure Python", file=sys.stderr)
         return []

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Iterator
 
 from ..errors import ArchiveError, FormatError, TruncatedError
 from ..format.blocks import BlockHeader, BlockReader
-from ..format.constants import ArchiveFormat, BlockType, OffsetFlag
+from ..format.constants import ArchiveFormat, BlockType, Compression, OffsetFlag
 from ..format.toc import TocRead, parse_header
 from ..model import TocEntry
 from .base import Container, StoredStream, map_file, release_pages, window_reader
@@ -33,8 +34,10 @@ class CustomContainer(Container):
             raise FormatError(
                 f"expected format ({ArchiveFormat.CUSTOM.value}) differs from format found "
                 f"in file ({self.header.format_code.value})", path=path, offset=10)
+        fd = f.fileno()
         self.blocks = BlockReader(self.buf, self.header.int_size, self.header.version,
-                                  self.size, functools.partial(release_pages, self.buf))
+                                  self.size, functools.partial(release_pages, self.buf),
+                                  lambda off, n: os.pread(fd, n, off))
         self._data_start: int | None = None
         self._known: dict[int, int] = {}  # dump id -> block position, learned by scanning
         self._scan_pos: int | None = None
@@ -128,7 +131,10 @@ class CustomContainer(Container):
         BLOBS.  ``ended`` receives the block's end once it has been read to the end, so a
         caller walking the data area need not walk the block again."""
         if hdr.type == BlockType.DATA:
-            yield None, StoredStream(self.blocks.chunks(hdr.body, ended), hdr.body, self.path)
+            plain = self.header.compression == Compression.NONE
+            chunks = (self.blocks.gathered(hdr.body, sink=ended) if plain
+                      else self.blocks.chunks(hdr.body, ended))
+            yield None, StoredStream(chunks, hdr.body, self.path)
             return
         p = hdr.body
         while True:

@@ -15,10 +15,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ..errors import FormatError, TruncatedError
+from . import chunkscan
 from .constants import K_VERS_1_3, BlockType
 from .toc import Buffer, IntReader
 
-RELEASE_EVERY = 16 << 20
+RELEASE_EVERY = 4 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +34,12 @@ class BlockReader:
     """Reads blocks and chunks from one custom archive's buffer."""
 
     def __init__(self, buf: Buffer, int_size: int, version: int, end: int | None = None,
-                 release: Callable[[int, int], None] | None = None):
+                 release: Callable[[int, int], None] | None = None,
+                 read_at: Callable[[int, int], bytes] | None = None):
         self.buf = buf
+        #: reads (offset, size) without mapping the bytes into memory (os.pread), for the
+        #: large windows of :meth:`gathered`; slicing ``buf`` when not given
+        self.read_at = read_at
         #: called with (start, end) of bytes already consumed, so a memory-mapped reader
         #: can drop those pages and keep memory flat whatever the archive's size
         self.release = release
@@ -100,6 +105,44 @@ class BlockReader:
             release(released, p)
         if sink is not None:
             sink.append(p)
+
+    def gathered(self, pos: int, target: int = 1 << 20, sink: list[int] | None = None,
+                 window: int = 4 << 20) -> Iterator[bytes]:
+        """The same payloads as :meth:`chunks`, joined into pieces of about ``target``
+        bytes: for uncompressed data, whose chunks are single rows."""
+        size = self.ints.size
+        read = self.read_at or (lambda off, n: bytes(self.buf[off:off + n]))
+        start, buf, p = pos, read(pos, min(window, self.end - pos)), 0
+        released = pos
+        while True:
+            out: list[bytes] = []
+            p, status = chunkscan.gather(buf, p, self.ints.int_size, target, out)
+            if out:
+                yield b"".join(out)
+            here = start + p
+            if self.release is not None and here - released > RELEASE_EVERY:
+                self.release(released, here)
+                released = here
+            if status == chunkscan.LIST_END:
+                if self.release is not None:
+                    self.release(released, here)
+                if sink is not None:
+                    sink.append(here)
+                return
+            if status == chunkscan.NEGATIVE:
+                raise FormatError("negative chunk length", offset=here)
+            if status == chunkscan.WINDOW_END:
+                if here + size > self.end:
+                    raise TruncatedError("archive is truncated: chunk length extends past "
+                                         "the end of the file", offset=here)
+                head = read(here, size)
+                n = self.ints.read(head, 0)
+                if n > self.end - here - size:
+                    raise TruncatedError(
+                        f"archive is truncated: chunk of {n} bytes at offset {here} extends "
+                        f"past the end of the file ({self.end} bytes)", offset=here)
+                need = max(window, size + max(n, 0))
+                start, buf, p = here, read(here, min(need, self.end - here)), 0
 
     def skip_chunks(self, pos: int) -> int:
         """The position after the chunk list at ``pos``, reading only the lengths."""
