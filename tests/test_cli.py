@@ -142,3 +142,39 @@ def test_output_closed_early_is_quiet() -> None:
     cmd = f"{sys.executable} -m pgarchive ls --all {PG18 / 'custom.dump'} | head -1"
     res = subprocess.run(cmd, shell=True, capture_output=True)
     assert b"Traceback" not in res.stderr and res.stderr == b""
+
+
+def test_ctrl_c_is_one_line(monkeypatch: pytest.MonkeyPatch,
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    import pgarchive.verify
+    from pgarchive.cli import main
+
+    def interrupted(*a: object, **k: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pgarchive.verify, "verify", interrupted)
+    monkeypatch.setattr("os._exit", lambda code: (_ for _ in ()).throw(SystemExit(code)))
+    with pytest.raises(SystemExit) as exc:
+        main(["verify", str(PG18 / "custom.dump")])
+    assert exc.value.code == 130
+    # click ends the ^C line first; then our one line
+    assert capsys.readouterr().err.lstrip("\n") == "pgarchive: error: interrupted\n"
+
+
+def test_folder_where_a_file_is_expected(tmp_path: Path) -> None:
+    assert_one_line_error(run("ls", str(PG18 / "custom.dump"), "-L", str(tmp_path)),
+                          "is a directory")
+    assert_one_line_error(run("ls", str(PG18 / "custom.dump"), "-F", "list", "-o",
+                              str(tmp_path)), "is a directory")
+
+
+def test_tar_without_toc(tmp_path: Path) -> None:
+    import io
+    import tarfile
+
+    p = tmp_path / "x.tar"
+    with tarfile.open(p, "w", format=tarfile.USTAR_FORMAT) as tf:
+        info = tarfile.TarInfo("3392.dat")
+        info.size = 4
+        tf.addfile(info, io.BytesIO(b"\\.\n\n"))
+    assert_one_line_error(run("ls", str(p)), "no toc.dat")
