@@ -86,10 +86,29 @@ def _guess_section(desc: bytes) -> int:
     return 2
 
 
+_DIGITS: Final = [bytes([48 + d]) for d in range(10)]
+
+
 def _sanitize(s: bytes) -> bytes:
-    if b"\n" in s or b"\r" in s:
-        return s.replace(b"\n", b" ").replace(b"\r", b" ")
+    """CR and LF become spaces (pg_restore's sanitize_line); a plain loop, as names are short."""
+    for i in range(len(s)):
+        c = s[i]
+        if c == 10 or c == 13:
+            return s.replace(b"\n", b" ").replace(b"\r", b" ")
     return s
+
+
+def _append_decimal(parts: list[bytes], n: int) -> None:
+    """Append the decimal digits of n >= 0 as shared one-byte objects (no formatting)."""
+    if n < 10:
+        parts.append(_DIGITS[n])
+        return
+    digits: list[int] = []
+    while n:
+        digits.append(n % 10)
+        n //= 10
+    for i in range(len(digits) - 1, -1, -1):
+        parts.append(_DIGITS[digits[i]])
 
 
 class _Walker:
@@ -280,7 +299,7 @@ def walk(buf: bytes, base: int, pos: int, count: int, version: int, int_size: in
                 base + start,
             ))
         elif _listed_by_default(desc_b, tag_b, had_dumper != 0, defn_kind, statistics):
-            parts.append(str(dump_id).encode())
+            _append_decimal(parts, dump_id)
             parts.append(b"; ")
             parts.append(_oid_text(tableoid))
             parts.append(b" ")
