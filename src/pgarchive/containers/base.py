@@ -186,6 +186,15 @@ class Container(ABC):
             raise UsageError("entry has no data in this archive", path=self.path,
                              entry=entry.label)
 
+    def _open_mapped(self) -> BinaryIO:
+        """Open and memory-map ``self.path`` (closed by close()); sets buf and size."""
+        f = open(self.path, "rb")  # noqa: SIM115 -- closed by close()
+        self._closers.append(f)
+        self.buf = map_file(f, self.path)
+        self._closers.append(self.buf)
+        self.size = len(self.buf)
+        return f
+
     def close(self) -> None:
         for c in self._closers:
             with contextlib.suppress(Exception):

@@ -11,7 +11,7 @@ from ..format.blocks import BlockHeader, BlockReader
 from ..format.constants import ArchiveFormat, BlockType, Compression, OffsetFlag
 from ..format.toc import TocRead, parse_header
 from ..model import TocEntry
-from .base import Container, StoredStream, map_file, release_pages, window_reader
+from .base import Container, StoredStream, release_pages, window_reader
 
 
 class CustomContainer(Container):
@@ -19,12 +19,8 @@ class CustomContainer(Container):
 
     def __init__(self, path: str) -> None:
         super().__init__(path)
-        f = open(path, "rb")  # noqa: SIM115 -- closed by close()
-        self._closers.append(f)
         try:
-            self.buf = map_file(f, path)
-            self._closers.append(self.buf)
-            self.size = len(self.buf)
+            f = self._open_mapped()
             self.header = parse_header(self.buf, 0, self.size)
         except ArchiveError as e:
             self.close()

@@ -20,7 +20,7 @@ from ..errors import (
 from ..format.constants import K_VERS_1_16, ArchiveFormat
 from ..format.toc import TocRead, decimal_uint, parse_header
 from ..model import TocEntry
-from .base import Container, StoredStream, map_file, release_pages, window_reader
+from .base import Container, StoredStream, release_pages, window_reader
 
 READ_SIZE = 1 << 20
 
@@ -42,12 +42,8 @@ class TarContainer(Container):
 
     def __init__(self, path: str) -> None:
         super().__init__(path)
-        f = open(path, "rb")  # noqa: SIM115 -- closed by close()
-        self._closers.append(f)
         try:
-            self.buf = map_file(f, path)
-            self._closers.append(self.buf)
-            self.size = len(self.buf)
+            f = self._open_mapped()
             self.cut_short: dict[str, int] = {}  # member name -> bytes missing
             self.members = self._read_members(f)
             if "toc.dat" in self.cut_short:

@@ -9,7 +9,6 @@ the buffer before it is used, so a hostile length allocates nothing.
 
 from __future__ import annotations
 
-import re
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -257,23 +256,11 @@ def parse_toc(
     return res.entries, res.end
 
 
-_LEADING_DIGITS = re.compile(r"\s*\+?([0-9]{1,20})([0-9]*)")
-
-
 def decimal_uint(text: str | bytes) -> int:
     """Parse a decimal OID or id as strtoul does: leading blanks and digits, else 0;
-    truncated to 32 bits.  Never parses more than 20 digits (a hostile 10,000-digit
-    string is not a reason to spend time or fail); longer runs saturate."""
-    if isinstance(text, bytes):
-        text = text.decode("ascii", "replace")
-    if text.isascii() and text.isdigit() and len(text) <= 20:
-        return int(text) & 0xFFFFFFFF
-    m = _LEADING_DIGITS.match(text)
-    if m is None:
-        return 0
-    if m.group(2):
-        return 0xFFFFFFFF
-    value = int(m.group(1))
-    return 0xFFFFFFFF if value >= 1 << 64 else value & 0xFFFFFFFF
+    truncated to 32 bits; more than 20 digits saturate (a hostile 10,000-digit string is
+    not a reason to spend time or fail).  The walker's own parser, for text outside it."""
+    return tocscan.uint_text(text.encode("utf-8", "surrogateescape")
+                             if isinstance(text, str) else text)
 
 

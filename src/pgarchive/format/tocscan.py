@@ -55,8 +55,9 @@ class WalkResult:
         self.max_offset = max_offset  # the largest SET data offset seen (custom)
 
 
-def _uint(s: bytes) -> int:
-    """strtoul-like: leading blanks, optional +, at most 20 digits (more saturate); 32 bits."""
+def uint_text(s: bytes) -> int:
+    """An OID or id as pg_restore parses it, strtoul-like: leading blanks, optional +,
+    at most 20 digits (more saturate); 32 bits."""
     i = 0
     n = len(s)
     while i < n and s[i] in b" \t\n\r\f\v":
@@ -243,7 +244,7 @@ def walk(buf: bytes, base: int, pos: int, count: int, version: int, int_size: in
                         d = w.str_()
                         if d is None:
                             break
-                        deps.append(_uint(d))
+                        deps.append(uint_text(d))
             else:
                 if version >= 0x010900:
                     w.skip_str()
@@ -283,8 +284,8 @@ def walk(buf: bytes, base: int, pos: int, count: int, version: int, int_size: in
         if mode == ROWS:
             rows.append((
                 dump_id, had_dumper != 0,
-                _uint(tableoid) if tableoid is not None else 0,
-                _uint(oid) if oid is not None else 0,
+                uint_text(tableoid) if tableoid is not None else 0,
+                uint_text(oid) if oid is not None else 0,
                 tag_b.decode(encoding, errs), desc_b.decode(encoding, errs), section,
                 defn.decode(encoding, errs) if defn is not None else None,
                 drop.decode(encoding, errs) if drop is not None else None,
@@ -331,9 +332,9 @@ def _oid_text(s: bytes | None) -> bytes:
     if 0 < n < 10 and (n == 1 or s[0] != 48):
         for i in range(n):
             if not 48 <= s[i] <= 57:
-                return str(_uint(s)).encode()
+                return str(uint_text(s)).encode()
         return s
-    return str(_uint(s)).encode()
+    return str(uint_text(s)).encode()
 
 
 def _listed_by_default(desc: bytes, tag: bytes, had_dumper: bool, defn_kind: int,
