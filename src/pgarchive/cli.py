@@ -10,7 +10,6 @@ import functools
 import os
 import signal
 import sys
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -23,6 +22,7 @@ from .format.constants import Section
 from .listing import render_list
 from .output import render, render_json
 from .patterns import parse_filter_file
+from .progress import ByteProgress, StepProgress
 from .selection import RestoreOptions, Selection, chosen, list_file_ids, select
 from .summary import ENTRY_FIELDS, archive_info, entry_record
 
@@ -223,36 +223,6 @@ def ls(archive: str, fmt: str, show_all: bool, verbose: bool, explain: bool,
     write_out(text.encode("utf-8", "surrogateescape"), output)
 
 
-class ProgressBar:
-    """Bytes done, rate and time left on stderr -- only when stderr is a terminal."""
-
-    def __init__(self, total: int) -> None:
-        self.total = max(total, 1)
-        self.done = 0
-        self.start = time.monotonic()
-        self.last = 0.0
-        self.enabled = sys.stderr.isatty()
-
-    def __call__(self, n: int) -> None:
-        self.done += n
-        now = time.monotonic()
-        if not self.enabled or now - self.last < 0.2:
-            return
-        self.last = now
-        rate = self.done / max(now - self.start, 1e-6)
-        left = (self.total - self.done) / rate if rate else 0
-        frac = min(self.done / self.total, 1.0)
-        bar = "#" * int(frac * 30)
-        sys.stderr.write(f"\r[{bar:<30}] {frac:6.1%} {self.done / 1e6:,.0f} MB "
-                         f"{rate / 1e6:,.0f} MB/s {left:4.0f}s left ")
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\r" + " " * 79 + "\r")
-            sys.stderr.flush()
-
-
 @cli.command()
 @click.argument("archive")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
@@ -270,7 +240,6 @@ def verify(archive: str, jobs: int, fmt: str, write_manifest: str | None,
     Exit status: 0 intact, 1 damaged (or different from --manifest), 2 unreadable.
     """
     from .manifest import build_manifest, compare, load_manifest
-    from .verify import total_stored
     from .verify import verify as run_verify
 
     manifest = load_manifest(manifest_path) if manifest_path else None
@@ -279,9 +248,10 @@ def verify(archive: str, jobs: int, fmt: str, write_manifest: str | None,
         with archive_mod.open(archive) as a:
             only = {d.entry.dump_id for d in chosen(select(a.entries,
                                                            build_selection(a.entries, kw)))}
-    bar = ProgressBar(total_stored(archive))
+    bar = ByteProgress()
     try:
-        report = run_verify(archive, jobs=jobs, progress=bar, only=only)
+        report = run_verify(archive, jobs=jobs, progress=bar, only=only,
+                            on_total=bar.set_total)
     finally:
         bar.close()
     if manifest is not None and manifest_path:
@@ -383,7 +353,7 @@ def restore(archive: str, target: str, jobs: int, clean: bool, if_exists: bool,
         lf.write(listing)
         lf.flush()
         argv = build_command(pg, req, lf.name)
-        bar = StepBar(len(entries))
+        bar = StepProgress(len(entries))
 
         def show_error(line: str) -> None:
             bar.clear()
@@ -416,31 +386,6 @@ def _shell_quote(text: str) -> str:
     import shlex
 
     return shlex.quote(text)
-
-
-class StepBar:
-    """Progress over the selected entries, fed by pg_restore's verbose lines (stderr, tty)."""
-
-    def __init__(self, total: int) -> None:
-        self.total = max(total, 1)
-        self.done = 0
-        self.enabled = sys.stderr.isatty()
-
-    def __call__(self, line: str) -> None:
-        self.done = min(self.done + 1, self.total)
-        if self.enabled:
-            what = line.removeprefix("pg_restore: ")[:48]
-            frac = self.done / self.total
-            sys.stderr.write(f"\r[{'#' * int(frac * 25):<25}] {self.done}/{self.total} "
-                             f"{what:<48}")
-            sys.stderr.flush()
-
-    def clear(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\r" + " " * 90 + "\r")
-
-    def close(self) -> None:
-        self.clear()
 
 
 def main(argv: list[str] | None = None) -> None:

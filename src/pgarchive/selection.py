@@ -218,8 +218,7 @@ def _matches_types(e: TocEntry, o: RestoreOptions, done: dict[int, Decision]) ->
 
 def listed(decisions: Iterable[Decision]) -> list[TocEntry]:
     """The entries pg_restore -l prints: those with a schema, data or statistics part."""
-    mask = Req.SCHEMA | Req.DATA | Req.STATS
-    return [d.entry for d in decisions if d.reqs & mask]
+    return [d.entry for d in chosen(decisions)]
 
 
 def list_file_ids(entries: Sequence[TocEntry], text: str) -> tuple[tuple[int, ...], list[str]]:

@@ -352,13 +352,17 @@ def _extra_files(a: Archive) -> list[Problem]:
 
 
 def verify(path: str, jobs: int = 1, progress: Progress | None = None,
-           only: set[int] | None = None) -> VerifyReport:
+           only: set[int] | None = None,
+           on_total: Callable[[int], None] | None = None) -> VerifyReport:
     """Verify the archive at ``path``; never raises for damage, only if it cannot be read.
 
     ``only`` limits the report to those dump ids (in custom archives the data area is still
-    walked block by block, as it must be to find them)."""
+    walked block by block, as it must be to find them).  ``on_total`` receives the stored
+    bytes there are to read, once the archive is open (for a progress bar)."""
     start = time.perf_counter()
     with archive_mod.open(path) as a:
+        if on_total is not None:
+            on_total(a.data_area_size() or 0)
         c = a.container
         problems: list[Problem] = []
         if isinstance(c, CustomContainer) and (jobs <= 1 or not c.has_offsets):
@@ -384,9 +388,3 @@ def verify(path: str, jobs: int = 1, progress: Progress | None = None,
             report.notes.append(f"{what} no checksum: a changed byte that keeps the COPY "
                                 "text valid is only caught with --manifest")
         return report
-
-
-def total_stored(path: str) -> int:
-    """Stored bytes to read, for a progress bar."""
-    with archive_mod.open(path) as a:
-        return a.data_area_size() or 0

@@ -108,9 +108,6 @@ class DirectoryContainer(Container):
         raise MissingDataError(f"could not open input file \"{missing}\": No such file or "
                                "directory")
 
-    def compression_of(self, entry: TocEntry) -> Compression:
-        return self.header.compression
-
     def blobs_toc_name(self, entry: TocEntry) -> str:
         """blobs.toc before 1.16, the entry's own blobs_<id>.toc from 1.16 on."""
         if self.header.version >= K_VERS_1_16:
