@@ -12,6 +12,7 @@ import psycopg
 import pytest
 
 from conftest import TESTDATA
+from pgarchive import open as pgarchive_open
 from pgarchive.restore import RestoreRequest, build_command, parse_target
 from pgarchive.restore.binaries import PgRestore
 
@@ -169,3 +170,22 @@ def test_create_then_clean(pg18_server: Any) -> None:
     errors = [x for x in clean.stderr.splitlines() if x.startswith("pg_restore: error:")]
     assert f"; {len(errors)} pg_restore errors" in clean.stderr
     assert clean.returncode == (1 if errors else 0)
+
+
+@pytest.mark.parametrize("major", [m for m in pgenv.MAJORS if m in (15, 18) or
+                                   (pgenv.CACHE / str(m) / ".complete").exists()])
+def test_which_archives_each_pg_restore_reads_is_real(major: int) -> None:
+    """The READS_UP_TO table agrees with what the real pg_restore of that major does."""
+    from pgarchive.restore.binaries import _version_of
+
+    path = str(pgenv.bindir(major) / "pg_restore")
+    version = _version_of(path)
+    assert version is not None
+    pg = PgRestore(path, version, "test")
+    for sample in ("pg10/custom.dump", "pg12/custom.dump", "pg16/custom.dump",
+                   "pg18/custom.dump"):
+        archive = str(TESTDATA / sample)
+        with pgarchive_open(archive) as a:
+            vmaj, vmin = a.header.vmaj, a.header.vmin
+        real = subprocess.run([path, "-l", archive], capture_output=True).returncode == 0
+        assert real == pg.can_read(vmaj, vmin), (major, sample)
