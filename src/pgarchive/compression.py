@@ -149,6 +149,9 @@ def _lz4(chunks: Iterable[bytes], out_size: int) -> Iterator[bytes]:
         raise CompressionError("lz4 frame is truncated (no end mark)")
 
 
+_BODIES = frozenset({"block_body", "skip"})
+
+
 class ZstdFrameWalker:
     """Follows the block headers of zstd frames to know whether the stream is complete.
 
@@ -165,10 +168,23 @@ class ZstdFrameWalker:
         self._last = False
 
     def feed(self, data: bytes) -> None:
-        self._buf += data
-        while len(self._buf) >= self._need:
-            piece = bytes(self._buf[:self._need])
-            del self._buf[:self._need]
+        pos, n = 0, len(data)
+        while pos < n or (self._need == 0 and self._state in _BODIES):
+            if self._state in _BODIES:  # counted past, never copied
+                take = min(self._need, n - pos)
+                self._need -= take
+                pos += take
+                if self._need:
+                    return
+                self._step(b"")
+                continue
+            take = min(self._need - len(self._buf), n - pos)
+            self._buf += data[pos:pos + take]
+            pos += take
+            if len(self._buf) < self._need:
+                return
+            piece = bytes(self._buf)
+            self._buf.clear()
             self._step(piece)
 
     def _step(self, piece: bytes) -> None:

@@ -2,18 +2,68 @@
 
 pg_dump's table data is what ``COPY ... TO STDOUT`` sent, then ``\\.\\n\\n\\n``.  In that
 output every row ends with a newline, fields are separated by tabs, and a backslash is only
-ever followed by one of ``\\ b f n r t v N``.  Checks run over whole pieces with bytes
-methods (C speed); only a piece that fails is split into rows to say exactly where.
+ever followed by one of ``\\ b f n r t v N``.
+
+The checker is a streaming state machine that never copies or keeps a piece: the complete
+rows in the middle of a piece are checked row by row but vectorised (numpy, ~3 GB/s, where
+splitting into rows in Python runs at ~0.1 GB/s and even a mere ``bytes.count`` of tabs and
+newlines at ~1.9 GB/s), and only the row that straddles two pieces is followed range by
+range, so a row of any length costs constant memory.  Only a range that fails is split
+into rows, to say exactly where.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from types import ModuleType
 
 TRAILER = b"\\.\n\n\n"
+MARKER_ROW = b"\\."
+#: after the marker row, pg_dump writes exactly these bytes, then the stream ends
+AFTER_MARKER = b"\n\n"
+ESCAPES = frozenset(b"\\bfnrtvN")
+# A backslash (after escaped backslashes are removed) followed by anything else, or by nothing.
 _BAD_ESCAPE = re.compile(rb"\\(?:[^bfnrtvN]|\Z)")
 MAX_FINDINGS = 5
+#: below this many bytes, bytes.count beats setting up numpy arrays
+_VECTOR_MIN = 4096
+
+_np: ModuleType | None = None
+
+
+def _numpy() -> ModuleType:
+    """numpy, imported on first use: only verify needs it, and it costs ~60 ms to import."""
+    global _np
+    if _np is None:
+        import numpy
+
+        _np = numpy
+    return _np
+
+
+def row_shape(data: bytes, start: int, end: int, columns: int | None) -> tuple[int, bool]:
+    """The rows in ``data[start:end]`` (whole rows) and whether each has ``columns`` fields.
+
+    Exact, not a total: the tabs and newlines, in order, must repeat ``columns - 1`` tabs
+    then a newline.  Vectorised, one pass over the bytes (~3 GB/s) and then work per field.
+    """
+    if end - start < _VECTOR_MIN:
+        rows = data.count(b"\n", start, end)
+        if columns is None:
+            return rows, True
+        return rows, all(line.count(b"\t") == columns - 1
+                         for line in data[start:end].split(b"\n")[:-1])
+    np = _numpy()
+    view = np.frombuffer(data, np.uint8, end - start, start)
+    if columns is None:
+        return int(np.count_nonzero(view == 10)), True
+    seps = view[np.flatnonzero(view <= 10)]
+    if len(seps) and bool((seps < 9).any()):  # raw control bytes, which COPY lets through
+        seps = seps[seps >= 9]
+    newline = seps == 10
+    rows = int(np.count_nonzero(newline))
+    return rows, len(seps) == rows * columns and bool(newline[columns - 1::columns].all())
 
 
 def copy_columns(copy_stmt: str | None) -> int | None:
@@ -55,6 +105,11 @@ class Finding:
     message: str
 
 
+def _bad_escape(data: bytes) -> re.Match[bytes] | None:
+    """The first invalid escape in ``data``, which holds whole escapes (checks copy it)."""
+    return _BAD_ESCAPE.search(data.replace(b"\\\\", b""))
+
+
 @dataclass
 class CopyChecker:
     """Feed decompressed pieces of one TABLE DATA stream; then call finish()."""
@@ -62,70 +117,142 @@ class CopyChecker:
     columns: int | None
     rows: int = 0
     findings: list[Finding] = field(default_factory=list)
-    _carry: bytes = b""
-    _done: int = 0  # stream offset of the first byte of _carry
-    _ended: bool = False
+    _pos: int = 0  # stream offset of the next piece
+    # the row not yet ended by a newline:
+    _row_start: int = 0
+    _row_len: int = 0
+    _row_tabs: int = 0
+    _row_head: bytes = b""  # its first two bytes, to recognise the end-of-data marker row
+    _escape_open: bool = False  # it ends with a backslash whose escaped byte is still to come
+    _row_bad_escape: bool = False
+    # after the end-of-data marker row:
+    _marker_at: int | None = None
+    _after: bytes = b""
+    _after_reported: bool = False
 
     def feed(self, piece: bytes) -> None:
-        data = self._carry + piece if self._carry else piece
-        # Keep back the last (possibly partial) row and anything that could be the trailer.
-        cut = data.rfind(b"\n", 0, max(0, len(data) - len(TRAILER))) + 1
-        if cut <= 0:
-            self._carry = data
+        n = len(piece)
+        if not n:
             return
-        self._check(data[:cut], self._done)
-        self._done += cut
-        self._carry = data[cut:]
+        base = self._pos
+        self._pos += n
+        if self._marker_at is not None:
+            self._after_marker(piece, 0, base)
+            return
+        first = piece.find(b"\n")
+        if first < 0:
+            self._extend_row(piece, 0, n, base)
+            return
+        self._extend_row(piece, 0, first, base)
+        if self._end_row():
+            self._after_marker(piece, first + 1, base)
+            return
+        last = piece.rfind(b"\n")
+        if last > first:
+            marker = self._rows(piece, first + 1, last + 1, base)
+            if marker >= 0:
+                self._after_marker(piece, marker + len(MARKER_ROW) + 1, base)
+                return
+        self._row_start = base + last + 1
+        self._extend_row(piece, last + 1, n, base)
 
     def finish(self) -> None:
-        tail = self._carry
-        if tail.endswith(TRAILER):
-            self._check(tail[:-len(TRAILER)], self._done)
-        else:
-            self._check(tail[:tail.rfind(b"\n") + 1], self._done)
-            where = self._done + len(tail)
-            self._add(where, "table data does not end with the end-of-data marker \\. "
-                             "(stream truncated?)")
+        if self._marker_at is None:
+            self._add(self._pos, "table data does not end with the end-of-data marker \\. "
+                                 "(stream truncated?)")
+        elif self._after != AFTER_MARKER and not self._after_reported:
+            self._add(self._marker_at, "table data does not end with the end-of-data marker "
+                                       "\\. followed by two empty lines (stream truncated?)")
 
     def _add(self, offset: int, message: str) -> None:
         if len(self.findings) < MAX_FINDINGS:
             self.findings.append(Finding(offset, message))
 
-    def _check(self, block: bytes, base: int) -> None:
-        """Check complete rows (block ends with a newline, or is empty)."""
-        if not block:
+    def _after_marker(self, piece: bytes, start: int, base: int) -> None:
+        """Bytes after the marker row: exactly two newlines are allowed, then nothing."""
+        if self._after_reported or start >= len(piece):
             return
-        if self._ended:
-            self._add(base, "data after the end-of-data marker \\.")
-            return
-        rows = block.count(b"\n")
-        # A block starts at a row start, so a marker row is at 0 or right after a newline.
-        found = 0 if block.startswith(b"\\.\n") else block.find(b"\n\\.\n") + 1
-        if found > 0 or block.startswith(b"\\.\n"):
-            self._add(base + found, "end-of-data marker \\. before the end of the stream")
-            self._ended = True
-        ok = True
-        if self.columns is not None and block.count(b"\t") != rows * (self.columns - 1):
-            ok = False
-        if ok and b"\\" in block:
-            stripped = block.replace(b"\\\\", b"")
-            ok = _BAD_ESCAPE.search(stripped) is None
-        if not ok:
-            self._locate(block, base)
-        self.rows += rows
+        self._after += piece[start:start + len(AFTER_MARKER) + 1 - len(self._after)]
+        if not AFTER_MARKER.startswith(self._after):
+            self._after_reported = True
+            self._add(self._marker_at + len(MARKER_ROW) + 1 if self._marker_at is not None
+                      else base + start, "data after the end-of-data marker \\.")
 
-    def _locate(self, block: bytes, base: int) -> None:
+    def _extend_row(self, piece: bytes, start: int, end: int, base: int) -> None:
+        """Add ``piece[start:end]``, which holds no newline, to the unfinished row."""
+        if start >= end:
+            return
+        if self._row_len < len(MARKER_ROW):
+            self._row_head += piece[start:start + len(MARKER_ROW) - self._row_len]
+        self._row_len += end - start
+        self._row_tabs += piece.count(b"\t", start, end)
+        at = start
+        if self._escape_open:
+            self._escape_open = False
+            if piece[at] not in ESCAPES and self._row_head != MARKER_ROW:
+                self._row_bad_escape = True
+            at += 1
+        elif self._row_head.startswith(MARKER_ROW) and self._row_len - (end - start) == 0:
+            at += len(MARKER_ROW)  # judged when the row ends
+        if at < end and piece.find(b"\\", at, end) >= 0:
+            m = _bad_escape(piece[at:end])
+            if m is not None:
+                if m.group() == b"\\" and m.end() == len(m.string):
+                    self._escape_open = True  # the escaped byte is in the next piece
+                    m = _bad_escape(m.string[:-1])
+                if m is not None:
+                    self._row_bad_escape = True
+
+    def _end_row(self) -> bool:
+        """The unfinished row ends at a newline; True when it is the end-of-data marker."""
+        start, row = self._row_start, self.rows + 1
+        if self._row_head == MARKER_ROW and self._row_len == len(MARKER_ROW):
+            self._marker_at = start
+            return True
+        if self._row_head.startswith(MARKER_ROW) or self._escape_open or self._row_bad_escape:
+            self._add(start, f"row {row} has an invalid escape sequence")
+        if self.columns is not None and self._row_tabs != self.columns - 1:
+            self._add(start, f"row {row} has {self._row_tabs + 1} columns, "
+                             f"expected {self.columns}")
+        self.rows = row
+        self._row_start = start + self._row_len + 1
+        self._row_len = self._row_tabs = 0
+        self._row_head = b""
+        self._escape_open = self._row_bad_escape = False
+        return False
+
+    def _rows(self, piece: bytes, start: int, end: int, base: int) -> int:
+        """Check the whole rows ``piece[start:end]`` (start follows a newline, end-1 is one).
+
+        Returns where the end-of-data marker row starts in ``piece``, or -1.
+        """
+        self._row_start = base + start
+        marker = -1
+        has_backslash = piece.find(b"\\", start, end) >= 0
+        if has_backslash:
+            found = piece.find(b"\n" + MARKER_ROW + b"\n", start - 1, end)
+            if found >= 0:
+                marker, end = found + 1, found + 1
+        newlines, ok = row_shape(piece, start, end, self.columns)
+        if ok and has_backslash:
+            ok = _bad_escape(piece[start:end]) is None
+        if not ok:
+            self._locate(piece, start, end, base)
+        self.rows += newlines
+        if marker >= 0:
+            self._marker_at = base + marker
+        return marker
+
+    def _locate(self, piece: bytes, start: int, end: int, base: int) -> None:
         """Slow path: find the rows that are wrong."""
-        pos = 0
+        pos = start
         row = self.rows
-        for line in block.split(b"\n")[:-1]:
+        for line in piece[start:end].split(b"\n")[:-1]:
             row += 1
+            if b"\\" in line and _bad_escape(line) is not None:
+                self._add(base + pos, f"row {row} has an invalid escape sequence")
             if self.columns is not None:
                 n = line.count(b"\t") + 1
                 if n != self.columns:
                     self._add(base + pos, f"row {row} has {n} columns, expected {self.columns}")
-            if b"\\" in line:
-                m = _BAD_ESCAPE.search(line.replace(b"\\\\", b""))
-                if m is not None:
-                    self._add(base + pos, f"row {row} has an invalid escape sequence")
             pos += len(line) + 1

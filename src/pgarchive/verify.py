@@ -25,7 +25,9 @@ from .containers import CustomContainer, DirectoryContainer, TarContainer
 from .containers.base import StoredStream
 from .copytext import CopyChecker, copy_columns
 from .errors import ArchiveError, MissingDataError
+from .format.constants import Compression
 from .model import TocEntry
+from .readahead import read_ahead
 
 HASH_NAME = "xxh3_128"
 Progress = Callable[[int], None]
@@ -169,8 +171,10 @@ def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, S
             where: tuple[str, int | None] = (a.path, None)
             for _oid, stream in streams:
                 where = (stream.path, stream.offset)
-                for piece in container._decompressed(e, _counting(stream, rep, progress),
-                                                     1 << 20):
+                pieces = container._decompressed(e, _counting(stream, rep, progress), 1 << 20)
+                if container.compression_of(e) != Compression.LZ4:  # see readahead.py
+                    pieces = read_ahead(pieces)
+                for piece in pieces:
                     h.update(piece)
                     rep.raw_bytes += len(piece)
                     if checker is not None:

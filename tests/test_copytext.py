@@ -1,0 +1,141 @@
+"""The streaming COPY checker against a plain whole-stream reading of the same rules.
+
+The checker keeps no piece and vectorises whole rows, so what it reports must not depend
+on where the stream is cut into pieces; the reference below reads the stream as one bytes
+object, row by row and byte by byte, with none of the checker's machinery.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import tracemalloc
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pgarchive import copytext
+from pgarchive.copytext import MAX_FINDINGS, TRAILER, CopyChecker
+
+VALID = b"\\bfnrtvN"
+
+
+def reference(data: bytes, columns: int | None) -> tuple[int, list[tuple[str, int, int]]]:
+    """Rows and findings (kind, row, offset) of a whole stream, read line by line."""
+    findings: list[tuple[str, int, int]] = []
+    lines = data.split(b"\n")
+    pos, rows = 0, 0
+    for line in lines[:-1]:
+        if line == b"\\.":
+            after = data[pos + 3:]
+            if not b"\n\n".startswith(after[:3]):
+                findings.append(("after", 0, pos + 3))
+            elif after != b"\n\n":
+                findings.append(("ending", 0, pos))
+            return rows, findings
+        rows += 1
+        j = 0
+        while j < len(line):
+            if line[j] == 0x5C:
+                if j + 1 >= len(line) or line[j + 1] not in VALID:
+                    findings.append(("escape", rows, pos))
+                    break
+                j += 2
+            else:
+                j += 1
+        if columns is not None and line.count(b"\t") + 1 != columns:
+            findings.append(("columns", rows, pos))
+        pos += len(line) + 1
+    findings.append(("truncated", 0, len(data)))
+    return rows, findings
+
+
+def kind(message: str) -> str:
+    for word, k in (("escape", "escape"), ("columns", "columns"), ("after", "after"),
+                    ("two empty", "ending"), ("does not end", "truncated")):
+        if word in message:
+            return k
+    raise AssertionError(message)
+
+
+def checked(pieces: list[bytes], columns: int | None) -> tuple[int, list[tuple[str, int, int]]]:
+    c = CopyChecker(columns)
+    for p in pieces:
+        c.feed(p)
+    c.finish()
+    out = []
+    for f in c.findings:
+        m = re.match(r"row (\d+) ", f.message)
+        out.append((kind(f.message), int(m.group(1)) if m else 0, f.offset))
+    return c.rows, out
+
+
+def cut(data: bytes, cuts: list[int]) -> list[bytes]:
+    points = sorted({min(c, len(data)) for c in cuts} | {0, len(data)})
+    return [data[a:b] for a, b in itertools.pairwise(points)]
+
+
+field_bytes = st.sampled_from([b"a", b"xyz", b"\\\\", b"\\n", b"\\N", b"\\t", b"1.5",
+                               b"\\", b"\\.", b".", b"\\q", b"\t", b"\\\\\\", b"\x01", b"\x08"])
+row = st.lists(st.lists(field_bytes, max_size=3).map(b"".join), min_size=1, max_size=4)
+stream = st.tuples(
+    st.lists(row.map(b"\t".join), max_size=12).map(lambda rs: b"".join(r + b"\n" for r in rs)),
+    st.sampled_from([TRAILER, b"", b"\\.\n", b"\\.\n\n", TRAILER + b"x", b"\\.\nrow\n",
+                     b"par\\", TRAILER[:-1] + b"\t"]),
+).map(b"".join)
+
+
+@pytest.mark.parametrize("vector_min", [0, copytext._VECTOR_MIN])
+@settings(max_examples=400, deadline=None)
+@given(stream, st.sampled_from([None, 1, 2, 3]), st.lists(st.integers(0, 200), max_size=8))
+def test_checker_agrees_with_whole_stream_reading(vector_min: int, data: bytes,
+                                                  columns: int | None, cuts: list[int]) -> None:
+    """With the vector path taken for every range, and only for large ones."""
+    saved, copytext._VECTOR_MIN = copytext._VECTOR_MIN, vector_min
+    try:
+        rows, expected = reference(data, columns)
+        got_rows, got = checked(cut(data, cuts), columns)
+    finally:
+        copytext._VECTOR_MIN = saved
+    assert got_rows == rows
+    assert got == expected[:MAX_FINDINGS]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300), st.sampled_from([None, 2]), st.lists(st.integers(0, 300)))
+def test_arbitrary_bytes_cut_anywhere_give_the_same_answer(data: bytes, columns: int | None,
+                                                           cuts: list[int]) -> None:
+    rows, expected = reference(data, columns)
+    assert checked(cut(data, cuts), columns) == checked([data], columns)
+    assert checked(cut(data, cuts), columns) == (rows, expected[:MAX_FINDINGS])
+
+
+def test_large_pieces_take_the_vector_path() -> None:
+    good = b"1\tabc\\\\d\t\\N\n" * 5000
+    bad_at = len(good)
+    data = good + b"2\tonly two\n" + good + b"3\t\\x\tz\n" + TRAILER
+    rows, expected = reference(data, 3)
+    assert checked(cut(data, [70_000, 70_001]), 3) == (rows, expected)
+    assert expected[0] == ("columns", 5001, bad_at)
+    assert expected[1][:2] == ("escape", 10002)
+    assert rows == 10002
+
+
+def test_intact_stream() -> None:
+    data = b"1\ta\n2\t\\N\n" + TRAILER
+    assert checked(cut(data, [1, 5, 13]), 2) == (2, [])
+
+
+def test_a_row_without_newline_costs_constant_memory() -> None:
+    c = CopyChecker(2)
+    piece = b"x" * (1 << 20)
+    tracemalloc.start()
+    for _ in range(64):
+        c.feed(piece)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 256 << 10
+    c.feed(b"\tend\n" + TRAILER)
+    c.finish()
+    assert c.rows == 1 and c.findings == []
