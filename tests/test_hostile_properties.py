@@ -45,6 +45,7 @@ def archives(draw: st.DrawFn) -> tuple[Header, list[TocEntry], dict[int, object]
     ids = draw(st.lists(st.integers(1, 60), min_size=n, max_size=n, unique=True))
     entries: list[TocEntry] = []
     data: dict[int, object] = {}
+    used_oids: set[int] = set()
     for i in ids:
         desc = draw(st.sampled_from([*DESCS, "TABLE DATA", "BLOBS"]))
         if desc == "BLOBS" and vmin < 16 and any(x.desc == "BLOBS" for x in entries):
@@ -69,9 +70,11 @@ def archives(draw: st.DrawFn) -> tuple[Header, list[TocEntry], dict[int, object]
                 min_size=cols, max_size=cols), max_size=5))
             data[i] = ("".join("\t".join(r) + "\n" for r in rows) + "\\.\n\n\n").encode()
         elif desc == "BLOBS":
-            data[i] = [(oid, draw(st.binary(max_size=40)))
-                       for oid in draw(st.lists(st.integers(1, 2**32 - 1), max_size=3,
-                                                unique=True))]
+            # oids are unique in a database (a directory archive names files after them)
+            oids = draw(st.lists(st.integers(1, 2**32 - 1).filter(lambda o: o not in used_oids),
+                                 max_size=3, unique=True))
+            used_oids.update(oids)
+            data[i] = [(oid, draw(st.binary(max_size=40))) for oid in oids]
     return h, entries, data, fmt
 
 

@@ -9,9 +9,8 @@ Two modes share the walk:
 
 * ``ROWS``: one tuple per entry in TocEntry field order (decoded strings);
 * ``LIST``: the ``pg_restore -l`` lines of the entries that pg_restore prints with default
-  options, as raw archive bytes -- nothing decoded -- for ``ls --format list``: one bytes
-  object per call, every line ending in a newline (measured: building one bytes object per
-  line cost four times the walk itself).
+  options, as raw archive bytes -- nothing decoded -- for ``ls --format list``, one bytes
+  object per line, each built in one allocation.
 
 The tests prove ROWS equals the construct specification, and LIST equals rendering ROWS
 through the general selection, on every archive of the corpus and on synthetic ones.
@@ -87,9 +86,6 @@ def _guess_section(desc: bytes) -> int:
     return 2
 
 
-_DIGITS: Final = [bytes([48 + d]) for d in range(10)]
-
-
 def _sanitize(s: bytes) -> bytes:
     """CR and LF become spaces (pg_restore's sanitize_line); a plain loop, as names are short."""
     for i in range(len(s)):
@@ -97,19 +93,6 @@ def _sanitize(s: bytes) -> bytes:
         if c == 10 or c == 13:
             return s.replace(b"\n", b" ").replace(b"\r", b" ")
     return s
-
-
-def _append_decimal(parts: list[bytes], n: int) -> None:
-    """Append the decimal digits of n >= 0 as shared one-byte objects (no formatting)."""
-    if n < 10:
-        parts.append(_DIGITS[n])
-        return
-    digits: list[int] = []
-    while n:
-        digits.append(n % 10)
-        n //= 10
-    for i in range(len(digits) - 1, -1, -1):
-        parts.append(_DIGITS[digits[i]])
 
 
 class _Walker:
@@ -300,21 +283,12 @@ def walk(buf: bytes, base: int, pos: int, count: int, version: int, int_size: in
                 base + start,
             ))
         elif _listed_by_default(desc_b, tag_b, had_dumper != 0, defn_kind, statistics):
-            _append_decimal(parts, dump_id)
-            parts.append(b"; ")
-            parts.append(_oid_text(tableoid))
-            parts.append(b" ")
-            parts.append(_oid_text(oid))
-            parts.append(b" ")
-            parts.append(desc_b)
-            parts.append(b" ")
-            parts.append(_sanitize(ns) if ns is not None else b"-")
-            parts.append(b" ")
-            parts.append(_sanitize(tag_b))
-            parts.append(b" ")
-            if owner is not None:
-                parts.append(_sanitize(owner))
-            parts.append(b"\n")
+            # One bytes % build per line: mypyc turns it into a single allocation of the
+            # total length (CPyBytes_Build), where an append per field cost 2.5x the walk.
+            parts.append(b"%s; %s %s %s %s %s %s\n" % (
+                str(dump_id).encode(), _oid_text(tableoid), _oid_text(oid), desc_b,
+                _sanitize(ns) if ns is not None else b"-", _sanitize(tag_b),
+                _sanitize(owner) if owner is not None else b""))
         done += 1
     return _result(rows, parts, done, w.p, max_offset)
 
