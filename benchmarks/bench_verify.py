@@ -72,6 +72,7 @@ def main() -> None:
         path = archives[label]
         t = interleaved_medians({
             "verify": pgarchive_cmd("verify", path),
+            "verify -j2": pgarchive_cmd("verify", "-j", "2", path),
             "pg_restore": [pg_restore, "-f", "/dev/null", path],
         }, opts.runs, env)
         ratio = t["verify"] / t["pg_restore"]
@@ -80,6 +81,8 @@ def main() -> None:
               f"RATIO verify/pg_restore = {ratio:.2f} (goal < 1): "
               f"{'OK' if ratio < 1 else 'MISSED'}; peak RSS {rss:.0f} MiB "
               f"(goal < 100): {'OK' if rss < 100 else 'MISSED'}")
+        print(f"      verify -j2 {t['verify -j2']:6.2f} s (one table: a read-ahead thread)  "
+              f"RATIO verify -j2/pg_restore = {t['verify -j2'] / t['pg_restore']:.2f}")
     for label in ("multi-custom", "multi-dir"):
         path = archives[label]
         t = interleaved_medians({"j1": pgarchive_cmd("verify", "-j", "1", path),

@@ -226,7 +226,9 @@ def ls(archive: str, fmt: str, show_all: bool, verbose: bool, explain: bool,
 @cli.command()
 @click.argument("archive")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Verify entries in parallel (custom with offsets, directory).")
+              help="Cores to use: entries in parallel (custom with offsets, directory); "
+                   "for one entry, a tar or a piped archive, reading and decompressing "
+                   "ahead of the checks.")
 @output_options("table", "json")
 @click.option("--write-manifest", type=click.Path(),
               help="Record checksums, rows and sizes to this JSON file.")

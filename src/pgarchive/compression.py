@@ -61,7 +61,7 @@ def decompress(
     archives store a zlib (RFC 1950) stream.
     """
     if algorithm == Compression.NONE:
-        return _plain(chunks, out_size)
+        return recut(chunks, out_size)
     if algorithm == Compression.GZIP:
         return _zlib(chunks, out_size, 31 if gzip_file else 15, zlib_module or zlib_backend()[1])
     if algorithm == Compression.LZ4:
@@ -71,8 +71,9 @@ def decompress(
     raise CompressionError(f"unknown compression algorithm {algorithm}")
 
 
-def _plain(chunks: Iterable[bytes], out_size: int) -> Iterator[bytes]:
-    """Re-cut stored chunks (one per row in uncompressed custom archives) to ~out_size."""
+def recut(chunks: Iterable[bytes], out_size: int) -> Iterator[bytes]:
+    """Re-cut pieces to about ``out_size`` (none larger): stored chunks of uncompressed
+    custom archives (one per row), or a decoder's small outputs (gzip gives ~11 kB)."""
     pending: list[bytes] = []
     size = 0
     for chunk in chunks:
@@ -284,8 +285,10 @@ def _zstd(chunks: Iterable[bytes], out_size: int) -> Iterator[bytes]:
     reader = _ChunkReader(chunks, walker)
     dctx = zstandard.ZstdDecompressor()
     try:
-        yield from dctx.read_to_iter(cast(IO[bytes], reader), read_size=1 << 17,
-                                     write_size=out_size)
+        with dctx.stream_reader(cast(IO[bytes], reader), read_size=1 << 17,
+                                read_across_frames=False, closefd=False) as frame:
+            while out := frame.read(out_size):
+                yield out
     except zstandard.ZstdError as e:
         raise CompressionError(f"damaged zstd stream: {e}") from None
     if not reader.exhausted():

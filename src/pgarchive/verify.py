@@ -21,15 +21,16 @@ import xxhash
 
 from . import archive as archive_mod
 from .archive import Archive
+from .compression import recut
 from .containers import CustomContainer, DirectoryContainer, TarContainer
 from .containers.base import StoredStream
 from .copytext import CopyChecker, copy_columns
 from .errors import ArchiveError, MissingDataError
-from .format.constants import Compression
 from .model import TocEntry
 from .readahead import read_ahead
 
 HASH_NAME = "xxh3_128"
+PIECE = 1 << 20  # bytes of decompressed data checked at a time
 Progress = Callable[[int], None]
 
 
@@ -144,8 +145,12 @@ def _problem(rep: EntryReport, err: ArchiveError, path: str) -> Problem:
 
 
 def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, StoredStream]],
-                  rep: EntryReport, progress: Progress | None = None) -> None:
-    """Decompress and check the streams of one entry, filling ``rep``."""
+                  rep: EntryReport, progress: Progress | None = None,
+                  ahead: bool = False) -> None:
+    """Decompress and check the streams of one entry, filling ``rep``.
+
+    With ``ahead`` (a second core is ours to use), reading and decoding run in a thread
+    one piece ahead of the hashing and checks."""
     h = xxhash.xxh3_128()
     label = f"{e.dump_id} {e.desc} {e.namespace or '-'} {e.tag}".replace("\n", " ")
     container = a.container
@@ -171,10 +176,10 @@ def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, S
             where: tuple[str, int | None] = (a.path, None)
             for _oid, stream in streams:
                 where = (stream.path, stream.offset)
-                pieces = container._decompressed(e, _counting(stream, rep, progress), 1 << 20)
-                if container.compression_of(e) != Compression.LZ4:  # see readahead.py
-                    pieces = read_ahead(pieces)
-                for piece in pieces:
+                pieces = container._decompressed(e, _counting(stream, rep, progress), PIECE)
+                # Pieces of ~1 MB keep the per-piece cost (and GIL hand-overs) low.
+                pieces = recut(pieces, PIECE)
+                for piece in read_ahead(pieces) if ahead else pieces:
                     h.update(piece)
                     rep.raw_bytes += len(piece)
                     if checker is not None:
@@ -206,7 +211,7 @@ def _counting(stream: StoredStream, rep: EntryReport,
 # --- custom format --------------------------------------------------------------------
 
 
-def _verify_custom_sequential(a: Archive, progress: Progress | None
+def _verify_custom_sequential(a: Archive, progress: Progress | None, ahead: bool
                               ) -> tuple[list[EntryReport], list[Problem]]:
     """Walk the data area block by block from the end of the TOC, as written."""
     c = a.container
@@ -239,7 +244,7 @@ def _verify_custom_sequential(a: Archive, progress: Progress | None
             rep.fail(Problem(f"TOC says the data block is at offset {e.data_offset}, but it is "
                              f"at {pos}", c.path, pos, e.dump_id, e.label))
         ended: list[int] = []
-        check_streams(a, e, c.block_streams(hdr, ended), rep, progress)
+        check_streams(a, e, c.block_streams(hdr, ended), rep, progress, ahead)
         if not ended or rep.status != "ok":
             # Not read to the end (damage): find the block's end by its lengths.
             try:
@@ -282,7 +287,8 @@ def _framing_problems(c: CustomContainer, reports: list[EntryReport]) -> list[Pr
 # --- entry-parallel verification (custom with offsets, directory) -----------------------
 
 
-def _verify_one(a: Archive, e: TocEntry, progress: Progress | None = None) -> EntryReport:
+def _verify_one(a: Archive, e: TocEntry, progress: Progress | None = None,
+                ahead: bool = False) -> EntryReport:
     rep = _new_report(e)
     c = a.container
     try:
@@ -290,10 +296,10 @@ def _verify_one(a: Archive, e: TocEntry, progress: Progress | None = None) -> En
             hdr = c.block_of(e)
             rep.block_start = hdr.position
             ended: list[int] = []
-            check_streams(a, e, c.block_streams(hdr, ended), rep, progress)
+            check_streams(a, e, c.block_streams(hdr, ended), rep, progress, ahead)
             rep.block_end = ended[-1] if ended and rep.status == "ok" else c.blocks.skip_block(hdr)
         else:
-            check_streams(a, e, c.stored_streams(e), rep, progress)
+            check_streams(a, e, c.stored_streams(e), rep, progress, ahead)
     except ArchiveError as err:
         rep.fail(_problem(rep, err, a.path), "missing" if rep.raw_bytes == 0 else "damaged")
     return rep
@@ -305,9 +311,11 @@ def _worker(path: str, ids: list[int]) -> list[EntryReport]:
 
 
 def _verify_entries(a: Archive, jobs: int, progress: Progress | None) -> list[EntryReport]:
+    """``jobs`` processes, one entry at a time each; or, with one entry (or a tar), this
+    process with a read-ahead thread when two cores are allowed."""
     data = [e for e in a.entries if e.has_data]
-    if jobs <= 1 or len(data) <= 1:
-        return [_verify_one(a, e, progress) for e in data]
+    if jobs <= 1 or len(data) <= 1 or isinstance(a.container, TarContainer):
+        return [_verify_one(a, e, progress, ahead=jobs >= 2) for e in data]
     # Balance by stored size: biggest first, each to the least loaded worker.
     sizes = {e.dump_id: a.stored_size(e) or 0 for e in data}
     loads = [0] * jobs
@@ -370,11 +378,8 @@ def verify(path: str, jobs: int = 1, progress: Progress | None = None,
         c = a.container
         problems: list[Problem] = []
         if isinstance(c, CustomContainer) and (jobs <= 1 or not c.has_offsets):
-            reports, problems = _verify_custom_sequential(a, progress)
-            jobs = 1
+            reports, problems = _verify_custom_sequential(a, progress, ahead=jobs >= 2)
         else:
-            if isinstance(c, TarContainer):
-                jobs = 1
             reports = _verify_entries(a, jobs, progress)
             if isinstance(c, CustomContainer):
                 problems = _framing_problems(c, reports)
