@@ -13,6 +13,7 @@ peak memory < 100 MB.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from common import (
     env_utc,
@@ -22,6 +23,17 @@ from common import (
     pgenv,
     work_path,
 )
+
+# What any reader built on these Python decoders must spend: decompress every table's data
+# through the library and drop it, with no check and no hash.
+DECODE_ONLY = """
+import sys, pgarchive
+with pgarchive.open(sys.argv[1]) as a:
+    for e in a.entries:
+        if e.desc == "TABLE DATA" and e.has_data:
+            for _ in a.data(e, 1 << 20):
+                pass
+"""
 
 
 def rows_sql(table: str, gb: float) -> str:
@@ -73,6 +85,7 @@ def main() -> None:
         t = interleaved_medians({
             "verify": pgarchive_cmd("verify", path),
             "verify -j2": pgarchive_cmd("verify", "-j", "2", path),
+            "decode only": [sys.executable, "-c", DECODE_ONLY, path],
             "pg_restore": [pg_restore, "-f", "/dev/null", path],
         }, opts.runs, env)
         ratio = t["verify"] / t["pg_restore"]
@@ -83,6 +96,9 @@ def main() -> None:
               f"(goal < 100): {'OK' if rss < 100 else 'MISSED'}")
         print(f"      verify -j2 {t['verify -j2']:6.2f} s (one table: a read-ahead thread)  "
               f"RATIO verify -j2/pg_restore = {t['verify -j2'] / t['pg_restore']:.2f}")
+        print(f"      decode only {t['decode only']:5.2f} s (no checks, no hash: the floor of "
+              f"these Python decoders)  RATIO decode/pg_restore = "
+              f"{t['decode only'] / t['pg_restore']:.2f}")
     for label in ("multi-custom", "multi-dir"):
         path = archives[label]
         t = interleaved_medians({"j1": pgarchive_cmd("verify", "-j", "1", path),
