@@ -32,7 +32,7 @@ _VECTOR_MIN = 4096
 _np: ModuleType | None = None
 
 
-def _numpy() -> ModuleType:
+def vector_module() -> ModuleType:
     """numpy, imported on first use: only verify needs it, and it costs ~60 ms to import."""
     global _np
     if _np is None:
@@ -54,7 +54,7 @@ def row_shape(data: bytes, start: int, end: int, columns: int | None) -> tuple[i
             return rows, True
         return rows, all(line.count(b"\t") == columns - 1
                          for line in data[start:end].split(b"\n")[:-1])
-    np = _numpy()
+    np = vector_module()
     view = np.frombuffer(data, np.uint8, end - start, start)
     if columns is None:
         return int(np.count_nonzero(view == 10)), True

@@ -20,6 +20,7 @@ from typing import Any
 import xxhash
 
 from . import archive as archive_mod
+from . import copytext
 from .archive import Archive
 from .compression import recut
 from .containers import CustomContainer, DirectoryContainer, TarContainer
@@ -325,6 +326,7 @@ def _verify_entries(a: Archive, jobs: int, progress: Progress | None) -> list[En
         groups[i].append(e.dump_id)
         loads[i] += sizes[e.dump_id]
     by_id: dict[int, EntryReport] = {}
+    copytext.vector_module()  # imported once here, not once per (forked) worker
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         futures = [pool.submit(_worker, a.path, g) for g in groups if g]
         for f in futures:
