@@ -27,6 +27,7 @@ from .containers import CustomContainer, DirectoryContainer, TarContainer
 from .containers.base import StoredStream
 from .copytext import CopyChecker, copy_columns
 from .errors import ArchiveError, MissingDataError
+from .format.constants import Compression
 from .model import TocEntry
 from .readahead import read_ahead
 
@@ -182,8 +183,9 @@ def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, S
             for _oid, stream in streams:
                 where = (stream.path, stream.offset)
                 size = PIECE_AHEAD if ahead else PIECE
-                pieces = recut(container._decompressed(
-                    e, _counting(stream, rep, progress), size), size)
+                pieces = container._decompressed(e, _counting(stream, rep, progress), size)
+                if container.compression_of(e) != Compression.NONE:  # none is cut already
+                    pieces = recut(pieces, size)
                 for piece in read_ahead(pieces) if ahead else pieces:
                     h.update(piece)
                     rep.raw_bytes += len(piece)
