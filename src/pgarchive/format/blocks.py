@@ -106,7 +106,7 @@ class BlockReader:
         if sink is not None:
             sink.append(p)
 
-    def gathered(self, pos: int, target: int = 1 << 20, sink: list[int] | None = None,
+    def gathered(self, pos: int, target: int = 256 << 10, sink: list[int] | None = None,
                  window: int = 4 << 20) -> Iterator[bytes]:
         """The same payloads as :meth:`chunks`, joined into pieces of about ``target``
         bytes: for uncompressed data, whose chunks are single rows."""
