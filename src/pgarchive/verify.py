@@ -182,11 +182,16 @@ def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, S
             where: tuple[str, int | None] = (a.path, None)
             for _oid, stream in streams:
                 where = (stream.path, stream.offset)
-                size = PIECE_AHEAD if ahead else PIECE
+                # Uncompressed data is gathered row by row in a loop that holds the GIL:
+                # a read-ahead thread would only contend with the checks (measured: 2 GB,
+                # 3.6 s alone, 4.8 s with one).  It also comes cut to size already.
+                plain = container.compression_of(e) == Compression.NONE
+                threaded = ahead and not plain
+                size = PIECE_AHEAD if threaded else PIECE
                 pieces = container._decompressed(e, _counting(stream, rep, progress), size)
-                if container.compression_of(e) != Compression.NONE:  # none is cut already
+                if not plain:
                     pieces = recut(pieces, size)
-                for piece in read_ahead(pieces) if ahead else pieces:
+                for piece in read_ahead(pieces) if threaded else pieces:
                     h.update(piece)
                     rep.raw_bytes += len(piece)
                     if checker is not None:
