@@ -16,9 +16,9 @@ from typing import BinaryIO, ClassVar
 
 from ..compression import DEFAULT_OUT_SIZE, decompress
 from ..encodings import python_codec
-from ..errors import ArchiveError, NotAnArchiveError, UsageError
+from ..errors import ArchiveError, FormatError, NotAnArchiveError, UsageError
 from ..format import tocscan
-from ..format.constants import Compression
+from ..format.constants import K_VERS_1_7, ArchiveFormat, Compression
 from ..format.toc import Buffer, TocRead, read_toc
 from ..model import Header, TocEntry
 
@@ -80,6 +80,16 @@ class Container(ABC):
         self.codec = "utf-8"
         self._closers: list[object] = []
         self._entries: list[TocEntry] | None = None
+
+    def _require_format(self, expected: ArchiveFormat, path: str, header_at: int = 0) -> None:
+        """Refuse a header that names another format, as pg_restore's ReadHead does
+        (closing the files first: this runs inside the constructor)."""
+        found = self.header.format_code
+        if found != expected:
+            self.close()
+            where = header_at + (10 if self.header.version >= K_VERS_1_7 else 9)
+            raise FormatError(f"expected format ({expected.value}) differs from format found "
+                              f"in file ({found.value})", path=path, offset=where)
 
     # -- the TOC, read on first use ---------------------------------------------------
 

@@ -25,11 +25,7 @@ class CustomContainer(Container):
         except ArchiveError as e:
             self.close()
             raise e.located(path=path) from None
-        if self.header.format_code != ArchiveFormat.CUSTOM:
-            self.close()
-            raise FormatError(
-                f"expected format ({ArchiveFormat.CUSTOM.value}) differs from format found "
-                f"in file ({self.header.format_code.value})", path=path, offset=10)
+        self._require_format(ArchiveFormat.CUSTOM, path)
         fd = f.fileno()
         self.blocks = BlockReader(self.buf, self.header.int_size, self.header.version,
                                   self.size, functools.partial(release_pages, self.buf),

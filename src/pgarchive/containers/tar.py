@@ -57,11 +57,7 @@ class TarContainer(Container):
         except ArchiveError as e:
             self.close()
             raise e.located(path=path) from None
-        if self.header.format_code != ArchiveFormat.TAR:
-            self.close()
-            raise FormatError(
-                f"expected format ({ArchiveFormat.TAR.value}) differs from format found in "
-                f"file ({self.header.format_code.value})", path=path)
+        self._require_format(ArchiveFormat.TAR, path, self.toc_member.offset)
 
     def _toc_source(self) -> tuple[Callable[[int, int], bytes], int, str, str]:
         m = self.toc_member
