@@ -6,12 +6,15 @@ import csv
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
 
+import pgenv
 from conftest import TESTDATA
 
 PG18 = TESTDATA / "pg18"
@@ -178,3 +181,32 @@ def test_tar_without_toc(tmp_path: Path) -> None:
         info.size = 4
         tf.addfile(info, io.BytesIO(b"\\.\n\n"))
     assert_one_line_error(run("ls", str(p)), "no toc.dat")
+
+
+@pytest.mark.parametrize("name", ["custom.dump", "tar.tar", "dir"])
+def test_header_naming_another_format_is_refused_as_pg_restore_does(tmp_path: Path,
+                                                                    name: str) -> None:
+    """The expectation is the real pg_restore 18's answer on the same damaged archive."""
+    src = TESTDATA / "pg18" / name
+    if src.is_dir():
+        target = tmp_path / name
+        shutil.copytree(src, target)
+        toc = target / "toc.dat"
+        start = 0
+    else:
+        target = toc = tmp_path / name
+        shutil.copy(src, target)
+        start = 0 if name != "tar.tar" else _tar_member_offset(target, "toc.dat")
+    raw = bytearray(toc.read_bytes())
+    raw[start + 10] = 2 if raw[start + 10] != 2 else 1  # the format byte (version >= 1.7)
+    toc.write_bytes(bytes(raw))
+    theirs = subprocess.run([str(pgenv.bindir(18) / "pg_restore"), "-l", str(target)],
+                            capture_output=True)
+    assert theirs.returncode != 0 and b"differs from format found in file" in theirs.stderr
+    res = run("ls", "-F", "list", str(target))
+    assert_one_line_error(res, "differs from format found in file")
+
+
+def _tar_member_offset(path: Path, member: str) -> int:
+    with tarfile.open(path) as t:
+        return t.getmember(member).offset_data

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 from ..compression import decompress
 from ..errors import ArchiveError, FormatError, MissingDataError, NotAnArchiveError
-from ..format.constants import K_VERS_1_16, Compression
+from ..format.constants import K_VERS_1_16, ArchiveFormat, Compression
 from ..format.toc import TocRead, decimal_uint, parse_header
 from ..model import TocEntry
 from .base import Container, StoredStream, map_file, window_reader
@@ -68,6 +68,9 @@ class DirectoryContainer(Container):
         except ArchiveError as e:
             self.close()
             raise e.located(path=toc_path) from None
+        # pg_dump writes archTar into a directory archive's toc.dat, and pg_restore
+        # expects exactly that there.
+        self._require_format(ArchiveFormat.TAR, toc_path)
 
     def _toc_source(self) -> tuple[Callable[[int, int], bytes], int, str, str]:
         return window_reader(self.toc_buf), len(self.toc_buf), "filename", self.toc_path
