@@ -137,24 +137,24 @@ class CopyChecker:
         base = self._pos
         self._pos += n
         if self._marker_at is not None:
-            self._after_marker(piece, 0, base)
+            self._after_marker(piece, 0)
             return
         first = piece.find(b"\n")
         if first < 0:
-            self._extend_row(piece, 0, n, base)
+            self._extend_row(piece, 0, n)
             return
-        self._extend_row(piece, 0, first, base)
+        self._extend_row(piece, 0, first)
         if self._end_row():
-            self._after_marker(piece, first + 1, base)
+            self._after_marker(piece, first + 1)
             return
         last = piece.rfind(b"\n")
         if last > first:
             marker = self._rows(piece, first + 1, last + 1, base)
             if marker >= 0:
-                self._after_marker(piece, marker + len(MARKER_ROW) + 1, base)
+                self._after_marker(piece, marker + len(MARKER_ROW) + 1)
                 return
         self._row_start = base + last + 1
-        self._extend_row(piece, last + 1, n, base)
+        self._extend_row(piece, last + 1, n)
 
     def finish(self) -> None:
         if self._marker_at is None:
@@ -168,17 +168,19 @@ class CopyChecker:
         if len(self.findings) < MAX_FINDINGS:
             self.findings.append(Finding(offset, message))
 
-    def _after_marker(self, piece: bytes, start: int, base: int) -> None:
-        """Bytes after the marker row: exactly two newlines are allowed, then nothing."""
+    def _after_marker(self, piece: bytes, start: int) -> None:
+        """Bytes after the marker row (``_marker_at`` is set): exactly two newlines are
+        allowed, then nothing."""
         if self._after_reported or start >= len(piece):
             return
         self._after += piece[start:start + len(AFTER_MARKER) + 1 - len(self._after)]
         if not AFTER_MARKER.startswith(self._after):
             self._after_reported = True
-            self._add(self._marker_at + len(MARKER_ROW) + 1 if self._marker_at is not None
-                      else base + start, "data after the end-of-data marker \\.")
+            assert self._marker_at is not None
+            self._add(self._marker_at + len(MARKER_ROW) + 1,
+                      "data after the end-of-data marker \\.")
 
-    def _extend_row(self, piece: bytes, start: int, end: int, base: int) -> None:
+    def _extend_row(self, piece: bytes, start: int, end: int) -> None:
         """Add ``piece[start:end]``, which holds no newline, to the unfinished row."""
         if start >= end:
             return
@@ -226,7 +228,6 @@ class CopyChecker:
 
         Returns where the end-of-data marker row starts in ``piece``, or -1.
         """
-        self._row_start = base + start
         marker = -1
         has_backslash = piece.find(b"\\", start, end) >= 0
         if has_backslash:
