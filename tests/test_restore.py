@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from conftest import TESTDATA
 from pgarchive import open as pgarchive_open
 from pgarchive.restore import RestoreRequest, build_command, parse_target
 from pgarchive.restore.binaries import PgRestore
+from pgarchive.restore.rowcheck import archive_row_counts
 
 sys.path.insert(0, str(TESTDATA))
 import pgenv
@@ -189,3 +191,15 @@ def test_which_archives_each_pg_restore_reads_is_real(major: int) -> None:
             vmaj, vmin = a.header.vmaj, a.header.vmin
         real = subprocess.run([path, "-l", archive], capture_output=True).returncode == 0
         assert real == pg.can_read(vmaj, vmin), (major, sample)
+
+
+@pytest.mark.parametrize("name", ["custom.dump", "custom_z0.dump", "dir_lz4", "tar.tar"])
+def test_archive_row_counts_match_the_server(name: str) -> None:
+    """What the restore compares with: the source server's own counts (tables.json)."""
+    facts = json.loads((TESTDATA / "pg18" / "tables.json").read_text())["tables"]
+    with pgarchive_open(str(TESTDATA / "pg18" / name)) as a:
+        data = [e for e in a.entries if e.desc == "TABLE DATA"]
+        counts = archive_row_counts(a, data)
+        assert counts and set(counts) == {e.dump_id for e in data if e.has_data}
+        for e in data:
+            assert counts[e.dump_id] == facts[f"{e.namespace}.{e.tag}"]["rows"], e.label

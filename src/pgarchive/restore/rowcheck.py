@@ -10,7 +10,7 @@ import psycopg
 from psycopg import sql
 
 from ..archive import Archive
-from ..copytext import TRAILER
+from ..copytext import CopyChecker
 from ..model import TocEntry
 from .conninfo import Target
 
@@ -28,12 +28,10 @@ def archive_row_counts(archive: Archive, entries: Sequence[TocEntry]) -> dict[in
     for e in entries:
         if e.desc != "TABLE DATA" or not e.has_data or not e.copy_stmt:
             continue
-        n = 0
-        tail = b""
+        rows = CopyChecker(None)  # the rows verify counts: those before the \. marker
         for piece in archive.data(e):
-            n += piece.count(b"\n")
-            tail = (tail + piece)[-len(TRAILER):]
-        counts[e.dump_id] = n - (TRAILER.count(b"\n") if tail == TRAILER else 0)
+            rows.feed(piece)
+        counts[e.dump_id] = rows.rows
     return counts
 
 
