@@ -1,43 +1,50 @@
-"""Shared fixtures: the corpus of real archives and their golden outputs."""
+"""pytest set-up: the helpers module on the path, markers, hypothesis profiles, and the
+session-wide PostgreSQL server fixture.  Helpers live in helpers.py, not here."""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import seed, settings
 
-REPO = Path(__file__).resolve().parent.parent
-TESTDATA = REPO / "testdata"
-sys.path.insert(0, str(TESTDATA))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-# pg_restore -l prints the creation time in the reader's zone; the goldens use UTC.
-os.environ["TZ"] = "UTC"
-time.tzset()
+from helpers import TESTDATA
 
-INDEX: list[dict[str, Any]] = json.loads((TESTDATA / "index.json").read_text())
-
-
-def corpus(group_prefix: str = "", where: Any = None) -> list[Any]:
-    """pytest params over the corpus, one per archive, id'd by its path."""
-    items = [i for i in INDEX if i["group"].startswith(group_prefix)]
-    if where is not None:
-        items = [i for i in items if where(i)]
-    return [pytest.param(i, id=i["archive"]) for i in items]
-
-
-def archive_path(item: dict[str, Any]) -> str:
-    return str(TESTDATA / item["archive"])
+# Hypothesis: in CI its derandomized "ci" profile replays the same examples every run
+# (reproducible).  PGARCHIVE_FUZZ_SEED runs the properties with new examples and more of them
+# (PGARCHIVE_FUZZ_EXAMPLES, default 2000): "random" for a fresh seed each run, or a number
+# to replay one:  ``PGARCHIVE_FUZZ_SEED=random python -m pytest tests/hostile``.
+#: Fixtures that start a real PostgreSQL server: tests using them get the ``server`` marker.
+SERVER_FIXTURES = {"pg18_server", "server", "pg15_server"}
+FUZZ_SEED = os.environ.get("PGARCHIVE_FUZZ_SEED")
+if FUZZ_SEED:
+    settings.register_profile("fuzz", max_examples=int(os.environ.get(
+        "PGARCHIVE_FUZZ_EXAMPLES", "2000")), derandomize=False, deadline=None)
+    settings.load_profile("fuzz")
 
 
-def facts_for(item: dict[str, Any]) -> dict[str, Any] | None:
-    """tables.json (row counts and COPY checksums from the server) for the archive's group."""
-    p = TESTDATA / item["group"] / "tables.json"
-    return json.loads(p.read_text()) if p.exists() else None
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses a real server ``server`` (``-m 'not server'`` skips them);
+    with a numeric PGARCHIVE_FUZZ_SEED, every property test runs from that seed."""
+    for item in items:
+        if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.server)
+    if not FUZZ_SEED or not FUZZ_SEED.isdigit():
+        return
+    for item in items:
+        fn = getattr(item, "function", None)
+        if fn is not None and getattr(fn, "is_hypothesis_test", False):
+            seed(int(FUZZ_SEED))(fn)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "server: starts a real PostgreSQL server")
+    config.addinivalue_line("markers", "slow: takes more than a few seconds")
 
 
 @pytest.fixture(scope="session")

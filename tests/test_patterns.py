@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from conftest import TESTDATA
+from helpers import TESTDATA
 from pgarchive.cli import cli
 from pgarchive.errors import UsageError
 from pgarchive.patterns import compile_pattern, parse_filter_file

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import pgarchive
-from conftest import TESTDATA, archive_path, corpus
+from helpers import TESTDATA, archive_path, corpus
 from pgarchive.errors import ArchiveError
 from pgarchive.manifest import build_manifest, compare
 from pgarchive.verify import verify

@@ -2,7 +2,7 @@
 
 from .archive import Archive, open
 from .errors import ArchiveError
-from .model import Header, TocEntry
+from .format.model import Header, TocEntry
 
 __all__ = ["Archive", "ArchiveError", "Header", "TocEntry", "open"]
 __version__ = "0.1.0"

@@ -10,7 +10,7 @@ from types import TracebackType
 from .compression import DEFAULT_OUT_SIZE
 from .containers import Container, LargeObjectStream, open_container
 from .errors import UsageError
-from .model import Header, TocEntry
+from .format.model import Header, TocEntry
 
 
 class Archive:

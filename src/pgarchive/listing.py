@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .model import Header, TocEntry
+from .format.model import Header, TocEntry
 
 _LINE_BREAKS = str.maketrans({"\n": " ", "\r": " "})
 

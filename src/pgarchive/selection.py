@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import IntFlag
 
 from .format.constants import Section
-from .model import TocEntry
+from .format.model import TocEntry
 from .patterns import any_matches
 
 

@@ -7,7 +7,7 @@ from collections import Counter
 from typing import Any
 
 from .archive import Archive
-from .model import TocEntry
+from .format.model import TocEntry
 
 ENTRY_FIELDS = ("dump_id", "section", "desc", "namespace", "tag", "owner", "table_oid", "oid",
                 "had_dumper", "has_data", "stored_size", "tablespace", "tableam", "relkind",

@@ -28,7 +28,7 @@ from .containers.base import StoredStream
 from .copytext import CopyChecker, copy_columns
 from .errors import ArchiveError, MissingDataError
 from .format.constants import Compression
-from .model import TocEntry
+from .format.model import TocEntry
 from .readahead import read_ahead
 
 HASH_NAME = "xxh3_128"

@@ -19,8 +19,8 @@ from ..encodings import python_codec
 from ..errors import ArchiveError, FormatError, NotAnArchiveError, UsageError
 from ..format import tocscan
 from ..format.constants import K_VERS_1_7, ArchiveFormat, Compression
+from ..format.model import Header, TocEntry
 from ..format.toc import Buffer, TocRead, read_toc
-from ..model import Header, TocEntry
 
 
 @dataclass(frozen=True, slots=True)

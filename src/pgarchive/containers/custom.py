@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 from ..errors import ArchiveError, FormatError, TruncatedError
 from ..format.blocks import BlockHeader, BlockReader
 from ..format.constants import ArchiveFormat, BlockType, Compression, OffsetFlag
+from ..format.model import TocEntry
 from ..format.toc import TocRead, parse_header
-from ..model import TocEntry
 from .base import Container, StoredStream, release_pages, window_reader
 
 

@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterator
 from ..compression import decompress
 from ..errors import ArchiveError, FormatError, MissingDataError, NotAnArchiveError
 from ..format.constants import K_VERS_1_16, ArchiveFormat, Compression
+from ..format.model import TocEntry
 from ..format.toc import TocRead, decimal_uint, parse_header
-from ..model import TocEntry
 from .base import Container, StoredStream, map_file, window_reader
 
 SUFFIXES = {Compression.NONE: "", Compression.GZIP: ".gz", Compression.LZ4: ".lz4",

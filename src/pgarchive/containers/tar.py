@@ -18,8 +18,8 @@ from ..errors import (
     TruncatedError,
 )
 from ..format.constants import K_VERS_1_16, ArchiveFormat
+from ..format.model import TocEntry
 from ..format.toc import TocRead, decimal_uint, parse_header
-from ..model import TocEntry
 from .base import Container, StoredStream, release_pages, window_reader
 
 READ_SIZE = 1 << 20

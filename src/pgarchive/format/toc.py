@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from ..errors import FormatError, TruncatedError, UnsupportedVersionError
-from ..model import Header, TocEntry
 from . import tocscan
 from .constants import (
     K_VERS_1_2,
@@ -32,6 +31,7 @@ from .constants import (
     OffsetFlag,
     Section,
 )
+from .model import Header, TocEntry
 
 Buffer = Any  # bytes | memoryview | mmap: anything struct.unpack_from and slicing accept
 

@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from ..model import Header, TocEntry
 from .constants import K_VERS_1_4, K_VERS_1_15, Compression, OffsetFlag
+from .model import Header, TocEntry
 from .structs import PROLOGUE, ArchiveStructs
 
 #: Table data: bytes; a BLOBS entry: a list of (oid, bytes).

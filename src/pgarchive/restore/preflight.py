@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import psycopg
 
 from ..archive import Archive
-from ..model import TocEntry
+from ..format.model import TocEntry
 from .conninfo import Target, mask_text
 from .plan import RestoreRequest
 

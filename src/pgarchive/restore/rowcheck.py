@@ -11,7 +11,7 @@ from psycopg import sql
 
 from ..archive import Archive
 from ..copytext import CopyChecker
-from ..model import TocEntry
+from ..format.model import TocEntry
 from .conninfo import Target
 
 

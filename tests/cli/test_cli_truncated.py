@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import pgarchive
-from conftest import archive_path, corpus
+from helpers import archive_path, corpus
 from pgarchive.cli import main
 
 FILES = [i for i in corpus("", lambda i: not Path(archive_path(i)).is_dir())]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import pgarchive
-from conftest import archive_path, corpus
+from helpers import archive_path, corpus
 from pgarchive.errors import ArchiveError
 
 

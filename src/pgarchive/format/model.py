@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .format.constants import (
+from .constants import (
     K_VERS_1_15,
     ArchiveFormat,
     Compression,

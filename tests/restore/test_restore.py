@@ -12,7 +12,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from conftest import TESTDATA
+from helpers import TESTDATA
 from pgarchive import open as pgarchive_open
 from pgarchive.restore import RestoreRequest, build_command, parse_target
 from pgarchive.restore.binaries import PgRestore

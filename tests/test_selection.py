@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 import pgarchive
-from conftest import TESTDATA, archive_path, corpus
+from helpers import TESTDATA, archive_path, corpus
 from pgarchive.cli import cli
 
 sys.path.insert(0, str(TESTDATA))

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import pgenv
-from conftest import TESTDATA
+from helpers import TESTDATA
 
 PG18 = TESTDATA / "pg18"
 

@@ -15,10 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import pgarchive
+from helpers import TESTDATA
 from pgarchive.errors import ArchiveError
 from pgarchive.format.constants import ArchiveFormat, Compression, OffsetFlag, Section
+from pgarchive.format.model import Header, TocEntry
 from pgarchive.format.writer import build_custom, build_directory, build_tar
-from pgarchive.model import Header, TocEntry
 from pgarchive.selection import RestoreOptions, Selection, chosen, select
 from pgarchive.verify import verify
 
@@ -183,8 +184,8 @@ def test_mutated_archives_fail_cleanly(
 
 def test_inflated_counts_allocate_nothing(tmp_path: Path) -> None:
     """A TOC count of a billion and a string length of 2^31 in a small file: errors, fast."""
-    src = (Path(__file__).parent.parent / "testdata" / "pg18" / "custom.dump").read_bytes()
-    with pgarchive.open(str(Path(__file__).parent.parent / "testdata/pg18/custom.dump")) as a:
+    src = (TESTDATA / "pg18" / "custom.dump").read_bytes()
+    with pgarchive.open(str(TESTDATA / "pg18/custom.dump")) as a:
         count_at = a.header.toc_offset - 5
     for patch_at, value in ((count_at, bytes([0, 0, 0xCA, 0x9A, 0x3B])),
                             (count_at + 5 + 10 + 5 + 4, bytes([0, 0, 0, 0, 0x80]))):

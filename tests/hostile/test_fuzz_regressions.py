@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import pgarchive
-from conftest import TESTDATA
+from helpers import TESTDATA
 from pgarchive.errors import ArchiveError
 from pgarchive.format import writer
 from pgarchive.format.toc import decimal_uint

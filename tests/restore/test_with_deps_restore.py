@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 
-from conftest import TESTDATA
+from helpers import TESTDATA
 from pgarchive.cli import cli
 
 ARCHIVE = str(TESTDATA / "pg18" / "custom.dump")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import pgarchive
-from conftest import archive_path, corpus
+from helpers import archive_path, corpus
 from pgarchive.format.structs import PROLOGUE, ArchiveStructs
 from pgarchive.format.writer import build_toc_file, entry_values, header_values
 

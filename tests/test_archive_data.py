@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import pgarchive
-from conftest import archive_path, corpus, facts_for
+from helpers import archive_path, corpus, facts_for
 
 COPY_END = b"\\.\n\n\n"
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from typing import Any
 
-from conftest import TESTDATA
+from helpers import TESTDATA
 
 sys.path.insert(0, str(TESTDATA))
 import pgenv

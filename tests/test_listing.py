@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 import pgarchive
-from conftest import TESTDATA, archive_path, corpus
+from helpers import TESTDATA, archive_path, corpus
 from pgarchive.cli import cli
 from pgarchive.listing import render_list
 from pgarchive.selection import RestoreOptions, listed, required

@@ -1,0 +1,61 @@
+"""The ``pgarchive`` command: a thin shell over the library.
+
+Each command parses options, calls the library, and renders the result; all logic lives in
+the modules it calls.  Every failure becomes one line ``pgarchive: error: ...`` on stderr.
+The modules each command needs are imported inside the command: start-up is a third of a
+small archive's ``ls``, and ``ls --format list`` needs none of them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+import click
+
+from ..errors import ArchiveError
+from . import info, ls, restore, verify  # noqa: F401 -- each registers its command
+from .app import cli
+from .options import EXIT_ERROR
+
+__all__ = ["cli", "main"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning every error into one line and an exit status."""
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `pgarchive ls x | head` ends quietly
+    try:
+        rv = cli.main(args=argv, prog_name="pgarchive", standalone_mode=False)
+    except ArchiveError as e:
+        _die(str(e), EXIT_ERROR)
+    except click.exceptions.NoArgsIsHelpError as e:
+        click.echo(e.ctx.get_help() if e.ctx else str(e))
+        sys.exit(EXIT_ERROR)
+    except click.UsageError as e:
+        _die(e.format_message(), EXIT_ERROR)
+    except click.ClickException as e:
+        _die(e.format_message(), e.exit_code or EXIT_ERROR)
+    except click.exceptions.Abort:
+        _die("interrupted", 130)
+    except KeyboardInterrupt:
+        _die("interrupted", 130)
+    except OSError as e:
+        _die(f"{e.filename + ': ' if e.filename else ''}{e.strerror or e}", EXIT_ERROR)
+    except MemoryError:
+        _die("out of memory", EXIT_ERROR)
+    except Exception as e:  # a bug of ours: still one line, and a way to see the traceback
+        if os.environ.get("PGARCHIVE_DEBUG"):
+            raise
+        _die(f"internal error: {type(e).__name__}: {e} (set PGARCHIVE_DEBUG=1 for the "
+             "traceback, and please report it)", 70)
+    sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _die(message: str, status: int) -> None:
+    try:
+        sys.stderr.write(f"pgarchive: error: {' '.join(message.split())}\n")
+        sys.stderr.flush()
+    finally:
+        os._exit(status) if status == 130 else sys.exit(status)

@@ -1,0 +1,58 @@
+"""``pgarchive ls``: the table of contents, as pg_restore -l or as data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from .. import archive as archive_mod
+from .app import cli
+from .options import build_selection, output_options, selection_options, write_out
+
+
+@cli.command()
+@click.argument("archive")
+@output_options("table", "list", "json", "csv")
+@selection_options
+@click.option("--all", "show_all", is_flag=True,
+              help="Every TOC entry, ignoring selection (like pg_restore -l -v).")
+@click.option("-v", "--verbose", is_flag=True,
+              help="With --format list: every entry and its dependencies (pg_restore -l -v).")
+@click.option("--explain", is_flag=True, help="Say why each entry was selected.")
+@click.option("-o", "--output", type=click.Path(), help="Write to this file (atomically).")
+def ls(archive: str, fmt: str, show_all: bool, verbose: bool, explain: bool,
+       output: str | None, **kw: Any) -> None:
+    """List the table of contents of ARCHIVE.
+
+    --format list is byte-identical to pg_restore -l (PostgreSQL 18) and can be edited and
+    given to pg_restore -L.
+    """
+    plain = not (show_all or verbose or explain) and not any(
+        v for k, v in kw.items() if k != "no_statistics")
+    if fmt == "list" and plain:
+        write_out(archive_mod.default_list(archive, not kw["no_statistics"]), output)
+        return
+    from ..listing import render_list
+    from ..output import render
+    from ..selection import chosen, select
+    from ..summary import ENTRY_FIELDS, entry_record
+
+    with archive_mod.open(archive) as a:
+        decisions = select(a.entries, build_selection(a.entries, kw))
+        picked = decisions if (show_all or verbose) else chosen(decisions)
+        entries = [d.entry for d in picked]
+        if fmt == "list":
+            why = {d.entry.dump_id: d.reason for d in picked} if explain else None
+            text = render_list(a.header, a.format_name, entries, verbose_deps=verbose,
+                               reasons=why)
+            write_out(text.encode(a.encoding, "surrogateescape"), output)
+            return
+        rows = [entry_record(a, d.entry) | ({"reason": d.reason} if explain else {})
+                for d in picked]
+    table_cols = ["dump_id", "section", "desc", "namespace", "tag", "owner", "stored_size"]
+    fields = [*ENTRY_FIELDS, "reason"] if explain else list(ENTRY_FIELDS)
+    if explain:
+        table_cols.append("reason")
+    text = render(rows, fmt, fields, table_cols, right=("dump_id", "stored_size"))
+    write_out(text.encode("utf-8", "surrogateescape"), output)

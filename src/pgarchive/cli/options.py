@@ -1,0 +1,152 @@
+"""Options and output helpers shared by every command: pg_restore's selection switches,
+``--format``/``--json``, and writing results to stdout or a file."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from ..errors import ArchiveError
+from ..fileio import atomic_write
+from ..format.constants import Section
+
+if TYPE_CHECKING:
+    from ..selection import RestoreOptions, Selection
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_DAMAGED = 1
+EXIT_ERROR = 2
+
+
+def output_options(*formats: str, default: str = "table") -> Callable[[F], F]:
+    """``--format`` with the given choices and ``--json`` as its shorthand, for any command."""
+
+    def deco(fn: F) -> F:
+        @click.option("--format", "-F", "fmt", type=click.Choice(formats), default=default,
+                      show_default=True, help="Output format.")
+        @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+        @functools.wraps(fn)
+        def wrapper(*args: Any, fmt: str, as_json: bool, **kw: Any) -> Any:
+            return fn(*args, fmt="json" if as_json else fmt, **kw)
+
+        return wrapper  # type: ignore[return-value]
+
+    return deco
+
+
+def selection_options(fn: F) -> F:
+    """pg_restore's selection switches, with pg_restore's meaning; shared by every command
+    that works on a subset of the archive."""
+    opts = [
+        click.option("-n", "--schema", "schemas", multiple=True, help="Only objects in schema."),
+        click.option("-N", "--exclude-schema", "exclude_schemas", multiple=True,
+                     help="Leave out objects in schema."),
+        click.option("-t", "--table", "tables", multiple=True, help="Only this table."),
+        click.option("-I", "--index", "indexes", multiple=True, help="Only this index."),
+        click.option("-P", "--function", "functions", multiple=True,
+                     help="Only this function, e.g. 'f(integer, text)'."),
+        click.option("-T", "--trigger", "triggers", multiple=True,
+                     help="Only this trigger, as 'table trigger'."),
+        click.option("--section", "sections", multiple=True,
+                     type=click.Choice(["pre-data", "data", "post-data"]),
+                     help="Only this section (repeatable)."),
+        click.option("-s", "--schema-only", is_flag=True, help="Definitions, no data."),
+        click.option("-a", "--data-only", is_flag=True, help="Data, no definitions."),
+        click.option("-C", "--create", is_flag=True, help="Include the DATABASE entry."),
+        click.option("-x", "--no-acl", "--no-privileges", "no_acl", is_flag=True,
+                     help="Leave out GRANT/REVOKE."),
+        click.option("--no-comments", is_flag=True),
+        click.option("--no-policies", is_flag=True),
+        click.option("--no-publications", is_flag=True),
+        click.option("--no-subscriptions", is_flag=True),
+        click.option("--no-security-labels", is_flag=True),
+        click.option("--no-statistics", is_flag=True),
+        click.option("-L", "--use-list", "use_list", type=click.Path(dir_okay=False),
+                     help="Restore only the entries of this list file, in its order."),
+        click.option("--filter", "filter_file", type=click.Path(dir_okay=False),
+                     help="Read include/exclude patterns from a filter file (pg_restore 17)."),
+        click.option("--exclude-table-data", multiple=True, metavar="PATTERN",
+                     help="Keep the table's definition, leave out its data."),
+        click.option("--with-deps", is_flag=True,
+                     help="Also what the selected objects own and what they need."),
+        click.option("--with-fks", is_flag=True,
+                     help="With --with-deps: every foreign key of a selected table."),
+    ]
+    for o in reversed(opts):
+        fn = o(fn)
+    return fn
+
+
+def read_text_file(path: str, limit: int = 256 << 20) -> str:
+    """A list or filter file, refused past ``limit`` bytes rather than read whole."""
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > limit:
+                raise ArchiveError(f"file of {size} bytes is too large (limit {limit})",
+                                   path=path)
+            return f.read(size).decode("utf-8", "surrogateescape")
+    except OSError as e:
+        raise ArchiveError(e.strerror or str(e), path=path) from None
+
+
+def build_selection(entries: list[Any], kw: dict[str, Any]) -> Selection:
+    """Turn the selection switches into a Selection (popping them from kw)."""
+    from ..patterns import parse_filter_file
+    from ..selection import Selection
+
+    filter_file = kw.pop("filter_file")
+    if filter_file:
+        extra = parse_filter_file(read_text_file(filter_file))
+        for key, names in extra.items():
+            kw[key] = (*kw[key], *names)
+    restore = build_options(entries, kw)
+    return Selection(restore, exclude_table_data=tuple(kw.pop("exclude_table_data")),
+                     with_deps=kw.pop("with_deps"), with_fks=kw.pop("with_fks"))
+
+
+def build_options(entries: list[Any], kw: dict[str, Any]) -> RestoreOptions:
+    """Turn pg_restore's switches into RestoreOptions (popping them from kw)."""
+    from ..selection import RestoreOptions, list_file_ids
+
+    section_map = {"pre-data": Section.PRE_DATA, "data": Section.DATA,
+                   "post-data": Section.POST_DATA}
+    sections = kw.pop("sections")
+    use_list_path = kw.pop("use_list")
+    use_list = None
+    if use_list_path:
+        text = read_text_file(use_list_path)
+        use_list, ignored = list_file_ids(entries, text)
+        for line in ignored:
+            click.echo(f"pgarchive: warning: line ignored: {line}", err=True)
+    tables, indexes = tuple(kw.pop("tables")), tuple(kw.pop("indexes"))
+    functions, triggers = tuple(kw.pop("functions")), tuple(kw.pop("triggers"))
+    return RestoreOptions(
+        schemas=tuple(kw.pop("schemas")), exclude_schemas=tuple(kw.pop("exclude_schemas")),
+        tables=tables, indexes=indexes, functions=functions, triggers=triggers,
+        sel_table=bool(tables), sel_index=bool(indexes), sel_function=bool(functions),
+        sel_trigger=bool(triggers),
+        sections=(frozenset(section_map[s] for s in sections) if sections
+                  else RestoreOptions.sections),
+        schema_only=kw.pop("schema_only"), data_only=kw.pop("data_only"),
+        statistics=not kw.pop("no_statistics"), create=kw.pop("create"),
+        no_acl=kw.pop("no_acl"), no_comments=kw.pop("no_comments"),
+        no_policies=kw.pop("no_policies"), no_publications=kw.pop("no_publications"),
+        no_subscriptions=kw.pop("no_subscriptions"),
+        no_security_labels=kw.pop("no_security_labels"),
+        use_list=use_list,
+    )
+
+
+def write_out(data: bytes, output: str | None) -> None:
+    if output and output != "-":
+        atomic_write(output, data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()

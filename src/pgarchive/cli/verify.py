@@ -1,0 +1,87 @@
+"""``pgarchive verify``: read and check every data block."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from .. import archive as archive_mod
+from ..fileio import atomic_write
+from .app import cli
+from .options import (
+    EXIT_DAMAGED,
+    build_selection,
+    output_options,
+    selection_options,
+    write_out,
+)
+
+
+@cli.command()
+@click.argument("archive")
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Cores to use: entries in parallel (custom with offsets, directory); "
+                   "for one entry, a tar or a piped archive, reading and decompressing "
+                   "ahead of the checks.")
+@output_options("table", "json")
+@click.option("--write-manifest", type=click.Path(),
+              help="Record checksums, rows and sizes to this JSON file.")
+@click.option("--manifest", "manifest_path", type=click.Path(dir_okay=False),
+              help="Compare with a manifest written earlier.")
+@selection_options
+def verify(archive: str, jobs: int, fmt: str, write_manifest: str | None,
+           manifest_path: str | None, **kw: Any) -> None:
+    """Read, decompress and check every data block of ARCHIVE.
+
+    Exit status: 0 intact, 1 damaged (or different from --manifest), 2 unreadable.
+    """
+    from ..manifest import build_manifest, compare, load_manifest
+    from ..output import render, render_json
+    from ..progress import ByteProgress
+    from ..selection import chosen, select
+    from ..verify import verify as run_verify
+
+    manifest = load_manifest(manifest_path) if manifest_path else None
+    only = None
+    if any(v for v in kw.values()):
+        with archive_mod.open(archive) as a:
+            only = {d.entry.dump_id for d in chosen(select(a.entries,
+                                                           build_selection(a.entries, kw)))}
+    bar = ByteProgress()
+    try:
+        report = run_verify(archive, jobs=jobs, progress=bar, only=only,
+                            on_total=bar.set_total)
+    finally:
+        bar.close()
+    if manifest is not None and manifest_path:
+        report.problems += compare(report, manifest, manifest_path)
+    if write_manifest:
+        atomic_write(write_manifest, (render_json(build_manifest(report))).encode())
+    if fmt == "json":
+        write_out(render_json(report.to_dict()).encode(), None)
+    else:
+        rows = [{"id": e.dump_id, "type": e.desc, "schema": e.namespace, "name": e.tag,
+                 "rows": e.rows if e.rows is not None else (
+                     f"{e.large_objects} LOs" if e.large_objects is not None else ""),
+                 "raw bytes": e.raw_bytes, "stored bytes": e.stored_bytes,
+                 "checksum": (e.checksum or "")[:16], "status": e.status}
+                for e in report.entries]
+        cols = ["id", "type", "schema", "name", "rows", "raw bytes", "stored bytes",
+                "checksum", "status"]
+        text = render(rows, "table", cols, right=("id", "rows", "raw bytes", "stored bytes"))
+        for p in report.all_problems():
+            text += f"damage: {p}\n"
+        for note in report.notes:
+            text += f"note: {note}\n"
+        secs = max(report.elapsed, 1e-9)
+        text += (f"{len(report.entries)} entries checked, {report.total_rows} rows, "
+                 f"{report.total_raw} bytes ({report.total_stored} stored), "
+                 f"{len(report.damaged)} damaged, {len(report.all_problems())} problems, "
+                 f"{report.elapsed:.2f} s, {report.total_stored / secs / 1e6:.0f} MB/s stored, "
+                 f"checksum {report.hash}, jobs {report.jobs}: "
+                 f"{'OK' if report.ok else 'DAMAGED'}\n")
+        write_out(text.encode("utf-8", "surrogateescape"), None)
+    if not report.ok:
+        sys.exit(EXIT_DAMAGED)

@@ -1,0 +1,40 @@
+"""Shared test helpers: the corpus of real archives, their golden outputs, and paths."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+TESTDATA = REPO / "testdata"
+sys.path.insert(0, str(TESTDATA))
+
+# pg_restore -l prints the creation time in the reader's zone; the goldens use UTC.
+os.environ["TZ"] = "UTC"
+time.tzset()
+
+INDEX: list[dict[str, Any]] = json.loads((TESTDATA / "index.json").read_text())
+
+
+def corpus(group_prefix: str = "", where: Any = None) -> list[Any]:
+    """pytest params over the corpus, one per archive, id'd by its path."""
+    items = [i for i in INDEX if i["group"].startswith(group_prefix)]
+    if where is not None:
+        items = [i for i in items if where(i)]
+    return [pytest.param(i, id=i["archive"]) for i in items]
+
+
+def archive_path(item: dict[str, Any]) -> str:
+    return str(TESTDATA / item["archive"])
+
+
+def facts_for(item: dict[str, Any]) -> dict[str, Any] | None:
+    """tables.json (row counts and COPY checksums from the server) for the archive's group."""
+    p = TESTDATA / item["group"] / "tables.json"
+    return json.loads(p.read_text()) if p.exists() else None
