@@ -17,7 +17,8 @@ from .options import (
 )
 
 
-@cli.command()
+@cli.command(short_help="List the table of contents, as pg_restore -l does or as data "
+                        "(table, JSON, CSV), with pg_restore's selection options.")
 @click.argument("archive")
 @output_options("table", "list", "json", "csv")
 @selection_options
@@ -36,7 +37,13 @@ def ls(archive: str, fmt: str, show_all: bool, verbose: bool, explain: bool, saf
     """List the table of contents of ARCHIVE.
 
     --format list is byte-identical to pg_restore -l (PostgreSQL 18) and can be edited and
-    given to pg_restore -L.
+    given to pg_restore -L.  Like pg_restore -l, it prints names raw apart from line
+    breaks; --safe-list escapes every control character instead.
+
+    \b
+    Examples:
+      pgarchive ls backup.dump -t orders --with-deps --explain
+      pgarchive ls backup.dump -t orders --with-deps -F list -o orders.list
     """
     if safe_list:
         if fmt not in ("table", "list"):

@@ -147,7 +147,9 @@ def build_options(entries: list[Any], kw: dict[str, Any]) -> RestoreOptions:
     from ..selection import RestoreOptions, list_file_ids
 
     if kw["schema_only"] and kw["data_only"]:  # pg_restore's own check, -l included
-        raise UsageError("options -s/--schema-only and -a/--data-only cannot be used together")
+        raise UsageError("options -s/--schema-only and -a/--data-only cannot be used together "
+                         "(-s takes only definitions and -a only data; for both, give "
+                         "neither)")
     section_map = {"pre-data": Section.PRE_DATA, "data": Section.DATA,
                    "post-data": Section.POST_DATA}
     sections = kw.pop("sections")

@@ -112,6 +112,10 @@ def find_pg_restores(explicit: str | None = None) -> list[PgRestore]:
         real = os.path.realpath(path)
         if real in seen or not (os.path.isfile(path) and os.access(path, os.X_OK)):
             continue
+        if os.path.basename(real) == "pg_wrapper":
+            # Debian's /usr/bin/pg_restore: a Perl script that runs one of the
+            # /usr/lib/postgresql/*/bin binaries, which are looked at themselves.
+            continue
         seen.add(real)
         unique.append((path, source))
     running: list[tuple[str, str, subprocess.Popen[bytes] | None]] = []

@@ -194,6 +194,7 @@ def _check_data_target(conn: psycopg.Connection[Any], entries: Sequence[TocEntry
     """A data-only restore needs every table it loads, empty."""
     from psycopg import sql
 
+    _check_large_objects(conn, entries, facts)
     tables = [e for e in entries if e.desc == "TABLE DATA"]
     if not tables:
         return
@@ -218,6 +219,55 @@ def _check_data_target(conn: psycopg.Connection[Any], entries: Sequence[TocEntry
                     f"rows ({', '.join(filled[:5])}{' ...' if len(filled) > 5 else ''}): "
                     "the archive's rows would be added to them. Empty them first, or use "
                     "--force", forcible=True)
+
+
+def _check_large_objects(conn: psycopg.Connection[Any], entries: Sequence[TocEntry],
+                         facts: Facts) -> None:
+    """A data-only restore creates the archive's large objects: none may exist yet.
+
+    A BLOB entry (pg_dump 16 and older) is one large object, its oid the entry's; a BLOB
+    METADATA entry (17 and later) lists the oids of its group, one a line."""
+    oids = sorted({e.oid for e in entries if e.desc == "BLOB"} |
+                  {int(x) for e in entries if e.desc == "BLOB METADATA"
+                   for x in (e.defn or "").split() if x.isdigit()})
+    if not oids:
+        return
+    rows = conn.execute("SELECT oid::bigint FROM pg_catalog.pg_largeobject_metadata "
+                        "WHERE oid = ANY(%s::oid[]) ORDER BY 1", (oids,)).fetchall()
+    if rows:
+        facts.error(f"{len(rows)} of the archive's large objects exist on the target already "
+                    f"({', '.join(str(r[0]) for r in rows[:5])}"
+                    f"{' ...' if len(rows) > 5 else ''}); a data-only restore creates them. "
+                    "Remove them first (lo_unlink), or use --force", forcible=True)
+
+
+def check_privileges(conn: psycopg.Connection[Any], entries: Sequence[TocEntry],
+                     role: str | None, facts: Facts) -> None:
+    """A role that is not a superuser needs CREATE on the database for the schemas the
+    restore creates, and on each existing schema it creates objects in."""
+    me = conn.execute("SELECT current_user").fetchone()
+    acting = role or (str(me[0]) if me else "")
+    if _is_super(conn, acting):
+        return
+    made = {e.tag for e in entries if e.desc == "SCHEMA" and e.defn}
+    if made:
+        row = conn.execute("SELECT pg_catalog.has_database_privilege(%s, "
+                           "pg_catalog.current_database(), 'CREATE')", (acting,)).fetchone()
+        if not (row and row[0]):
+            facts.error(f"{acting} may not create schemas in database {conn.info.dbname!r} "
+                        f"(the restore creates {', '.join(sorted(made)[:5])}): GRANT CREATE "
+                        f"ON DATABASE to {acting}, or restore as a superuser")
+    used = sorted({e.namespace for e in entries if e.namespace and e.defn
+                   and e.desc not in ("ACL", "COMMENT", "SECURITY LABEL")} - made)
+    if used:
+        rows = conn.execute(
+            "SELECT n.nspname FROM pg_catalog.pg_namespace n WHERE n.nspname = ANY(%s) AND "
+            "NOT pg_catalog.has_schema_privilege(%s, n.oid, 'CREATE')",
+            (used, acting)).fetchall()
+        if rows:
+            facts.error(f"{acting} may not create objects in schema"
+                        f"{'s' if len(rows) > 1 else ''} {', '.join(r[0] for r in rows)} "
+                        "(CREATE privilege); grant it, or restore as a superuser")
 
 
 def check_roles(conn: psycopg.Connection[Any], entries: Sequence[TocEntry], sel: Selection,

@@ -30,6 +30,7 @@ from .preflight import (
     Finding,
     check_needed,
     check_pooler,
+    check_privileges,
     check_roles,
     check_target,
     connect,
@@ -197,6 +198,9 @@ def _preflight(req: RestoreRequest, sel: Selection, decisions: list[Decision],
                 facts)
     if sel.with_deps and not sel.restore.create:
         check_needed(conn, decisions, req.clean, facts)
+    if not sel.restore.create and not sel.restore.data_only:
+        check_privileges(conn, [e for e in entries if e.dump_id not in facts.left_out],
+                         req.role, facts)
     if req.disable_triggers and not sel.restore.data_only and any(
             e.defn and e.desc != "TABLE DATA" for e in entries):
         facts.warning("--disable-triggers acts only in a data-only restore (-a); this one "

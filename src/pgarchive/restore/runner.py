@@ -14,7 +14,8 @@ from .compat import KnownError, recognise
 _PROGRESS = re.compile(r"^pg_restore: (?:creating|processing data for|processing item|"
                        r"launching item|executing|restoring|finished item|processing BLOBS|"
                        r"restored \d+ large objects?|dropping|skipping item|connecting|"
-                       r"entering|finished main parallel loop|implied)\b")
+                       r"entering|finished main parallel loop|implied|disabling triggers|"
+                       r"enabling triggers)\b")
 _FROM_ENTRY = re.compile(r"^pg_restore: from TOC entry (\d+);")
 _FINISHED = re.compile(r"^pg_restore: finished item (\d+) ")
 _IGNORED = re.compile(r"^pg_restore: warning: errors ignored on restore: (\d+)")
