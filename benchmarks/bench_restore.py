@@ -21,15 +21,38 @@ from pathlib import Path
 from common import HERE, pgarchive_cmd, pgenv
 
 CORPUS_ROLES = 'CREATE ROLE alice; CREATE ROLE "Bob Smith"; CREATE ROLE reader;'
+#: Runs pgarchive and prints the CPU time of its own process (not of pg_restore): on a
+#: loaded machine wall times swell with waiting, CPU time much less.
+CPU_WRAPPER = """
+import atexit, resource, sys
+def report():
+    s = resource.getrusage(resource.RUSAGE_SELF)
+    sys.__stderr__.write(f"CPU {s.ru_utime + s.ru_stime:.4f}\\n")
+atexit.register(report)
+sys.argv = ["pgarchive", *sys.argv[1:]]
+from pgarchive.cli import main
+main()
+"""
+IMPORT_CPU = ("import resource, psycopg; s = resource.getrusage(resource.RUSAGE_SELF); "
+              "print(s.ru_utime + s.ru_stime)")
+BARE_CPU = ("import resource; s = resource.getrusage(resource.RUSAGE_SELF); "
+            "print(s.ru_utime + s.ru_stime)")
 
 
-def timed(argv: list[str], env: dict[str, str]) -> float:
+def timed(argv: list[str], env: dict[str, str], cpu: list[float] | None = None) -> float:
     start = time.perf_counter()
     res = subprocess.run(argv, capture_output=True, env=env)
     elapsed = time.perf_counter() - start
     if res.returncode != 0:
         raise RuntimeError(f"{argv[:3]} failed: {res.stderr.decode()[-800:]}")
+    if cpu is not None:
+        cpu.append(float(res.stderr.decode().rsplit("CPU ", 1)[1].split()[0]))
     return elapsed
+
+
+def cpu_of(code: str) -> float:
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True)
+    return float(out.stdout)
 
 
 def main() -> None:
@@ -52,22 +75,28 @@ def main() -> None:
         ours: list[float] = []
         theirs: list[float] = []
         dry: list[float] = []
+        cpu: list[float] = []
         for i in range(args.runs + 1):  # the first round warms caches and is dropped
             plain = [pg_restore, "-d", fresh(), args.archive]
-            wrapped = pgarchive_cmd("restore", args.archive, "-d",
-                                    str(c.conninfo(fresh())))
+            wrapped = [sys.executable, "-c", CPU_WRAPPER, "restore", args.archive, "-d",
+                       str(c.conninfo(fresh()))]
             checks = pgarchive_cmd("restore", args.archive, "-d", str(c.conninfo(fresh())),
                                    "--dry-run")
             pair = [(theirs, plain), (ours, wrapped)]
             if i % 2:
                 pair.reverse()
-            times = [(bucket, timed(argv, env)) for bucket, argv in pair]
+            used: list[float] = []
+            times = [(bucket, timed(argv, env, used if bucket is ours else None))
+                     for bucket, argv in pair]
             dry_time = timed(checks, env)
             if i:
                 for bucket, t in times:
                     bucket.append(t)
                 dry.append(dry_time)
+                cpu += used
     diffs = [a - b for a, b in zip(ours, theirs, strict=True)]
+    psycopg_cpu = statistics.median(cpu_of(IMPORT_CPU) for _ in range(5))
+    bare_cpu = statistics.median(cpu_of(BARE_CPU) for _ in range(5))
     print(f"archive: {Path(args.archive).name}, {args.runs} rounds, machine load "
           f"{os.getloadavg()[0]:.1f} (2 cores)")
     print(f"pg_restore -d             median {statistics.median(theirs):.3f} s")
@@ -77,6 +106,8 @@ def main() -> None:
     print(f"overhead (per-round diff) median {statistics.median(diffs):.3f} s, "
           f"ratio {statistics.median(ours) / statistics.median(theirs):.2f}; goal < 0.5 s: "
           f"{'met' if statistics.median(diffs) < 0.5 else 'NOT met'}")
+    print(f"CPU of pgarchive's own process median {statistics.median(cpu):.3f} s; of which "
+          f"importing psycopg {psycopg_cpu - bare_cpu:.3f} s, a bare python {bare_cpu:.3f} s")
     sys.stdout.flush()
 
 
