@@ -8,6 +8,7 @@ import os
 import stat
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -594,3 +595,30 @@ def test_wrong_password_is_clear_and_secret(password_server: Any) -> None:
     assert "password authentication failed" in res.stderr
     assert "WrongPassw0rd" not in res.stderr + res.stdout
     assert "AlsoSecret" not in res.stderr + res.stdout
+
+
+# --- the library call -----------------------------------------------------------------
+
+def test_library_call_and_a_count_that_fails_after_the_run(pg18_server: Any,
+                                                           monkeypatch: Any) -> None:
+    """restore.run() is the whole restore; if the archive's rows cannot be counted once
+    pg_restore has run, the outcome says so and exits 1 (not 2: something was written)."""
+    from pgarchive.errors import ArchiveError
+    from pgarchive.restore import RestoreRequest, parse_target, run
+    from pgarchive.selection import RestoreOptions, Selection
+
+    sel = Selection(RestoreOptions(tables=("vehicles",), sel_table=True), with_deps=True)
+    request = RestoreRequest(str(PG18 / "custom.dump"), parse_target(new_db(pg18_server)),
+                             sel, pg_restore=str(bin18() / "pg_restore"))
+    good = run(request)
+    assert good.exit_code == 0 and good.run is not None and good.run.ok
+    assert [(t.name, t.status, t.archive_rows) for t in good.tables] == [
+        ("app.vehicles", "match", 2)]
+
+    def damaged(*_: Any) -> dict[int, int]:
+        raise ArchiveError("damaged for the test", path="x.dump")
+
+    monkeypatch.setattr(sys.modules["pgarchive.restore.run"], "archive_row_counts", damaged)
+    bad = run(replace(request, target=parse_target(new_db(pg18_server))))
+    assert bad.run is not None and bad.run.ok and not bad.tables
+    assert bad.count_error == "x.dump: damaged for the test" and bad.exit_code == 1

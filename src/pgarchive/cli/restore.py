@@ -166,6 +166,9 @@ def render(out: RestoreOutcome) -> None:
         say(f"{len(harmless)} known harmless error{'s' if len(harmless) > 1 else ''} of "
             f"{out.choice.pg.describe() if out.choice else 'pg_restore'} not counted: "
             f"{k.command} fails with {k.error}; {k.why}")
+    if out.count_error:
+        say(f"the archive's rows could not be counted, so no row count was compared: "
+            f"{out.count_error}", "error")
     for t in out.tables:
         if t.status == "not restored":
             say(f"not restored: {t.name}: {t.why}", "warning")

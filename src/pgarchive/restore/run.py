@@ -83,6 +83,8 @@ class RestoreOutcome:
     tables: list[TableCheck] = field(default_factory=list)
     #: the database the data went to (masked conninfo)
     database: str = ""
+    #: why the archive's rows could not be counted (a damaged archive): nothing compared
+    count_error: str | None = None
 
     @property
     def refused(self) -> bool:
@@ -105,7 +107,7 @@ class RestoreOutcome:
             return EXIT_REFUSED
         if self.run is None:
             return EXIT_OK
-        if not self.run.ok or self.mismatches or self.not_restored:
+        if not self.run.ok or self.mismatches or self.not_restored or self.count_error:
             return EXIT_FAILED
         return EXIT_OK
 
@@ -248,7 +250,7 @@ def _execute(req: RestoreRequest, sel: Selection, a: Archive, out: RestoreOutcom
     def count() -> None:
         try:
             counts.update(archive_row_counts(a, out.entries))
-        except BaseException as e:  # reported after the run
+        except Exception as e:  # reported after the run
             failure.append(e)
 
     # The archive's rows are counted while pg_restore runs: its run is the server's work,
@@ -265,8 +267,9 @@ def _execute(req: RestoreRequest, sel: Selection, a: Archive, out: RestoreOutcom
             out.run = run_pg_restore(argv, env, req.target.mask, out.expected_errors,
                                      ev.progress, ev.error)
     counter.join()
-    if failure:
-        raise failure[0]
+    if failure:  # pg_restore has run: say what is known, and that counts are not
+        out.count_error = str(failure[0])
+        return
     skipped = not_loaded(out.entries, out.run, req.jobs > 1, req.single_transaction)
     uncertain = None
     if req.transaction_size and not out.run.completed:
