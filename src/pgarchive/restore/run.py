@@ -113,6 +113,7 @@ class RestoreOutcome:
 
 
 def resolve_selection(req: RestoreRequest, entries: list[TocEntry]) -> Selection:
+    """The request's selection, built from the TOC when it is a function (for -L files)."""
     return req.selection(entries) if callable(req.selection) else req.selection
 
 
@@ -152,8 +153,8 @@ def run(req: RestoreRequest, events: RestoreEvents | None = None) -> RestoreOutc
             target = req.target.with_dbname(dbname) if dbname else req.target
             out.database = target.masked
             if out.refused or req.dry_run:
-                out.command = (build_command(out.choice.pg, req, sel, "LIST_FILE",
-                                                   req.target.masked))
+                out.command = build_command(out.choice.pg, req, sel, "LIST_FILE",
+                                            req.target.masked)
                 return out
             if ev.ready:
                 ev.ready(out)
@@ -262,8 +263,8 @@ def _execute(req: RestoreRequest, sel: Selection, a: Archive, out: RestoreOutcom
         lf.flush()
         with req.target.for_child(dict(os.environ)) as (conninfo, env):
             argv = build_command(out.choice.pg, req, sel, lf.name, conninfo)
-            out.command = (build_command(out.choice.pg, req, sel, lf.name,
-                                               req.target.masked))
+            out.command = build_command(out.choice.pg, req, sel, lf.name,
+                                        req.target.masked)
             out.run = run_pg_restore(argv, env, req.target.mask, out.expected_errors,
                                      ev.progress, ev.error)
     counter.join()
