@@ -205,20 +205,22 @@ def _check_data_target(conn: psycopg.Connection[Any], entries: Sequence[TocEntry
     missing = [n for n, here in zip(names, present, strict=True) if not here]
     if missing:
         facts.error(f"a data-only restore (-a) loads into existing tables, and the target "
-                    f"lacks {len(missing)} of them: {', '.join(missing[:5])}"
-                    f"{' ...' if len(missing) > 5 else ''}; restore the definitions first "
-                    "(restore -s), or leave -a out")
+                    f"lacks {len(missing)} of them: {_some(missing)}; restore the definitions "
+                    "first (restore -s), or leave -a out")
         return
-    filled = []
-    for name in names:
-        if conn.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM ONLY {})").format(
-                sql.SQL(name))).fetchone() == (True,):
-            filled.append(name)
+    row = conn.execute(sql.SQL("SELECT ARRAY[{}]").format(sql.SQL(", ").join(
+        sql.SQL("EXISTS (SELECT 1 FROM ONLY {})").format(sql.SQL(n)) for n in names))
+    ).fetchone()  # one round trip for every table
+    filled = [n for n, rows in zip(names, row[0] if row else [], strict=True) if rows]
     if filled:
         facts.error(f"{len(filled)} of the tables a data-only restore loads already have "
-                    f"rows ({', '.join(filled[:5])}{' ...' if len(filled) > 5 else ''}): "
-                    "the archive's rows would be added to them. Empty them first, or use "
-                    "--force", forcible=True)
+                    f"rows ({_some(filled)}): the archive's rows would be added to them. "
+                    "Empty them first, or use --force", forcible=True)
+
+
+def _some(names: Sequence[str], shown: int = 5) -> str:
+    """The first few names, and "..." when there are more."""
+    return ", ".join(names[:shown]) + (" ..." if len(names) > shown else "")
 
 
 def _check_large_objects(conn: psycopg.Connection[Any], entries: Sequence[TocEntry],
@@ -236,8 +238,7 @@ def _check_large_objects(conn: psycopg.Connection[Any], entries: Sequence[TocEnt
                         "WHERE oid = ANY(%s::oid[]) ORDER BY 1", (oids,)).fetchall()
     if rows:
         facts.error(f"{len(rows)} of the archive's large objects exist on the target already "
-                    f"({', '.join(str(r[0]) for r in rows[:5])}"
-                    f"{' ...' if len(rows) > 5 else ''}); a data-only restore creates them. "
+                    f"({_some([str(r[0]) for r in rows])}); a data-only restore creates them. "
                     "Remove them first (lo_unlink), or use --force", forcible=True)
 
 
@@ -255,7 +256,7 @@ def check_privileges(conn: psycopg.Connection[Any], entries: Sequence[TocEntry],
                            "pg_catalog.current_database(), 'CREATE')", (acting,)).fetchone()
         if not (row and row[0]):
             facts.error(f"{acting} may not create schemas in database {conn.info.dbname!r} "
-                        f"(the restore creates {', '.join(sorted(made)[:5])}): GRANT CREATE "
+                        f"(the restore creates {_some(sorted(made))}): GRANT CREATE "
                         f"ON DATABASE to {acting}, or restore as a superuser")
     used = sorted({e.namespace for e in entries if e.namespace and e.defn
                    and e.desc not in ("ACL", "COMMENT", "SECURITY LABEL")} - made)
