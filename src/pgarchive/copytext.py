@@ -48,16 +48,14 @@ def row_shape(data: bytes, start: int, end: int, columns: int | None) -> tuple[i
     Exact, not a total: the tabs and newlines, in order, must repeat ``columns - 1`` tabs
     then a newline.  Vectorised, one pass over the bytes (~3 GB/s) and then work per field.
     """
+    if columns is None:  # rows only (restore's counts): bytes.count needs no numpy
+        return data.count(b"\n", start, end), True
     if end - start < _VECTOR_MIN:
         rows = data.count(b"\n", start, end)
-        if columns is None:
-            return rows, True
         return rows, all(line.count(b"\t") == columns - 1
                          for line in data[start:end].split(b"\n")[:-1])
     np = vector_module()
     view = np.frombuffer(data, np.uint8, end - start, start)
-    if columns is None:
-        return int(np.count_nonzero(view == 10)), True
     seps = view[np.flatnonzero(view <= 10)]
     if len(seps) and bool((seps < 9).any()):  # raw control bytes, which COPY lets through
         seps = seps[seps >= 9]

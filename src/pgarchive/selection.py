@@ -87,10 +87,15 @@ class RestoreOptions:
 
 @dataclass
 class Decision:
+    """What the selection decided for one entry, and why."""
+
     entry: TocEntry
     reqs: Req
     reason: str = ""
     pulled_by: list[int] = field(default_factory=list)
+    #: --with-deps took it only because a chosen entry needs it (a schema, a type, a
+    #: function...): a restore may leave it out where the target already has it.
+    needed: bool = False
 
 
 def order_for_list(entries: Sequence[TocEntry], wanted: Sequence[int]) -> list[TocEntry]:
@@ -246,7 +251,8 @@ BELONGINGS = frozenset({
     "STATISTICS", "STATISTICS DATA", "MATERIALIZED VIEW DATA", "EXTENDED STATISTICS",
 })
 #: Entries that tie two relations together: they come only when every relation they
-#: depend on is selected (FKs also with --with-fks).
+#: depend on is selected; with --with-fks, a selected table's FKs bring the tables they
+#: reference.
 BINDINGS = frozenset({"FK CONSTRAINT", "TABLE ATTACH", "INDEX ATTACH", "SEQUENCE OWNED BY"})
 #: What even an object pulled in only because something needs it brings along.
 ALWAYS_ALONG = frozenset({"COMMENT", "SECURITY LABEL", "ACL", "SEQUENCE SET"})
@@ -310,7 +316,8 @@ def _option_reason(e: TocEntry, o: RestoreOptions) -> str:
 
 
 def _close(decisions: list[Decision], sel: Selection) -> None:
-    """Add what the chosen entries own and what they need, to a fixpoint."""
+    """Add what the chosen entries own and what they need, to a fixpoint; with --with-fks,
+    also every table a chosen table references through a foreign key, whole."""
     mask = Req.SCHEMA | Req.DATA | Req.STATS
     by_id = {d.entry.dump_id: d for d in decisions}
     children: dict[int, list[Decision]] = {}
@@ -330,18 +337,24 @@ def _close(decisions: list[Decision], sel: Selection) -> None:
     full = {i for i in chosen if by_id[i].entry.desc not in DEPENDENT_DESCS}
     work = list(chosen)
 
-    def take(d: Decision, why: str, parent: Decision, owner: bool) -> None:
+    def take(d: Decision, why: str, parent: Decision, owner: bool, needed: bool = False
+             ) -> None:
         i = d.entry.dump_id
         if i in chosen:
             if owner and i not in full:
                 full.add(i)
                 work.append(i)
+                if d.needed:  # needed before, now wanted whole: say why
+                    d.needed = False
+                    d.reason = why
+                    d.pulled_by.append(parent.entry.dump_id)
             return
         reqs = _required(d.entry, section[i], mask_opts, None, by_id)
         if not reqs & mask:
             return
         d.reqs = reqs
         d.reason = why
+        d.needed = needed
         d.pulled_by.append(parent.entry.dump_id)
         chosen.add(i)
         if owner:
@@ -356,19 +369,66 @@ def _close(decisions: list[Decision], sel: Selection) -> None:
         for dep in dict.fromkeys(e.dependencies):
             p = by_id.get(dep)
             if p is not None:
-                take(p, f"needed by {e.label}", d, False)
+                take(p, f"needed by {e.label}", d, False, needed=True)
         # What belongs to it (only relations and domains own things).
         owner_full = i in full and e.desc in OWNERS
         partitioned = e.desc == "TABLE" and "PARTITION BY" in (e.defn or "")
         for c in children.get(i, []):
             ce = c.entry
             if ce.desc in BINDINGS:
-                if _bound(c, by_id, full, sel.with_fks):
+                if sel.with_fks and owner_full and ce.desc == "FK CONSTRAINT":
+                    src, ref = fk_tables(c.entry, by_id)
+                    if src == i and ref is not None:
+                        name = fk_name(c.entry, e)
+                        take(by_id[ref], f"referenced by foreign key {name} of {_qualified(e)}"
+                             " (--with-fks)", d, True)
+                        take(c, f"foreign key of {_qualified(e)} (--with-fks)", d, False)
+                        continue
+                if _bound(c, by_id, full):
                     take(c, f"ties selected tables ({e.label})", d, False)
             elif ce.desc in ALWAYS_ALONG or (owner_full and ce.desc in BELONGINGS):
                 take(c, f"belongs to {e.label}", d, True)
             elif owner_full and partitioned and ce.desc == "TABLE":
                 take(c, f"partition of {e.label}", d, True)
+
+
+def _qualified(e: TocEntry) -> str:
+    return f"{e.namespace}.{e.tag}" if e.namespace else e.tag
+
+
+def fk_tables(fk: TocEntry, by_id: dict[int, Decision]) -> tuple[int | None, int | None]:
+    """(referencing table, referenced table) of an FK CONSTRAINT entry, by dump id.
+
+    pg_dump makes the constraint depend on both tables and on the referenced table's key
+    (a CONSTRAINT or INDEX entry): the key's table is the referenced one.  Without it, the
+    tag, ``"<table> <constraint>"`` in the constraint's schema, names the referencing one.
+    """
+    tables = [x for x in dict.fromkeys(fk.dependencies)
+              if x in by_id and by_id[x].entry.desc == "TABLE"]
+    referenced = None
+    for dep in fk.dependencies:
+        key = by_id.get(dep)
+        if key is not None and key.entry.desc in ("CONSTRAINT", "INDEX"):
+            owners = [x for x in key.entry.dependencies
+                      if x in by_id and by_id[x].entry.desc == "TABLE"]
+            if owners:
+                referenced = owners[0]
+                break
+    if referenced is None:
+        named = [x for x in tables if by_id[x].entry.namespace == fk.namespace
+                 and fk.tag.startswith(by_id[x].entry.tag + " ")]
+        if len(named) == 1:
+            others = [x for x in tables if x != named[0]]
+            return named[0], (others[0] if others else named[0])
+        return (tables[0] if tables else None), None
+    others = [x for x in tables if x != referenced]
+    return (others[0] if others else referenced), referenced
+
+
+def fk_name(fk: TocEntry, table: TocEntry) -> str:
+    """The constraint's own name: its tag without the table name in front."""
+    prefix = table.tag + " "
+    return fk.tag[len(prefix):] if fk.tag.startswith(prefix) else fk.tag
 
 
 def _relations_of(d: Decision, by_id: dict[int, Decision]) -> list[int]:
@@ -386,18 +446,17 @@ def _relations_of(d: Decision, by_id: dict[int, Decision]) -> list[int]:
     return rels
 
 
-def _bound(d: Decision, by_id: dict[int, Decision], full: set[int], with_fks: bool) -> bool:
+def _bound(d: Decision, by_id: dict[int, Decision], full: set[int]) -> bool:
     """Whether a binding entry comes along: every relation it joins is selected (not merely
     needed by something else).
 
     It is a child of each of them, so it is looked at again when the last one is chosen.
     """
-    if with_fks and d.entry.desc == "FK CONSTRAINT":
-        return True
     rels = _relations_of(d, by_id)
     return all(r in full for r in rels)
 
 
 def chosen(decisions: Iterable[Decision]) -> list[Decision]:
+    """The decisions that restore something (schema, data or statistics)."""
     mask = Req.SCHEMA | Req.DATA | Req.STATS
     return [d for d in decisions if d.reqs & mask]

@@ -14,7 +14,6 @@ import pytest
 
 from helpers import TESTDATA
 from pgarchive import open as pgarchive_open
-from pgarchive.restore import RestoreRequest, build_command, parse_target
 from pgarchive.restore.binaries import PgRestore
 from pgarchive.restore.rowcheck import archive_row_counts
 
@@ -108,31 +107,6 @@ def test_pg_restore_too_old_for_the_archive() -> None:
     assert f"{old} (15." in res.stderr
 
 
-def test_password_goes_through_the_environment_only() -> None:
-    t = parse_target("postgresql://alice:pa55word@db.example.com:5433/app")
-    argv = build_command(PgRestore("/x/pg_restore", "18.6", "test"),
-                         RestoreRequest("a.dump", t), "/tmp/l")
-    assert not any("pa55word" in a for a in argv)
-    assert t.child_env({})["PGPASSWORD"] == "pa55word"
-    assert "pa55word" not in t.masked
-
-
-@pytest.fixture(scope="module")
-def password_server() -> Any:
-    """A second cluster: password authentication, and none of the archive's roles."""
-    with pgenv.cluster(18, password_auth=True) as c:
-        yield c
-
-
-def test_wrong_password_is_clear_and_secret(password_server: Any) -> None:
-    s = password_server
-    res = pgarchive("restore", ARCHIVE, "-d",
-                    f"postgresql://{s.superuser}:WrongPassw0rd@{s.host}:{s.port}/postgres")
-    assert res.returncode == 2
-    assert "password authentication failed" in res.stderr
-    assert "WrongPassw0rd" not in res.stderr + res.stdout
-
-
 def test_missing_roles_then_no_owner(password_server: Any) -> None:
     s = password_server
     s.run(["createdb", "-T", "template0", "noroles"])
@@ -170,7 +144,7 @@ def test_create_then_clean(pg18_server: Any) -> None:
     # pg_restore 18 cannot drop the partitions' inherited constraints when cleaning: each
     # such error is shown as it happens, counted, and makes the exit status non-zero.
     errors = [x for x in clean.stderr.splitlines() if x.startswith("pg_restore: error:")]
-    assert f"; {len(errors)} pg_restore errors" in clean.stderr
+    assert f"; {len(errors)} pg_restore error{'' if len(errors) == 1 else 's'}" in clean.stderr
     assert clean.returncode == (1 if errors else 0)
 
 

@@ -34,6 +34,9 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(e.ctx.get_help() if e.ctx else str(e))
         sys.exit(EXIT_ERROR)
     except click.UsageError as e:
+        if isinstance(e, click.MissingParameter) and e.ctx is not None:
+            # "Missing argument 'ARCHIVE'." alone does not say what to give
+            sys.stderr.write(f"{e.ctx.get_usage()}\nTry '{e.ctx.command_path} -h' for help.\n")
         _die(e.format_message(), EXIT_ERROR)
     except click.ClickException as e:
         _die(e.format_message(), e.exit_code or EXIT_ERROR)

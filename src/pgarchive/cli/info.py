@@ -9,11 +9,18 @@ from .app import cli
 from .options import output_options, write_out
 
 
-@cli.command()
+@cli.command(short_help="Header facts, entry counts per section and type, and stored data "
+                        "size of an archive.")
 @click.argument("archive")
 @output_options("table", "json")
 def info(archive: str, fmt: str) -> None:
-    """Header facts, entry counts and stored data size of ARCHIVE."""
+    """Header facts, entry counts and stored data size of ARCHIVE.
+
+    \b
+    Examples:
+      pgarchive info backup.dump
+      pgarchive info backup_dir --json
+    """
     from ..output import render_json
     from ..summary import archive_info
 

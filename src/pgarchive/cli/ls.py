@@ -8,10 +8,17 @@ import click
 
 from .. import archive as archive_mod
 from .app import cli
-from .options import build_selection, output_options, selection_options, write_out
+from .options import (
+    build_selection,
+    output_options,
+    selection_options,
+    warn_unmatched,
+    write_out,
+)
 
 
-@cli.command()
+@cli.command(short_help="List the table of contents, as pg_restore -l does or as data "
+                        "(table, JSON, CSV), with pg_restore's selection options.")
 @click.argument("archive")
 @output_options("table", "list", "json", "csv")
 @selection_options
@@ -20,15 +27,29 @@ from .options import build_selection, output_options, selection_options, write_o
 @click.option("-v", "--verbose", is_flag=True,
               help="With --format list: every entry and its dependencies (pg_restore -l -v).")
 @click.option("--explain", is_flag=True, help="Say why each entry was selected.")
+@click.option("--safe-list", is_flag=True,
+              help="--format list with every control character in names and header "
+                   "strings escaped (\\n, \\x1b), so archive content cannot add a line; "
+                   "pg_restore -L reads it the same.")
 @click.option("-o", "--output", type=click.Path(), help="Write to this file (atomically).")
-def ls(archive: str, fmt: str, show_all: bool, verbose: bool, explain: bool,
+def ls(archive: str, fmt: str, show_all: bool, verbose: bool, explain: bool, safe_list: bool,
        output: str | None, **kw: Any) -> None:
     """List the table of contents of ARCHIVE.
 
     --format list is byte-identical to pg_restore -l (PostgreSQL 18) and can be edited and
-    given to pg_restore -L.
+    given to pg_restore -L.  Like pg_restore -l, it prints names raw apart from line
+    breaks; --safe-list escapes every control character instead.
+
+    \b
+    Examples:
+      pgarchive ls backup.dump -t orders --with-deps --explain
+      pgarchive ls backup.dump -t orders --with-deps -F list -o orders.list
     """
-    plain = not (show_all or verbose or explain) and not any(
+    if safe_list:
+        if fmt not in ("table", "list"):
+            raise click.UsageError(f"--safe-list is a form of --format list, not {fmt}")
+        fmt = "list"
+    plain = not (show_all or verbose or explain or safe_list) and not any(
         v for k, v in kw.items() if k != "no_statistics")
     if fmt == "list" and plain:
         write_out(archive_mod.default_list(archive, not kw["no_statistics"]), output)
@@ -39,13 +60,17 @@ def ls(archive: str, fmt: str, show_all: bool, verbose: bool, explain: bool,
     from ..summary import ENTRY_FIELDS, entry_record
 
     with archive_mod.open(archive) as a:
-        decisions = select(a.entries, build_selection(a.entries, kw))
+        selection = build_selection(a.entries, kw)
+        decisions = select(a.entries, selection)
+        warn_unmatched(a.entries, selection)
+        if not chosen(decisions):
+            click.echo("pgarchive: warning: the selection matches no entry", err=True)
         picked = decisions if (show_all or verbose) else chosen(decisions)
         entries = [d.entry for d in picked]
         if fmt == "list":
             why = {d.entry.dump_id: d.reason for d in picked} if explain else None
             text = render_list(a.header, a.format_name, entries, verbose_deps=verbose,
-                               reasons=why)
+                               reasons=why, safe=safe_list)
             write_out(text.encode(a.encoding, "surrogateescape"), output)
             return
         rows = [entry_record(a, d.entry) | ({"reason": d.reason} if explain else {})

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ..errors import ArchiveError
+from ..errors import ArchiveError, UsageError
 from ..fileio import atomic_write
 from ..format.constants import Section
 
@@ -44,39 +44,57 @@ def selection_options(fn: F) -> F:
     """pg_restore's selection switches, with pg_restore's meaning; shared by every command
     that works on a subset of the archive."""
     opts = [
-        click.option("-n", "--schema", "schemas", multiple=True, help="Only objects in schema."),
+        click.option("-n", "--schema", "schemas", multiple=True, metavar="NAME",
+                     help="Only objects in this schema (repeatable; psql patterns such as "
+                          "'app*' allowed)."),
         click.option("-N", "--exclude-schema", "exclude_schemas", multiple=True,
-                     help="Leave out objects in schema."),
-        click.option("-t", "--table", "tables", multiple=True, help="Only this table."),
-        click.option("-I", "--index", "indexes", multiple=True, help="Only this index."),
-        click.option("-P", "--function", "functions", multiple=True,
-                     help="Only this function, e.g. 'f(integer, text)'."),
-        click.option("-T", "--trigger", "triggers", multiple=True,
-                     help="Only this trigger, as 'table trigger'."),
+                     metavar="NAME", help="Leave out objects in this schema (repeatable)."),
+        click.option("-t", "--table", "tables", multiple=True, metavar="NAME",
+                     help="Only this relation: table, view, materialized view, sequence or "
+                          "foreign table (repeatable; 'schema.name' and patterns allowed). "
+                          "As in pg_restore, without --with-deps its indexes, constraints "
+                          "and triggers stay out."),
+        click.option("-I", "--index", "indexes", multiple=True, metavar="NAME",
+                     help="Only this index (repeatable)."),
+        click.option("-P", "--function", "functions", multiple=True, metavar="NAME(ARGS)",
+                     help="Only this function, e.g. 'f(integer, text)' (repeatable)."),
+        click.option("-T", "--trigger", "triggers", multiple=True, metavar="NAME",
+                     help="Only this trigger, as 'table trigger' (repeatable)."),
         click.option("--section", "sections", multiple=True,
                      type=click.Choice(["pre-data", "data", "post-data"]),
                      help="Only this section (repeatable)."),
-        click.option("-s", "--schema-only", is_flag=True, help="Definitions, no data."),
-        click.option("-a", "--data-only", is_flag=True, help="Data, no definitions."),
-        click.option("-C", "--create", is_flag=True, help="Include the DATABASE entry."),
+        click.option("-s", "--schema-only", is_flag=True,
+                     help="Definitions only, no data."),
+        click.option("-a", "--data-only", is_flag=True,
+                     help="Data only, no definitions (the tables must exist already)."),
+        click.option("-C", "--create", is_flag=True,
+                     help="Include the DATABASE entry: create the database itself."),
         click.option("-x", "--no-acl", "--no-privileges", "no_acl", is_flag=True,
-                     help="Leave out GRANT/REVOKE."),
-        click.option("--no-comments", is_flag=True),
-        click.option("--no-policies", is_flag=True),
-        click.option("--no-publications", is_flag=True),
-        click.option("--no-subscriptions", is_flag=True),
-        click.option("--no-security-labels", is_flag=True),
-        click.option("--no-statistics", is_flag=True),
+                     help="Leave out privileges (GRANT/REVOKE)."),
+        click.option("--no-comments", is_flag=True, help="Leave out comments."),
+        click.option("--no-policies", is_flag=True,
+                     help="Leave out row security policies."),
+        click.option("--no-publications", is_flag=True, help="Leave out publications."),
+        click.option("--no-subscriptions", is_flag=True, help="Leave out subscriptions."),
+        click.option("--no-security-labels", is_flag=True, help="Leave out security labels."),
+        click.option("--no-statistics", is_flag=True,
+                     help="Leave out optimizer statistics (archives of pg_dump 18)."),
         click.option("-L", "--use-list", "use_list", type=click.Path(dir_okay=False),
-                     help="Restore only the entries of this list file, in its order."),
+                     help="Only the entries of this list file (as ls --format list writes "
+                          "it), in its order."),
         click.option("--filter", "filter_file", type=click.Path(dir_okay=False),
-                     help="Read include/exclude patterns from a filter file (pg_restore 17)."),
+                     help="Read include/exclude patterns from a filter file (pg_restore 17 "
+                          "syntax)."),
         click.option("--exclude-table-data", multiple=True, metavar="PATTERN",
-                     help="Keep the table's definition, leave out its data."),
+                     help="Keep the table's definition, leave out its data (repeatable)."),
         click.option("--with-deps", is_flag=True,
-                     help="Also what the selected objects own and what they need."),
+                     help="Also what the selected objects own (data, indexes, constraints, "
+                          "triggers, policies, sequences...) and what they need (schema, "
+                          "types, functions, extensions)."),
         click.option("--with-fks", is_flag=True,
-                     help="With --with-deps: every foreign key of a selected table."),
+                     help="With --with-deps: also every table a selected table references "
+                          "through a foreign key, transitively and with its data, so that "
+                          "every foreign key holds."),
     ]
     for o in reversed(opts):
         fn = o(fn)
@@ -106,15 +124,32 @@ def build_selection(entries: list[Any], kw: dict[str, Any]) -> Selection:
         extra = parse_filter_file(read_text_file(filter_file))
         for key, names in extra.items():
             kw[key] = (*kw[key], *names)
+    if kw["with_fks"] and not kw["with_deps"]:
+        raise UsageError("--with-fks needs --with-deps: it adds the tables that selected "
+                         "tables reference, with what they need")
     restore = build_options(entries, kw)
     return Selection(restore, exclude_table_data=tuple(kw.pop("exclude_table_data")),
                      with_deps=kw.pop("with_deps"), with_fks=kw.pop("with_fks"))
+
+
+def warn_unmatched(entries: list[Any], selection: Selection) -> list[str]:
+    """Warn on stderr about each name option that matched nothing; return them."""
+    from ..strictnames import unmatched
+
+    missing = unmatched(entries, selection.restore)
+    for text in missing:
+        click.echo(f"pgarchive: warning: {text}", err=True)
+    return missing
 
 
 def build_options(entries: list[Any], kw: dict[str, Any]) -> RestoreOptions:
     """Turn pg_restore's switches into RestoreOptions (popping them from kw)."""
     from ..selection import RestoreOptions, list_file_ids
 
+    if kw["schema_only"] and kw["data_only"]:  # pg_restore's own check, -l included
+        raise UsageError("options -s/--schema-only and -a/--data-only cannot be used together "
+                         "(-s takes only definitions and -a only data; for both, give "
+                         "neither)")
     section_map = {"pre-data": Section.PRE_DATA, "data": Section.DATA,
                    "post-data": Section.POST_DATA}
     sections = kw.pop("sections")

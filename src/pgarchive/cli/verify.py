@@ -19,7 +19,8 @@ from .options import (
 )
 
 
-@cli.command()
+@cli.command(short_help="Read, decompress and check every data block of an archive; write "
+                        "or compare a manifest of checksums.")
 @click.argument("archive")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Cores to use: entries in parallel (custom with offsets, directory); "
@@ -36,6 +37,11 @@ def verify(archive: str, jobs: int, fmt: str, write_manifest: str | None,
     """Read, decompress and check every data block of ARCHIVE.
 
     Exit status: 0 intact, 1 damaged (or different from --manifest), 2 unreadable.
+
+    \b
+    Examples:
+      pgarchive verify backup.dump -j 2 --write-manifest backup.manifest.json
+      pgarchive verify backup.dump --manifest backup.manifest.json
     """
     from ..manifest import build_manifest, compare, load_manifest
     from ..output import render, render_json
