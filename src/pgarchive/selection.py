@@ -61,6 +61,9 @@ class RestoreOptions:
     no_subscriptions: bool = False
     no_security_labels: bool = False
     use_list: tuple[int, ...] | None = None  # -L: wanted ids, in list order
+    no_data: bool = False                   # --no-data
+    no_schema: bool = False                 # --no-schema
+    with_statistics: bool = False           # --statistics
 
     @property
     def sel_types(self) -> bool:
@@ -70,19 +73,45 @@ class RestoreOptions:
     def selective(self) -> bool:
         return bool(self.schemas or self.exclude_schemas or self.sel_types)
 
+    # The three below are pg_restore 18's derivation (pg_restore.c), once validate() has
+    # refused the contradictory combinations.
     @property
     def dump_schema(self) -> bool:
-        return not self.data_only and not self.statistics_only
+        return ((self.schema_only or (not self.data_only and not self.statistics_only))
+                and not self.no_schema)
 
     @property
     def dump_data(self) -> bool:
-        return not self.schema_only and not self.statistics_only
+        return ((self.data_only or (not self.schema_only and not self.statistics_only))
+                and not self.no_data)
 
     @property
     def dump_statistics(self) -> bool:
-        if self.statistics_only:
-            return True
-        return self.statistics and not self.schema_only and not self.data_only
+        return self.statistics and (self.statistics_only or self.with_statistics or
+                                    (not self.schema_only and not self.data_only))
+
+    def validate(self) -> None:
+        """Refuse the "-only"/"no-" contradictions pg_restore 18 refuses, in its order."""
+        from .errors import UsageError
+
+        both = "options {} and {} cannot be used together"
+        pairs = [
+            (self.data_only and self.schema_only, "-s/--schema-only", "-a/--data-only"),
+            (self.schema_only and self.statistics_only, "-s/--schema-only",
+             "--statistics-only"),
+            (self.data_only and self.statistics_only, "-a/--data-only", "--statistics-only"),
+            (self.data_only and self.no_data, "-a/--data-only", "--no-data"),
+            (self.schema_only and self.no_schema, "-s/--schema-only", "--no-schema"),
+            (self.statistics_only and not self.statistics, "--statistics-only",
+             "--no-statistics"),
+            (self.with_statistics and not self.statistics, "--statistics",
+             "--no-statistics"),
+            (self.data_only and self.with_statistics, "-a/--data-only", "--statistics"),
+            (self.schema_only and self.with_statistics, "-s/--schema-only", "--statistics"),
+        ]
+        for refused, a, b in pairs:
+            if refused:
+                raise UsageError(both.format(a, b))
 
 
 @dataclass

@@ -67,6 +67,12 @@ def selection_options(fn: F) -> F:
         click.option("--no-subscriptions", is_flag=True),
         click.option("--no-security-labels", is_flag=True),
         click.option("--no-statistics", is_flag=True),
+        click.option("--no-data", is_flag=True, help="Leave out data (keep statistics)."),
+        click.option("--no-schema", is_flag=True, help="Leave out definitions."),
+        click.option("--statistics", "with_statistics", is_flag=True,
+                     help="Statistics too (with -a or -s, pg_restore refuses it)."),
+        click.option("--statistics-only", is_flag=True,
+                     help="Only statistics, no schema or data."),
         click.option("-L", "--use-list", "use_list", type=click.Path(dir_okay=False),
                      help="Restore only the entries of this list file, in its order."),
         click.option("--filter", "filter_file", type=click.Path(dir_okay=False),
@@ -107,6 +113,7 @@ def build_selection(entries: list[Any], kw: dict[str, Any]) -> Selection:
         for key, names in extra.items():
             kw[key] = (*kw[key], *names)
     restore = build_options(entries, kw)
+    restore.validate()
     return Selection(restore, exclude_table_data=tuple(kw.pop("exclude_table_data")),
                      with_deps=kw.pop("with_deps"), with_fks=kw.pop("with_fks"))
 
@@ -140,7 +147,8 @@ def build_options(entries: list[Any], kw: dict[str, Any]) -> RestoreOptions:
         no_policies=kw.pop("no_policies"), no_publications=kw.pop("no_publications"),
         no_subscriptions=kw.pop("no_subscriptions"),
         no_security_labels=kw.pop("no_security_labels"),
-        use_list=use_list,
+        use_list=use_list, no_data=kw.pop("no_data"), no_schema=kw.pop("no_schema"),
+        with_statistics=kw.pop("with_statistics"), statistics_only=kw.pop("statistics_only"),
     )
 
 
