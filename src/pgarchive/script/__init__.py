@@ -25,7 +25,7 @@ def render(archive: Archive, selection: Selection, opts: ScriptOptions,
     """The Steps of the restore of ``archive`` with ``selection`` and ``opts`` (opts
     already checked: see :func:`check`), adapted to ``opts.target_version`` if given."""
     from ..selection import select
-    from .render import Renderer
+    from .renderer import Renderer
 
     decisions = select(archive.entries, selection)
     r = Renderer(archive.header, decisions, opts, create=selection.restore.create,
@@ -51,7 +51,7 @@ def write_script(archive: Archive, selection: Selection, opts: ScriptOptions, ou
 
 
 def _std_strings(archive: Archive) -> bool:
-    from .render import std_strings_of
+    from .renderer import std_strings_of
 
     for e in archive.entries:
         if e.desc == "STDSTRINGS":

@@ -9,6 +9,7 @@ which is what PostgreSQL calls an invalid multibyte character in a multibyte enc
 
 from __future__ import annotations
 
+import functools
 import re
 
 from ..errors import UsageError
@@ -32,6 +33,7 @@ def _fix_invalid(text: str, encoding: str) -> str:
     return _SURROGATE.sub(_INVALID[encoding == "UTF8"], text)
 
 
+@functools.lru_cache(maxsize=4096)
 def fmt_id(name: str, encoding: str = "UTF8") -> str:
     """fmtId(): the name as is when it is a plain lower-case identifier and not a keyword
     that needs quoting, else double-quoted with ``"`` doubled."""

@@ -23,6 +23,10 @@ from .options import ScriptOptions
 from .quoting import fmt_id, fmt_qualified_id, psql_connect, sanitize_line, string_literal
 
 INV_WRITE = 0x20000
+# Req as plain ints (IntFlag arithmetic is slow on a 100,000-entry TOC)
+_SCHEMA, _DATA, _STATS = int(Req.SCHEMA), int(Req.DATA), int(Req.STATS)
+_SCHEMA_OR_DATA = _SCHEMA | _DATA
+_ANY = _SCHEMA | _DATA | _STATS
 PASS_MAIN, PASS_ACL, PASS_POST_ACL = 0, 1, 2
 ACL_DESCS = frozenset({"ACL", "ACL LANGUAGE", "DEFAULT ACL"})
 
@@ -139,7 +143,7 @@ class Renderer:
             elif e.desc == "SEARCHPATH":
                 self.searchpath = e.defn
         # "implied no-schema restore": nothing selected has a schema part
-        self.dump_schema = dump_schema and any(d.reqs & Req.SCHEMA for d in decisions)
+        self.dump_schema = dump_schema and any(d.reqs & _SCHEMA for d in decisions)
         self.key = opts.restrict_key or ""
         self.txn_size = opts.transaction_size
         self.txn_count = 0
@@ -170,10 +174,9 @@ class Renderer:
         yield head
         if o.clean:
             yield from self._drops()
-        reqmask = Req.SCHEMA | Req.DATA | Req.STATS
         later: list[list[Decision]] = [[], []]
         for d in self.decisions:
-            if not d.reqs & reqmask:
+            if not d.reqs & _ANY:
                 continue
             which = restore_pass(d.entry)
             if which == PASS_MAIN:
@@ -282,7 +285,7 @@ class Renderer:
             is_db = e.desc in ("DATABASE", "DATABASE PROPERTIES")
             if self.create and not is_db:
                 continue
-            if not d.reqs & (Req.SCHEMA | Req.DATA) or e.drop_stmt is None:
+            if not d.reqs & _SCHEMA_OR_DATA or e.drop_stmt is None:
                 continue
             step = m.Step(e, m.DROP)
             p = step.parts
@@ -322,12 +325,12 @@ class Renderer:
 
     def _restore(self, d: Decision) -> Iterator[m.Step]:
         """restore_toc_entry()."""
-        e, reqs = d.entry, d.reqs
+        e, reqs = d.entry, int(d.reqs)
         if e.desc == "WARNING" and (e.defn or e.copy_stmt):
             self.warn(f"warning from original dump file: "
                       f"{e.defn if self.dump_schema and e.defn else e.copy_stmt}")
         defn_dumped = False
-        if reqs & Req.SCHEMA:
+        if reqs & _SCHEMA:
             step = m.Step(e, m.SCHEMA)
             p = step.parts
             is_db = e.desc in ("DATABASE", "DATABASE PROPERTIES")
@@ -338,18 +341,18 @@ class Renderer:
             if is_db:
                 self._reconnect(p, e.tag)
             yield step
-        if reqs & Req.DATA:
+        if reqs & _DATA:
             if e.had_dumper:
                 yield self._data(e)
             elif not defn_dumped:
                 step = m.Step(e, m.DATA_PHASE)
                 self._print_entry(step.parts, e, "")
                 yield step
-        if reqs & Req.STATS:
+        if reqs & _STATS:
             step = m.Step(e, m.STATS)
             self._print_entry(step.parts, e, "Statistics for ")
             yield step
-        if self.txn_size > 0 and reqs & (Req.SCHEMA | Req.DATA | Req.STATS):
+        if self.txn_size > 0 and reqs & _ANY:
             step = m.Step(e, m.EPILOGUE)
             self._count_action(step.parts)
             if step.parts:
