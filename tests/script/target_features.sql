@@ -13,6 +13,9 @@ CREATE TABLE tv.nn (a integer, b integer);
 INSERT INTO tv.nn VALUES (1, NULL);
 ALTER TABLE tv.nn ADD CONSTRAINT nn_a_not_null NOT NULL a NOT VALID;
 ALTER TABLE tv.nn ADD CONSTRAINT nn_b_check CHECK (b > 0) NOT ENFORCED;
+CREATE TABLE tv.inline_checks (a integer, b integer,
+                               CONSTRAINT inl_a CHECK (a > 0) NOT ENFORCED,
+                               CONSTRAINT inl_b CHECK (b > 0));
 CREATE TABLE tv.parent (id integer PRIMARY KEY);
 CREATE TABLE tv.child (id integer, parent_id integer,
                        CONSTRAINT child_fk FOREIGN KEY (parent_id) REFERENCES tv.parent (id)

@@ -29,7 +29,9 @@ def features_archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
 
     out = tmp_path_factory.mktemp("target") / "features.dump"
     with pgenv.cluster(18) as c:
-        c.run(["createdb", "-T", "template0", "-E", "UTF8", "tv"])
+        # the builtin locale provider (17+) for the database itself
+        c.run(["createdb", "-T", "template0", "-E", "UTF8", "--locale-provider=builtin",
+               "--builtin-locale=C", "tv"])
         c.psql_file("tv", FEATURES)
         c.run(["pg_dump", "-Fc", "-C", "--statistics", "-f", str(out), "tv"])
     yield out
@@ -84,8 +86,8 @@ def test_script_restores_on_older_server(major: int, features_archive: Path,
     assert facts["checks"].splitlines() == ["nn_a_not_null|f"]     # NOT VALID kept
     assert facts["rows"].strip() == "2"
     assert facts["subs"].strip() == "tv_sub|f"
-    assert facts["pubs"].strip() == ("tv_cols_pub,tv_pub" if major < 15 else
-                                     "tv_cols_pub,tv_pub,tv_schema_pub")
+    # FOR TABLES IN SCHEMA left out before 15: the publication is there, publishing nothing
+    assert facts["pubs"].strip() == "tv_cols_pub,tv_pub,tv_schema_pub"
 
 
 def test_without_target_version_older_servers_fail(features_archive: Path,
