@@ -143,7 +143,7 @@ class Renderer:
             elif e.desc == "SEARCHPATH":
                 self.searchpath = e.defn
         # "implied no-schema restore": nothing selected has a schema part
-        self.dump_schema = dump_schema and any(d.reqs & _SCHEMA for d in decisions)
+        self.dump_schema = dump_schema and any(int(d.reqs) & _SCHEMA for d in decisions)
         self.key = opts.restrict_key or ""
         self.txn_size = opts.transaction_size
         self.txn_count = 0
@@ -176,7 +176,7 @@ class Renderer:
             yield from self._drops()
         later: list[list[Decision]] = [[], []]
         for d in self.decisions:
-            if not d.reqs & _ANY:
+            if not int(d.reqs) & _ANY:
                 continue
             which = restore_pass(d.entry)
             if which == PASS_MAIN:
@@ -285,7 +285,7 @@ class Renderer:
             is_db = e.desc in ("DATABASE", "DATABASE PROPERTIES")
             if self.create and not is_db:
                 continue
-            if not d.reqs & _SCHEMA_OR_DATA or e.drop_stmt is None:
+            if not int(d.reqs) & _SCHEMA_OR_DATA or e.drop_stmt is None:
                 continue
             step = m.Step(e, m.DROP)
             p = step.parts
