@@ -14,23 +14,10 @@ from .errors import UsageError
 
 
 def atomic_write(path: str, data: bytes) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise UsageError("is a directory, expected a file name", path=path)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".pgarchive-", dir=folder)
-    except OSError as e:
-        raise UsageError(f"cannot write here: {e.strerror}", path=path) from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """Write ``data`` to ``path`` as :func:`output_stream` does (a device such as
+    /dev/null is written through, never replaced by a regular file)."""
+    with output_stream(path) as f:
+        f.write(data)
 
 
 @contextlib.contextmanager
