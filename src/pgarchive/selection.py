@@ -65,6 +65,7 @@ class RestoreOptions:
     no_data: bool = False                   # --no-data
     no_schema: bool = False                 # --no-schema
     with_statistics: bool = False           # --statistics
+    strict_names: bool = False              # --strict-names
 
     @property
     def sel_types(self) -> bool:
@@ -248,6 +249,46 @@ def _matches_types(e: TocEntry, o: RestoreOptions, done: dict[int, Decision]) ->
     return False
 
 
+def check_strict_names(entries: Sequence[TocEntry], o: RestoreOptions) -> None:
+    """--strict-names: refuse, as pg_restore's StrictNamesCheck does, a -n/-t/-I/-P/-T name
+    that no entry reaching pg_restore's name comparison has (schema, then table, index,
+    function, trigger; the first missing name of the first list)."""
+    from .errors import UsageError
+
+    ordered = (order_for_list(entries, o.use_list) if o.use_list is not None
+               else list(entries))
+    wanted = set(o.use_list) if o.use_list is not None else None
+    touched: set[tuple[str, str]] = set()
+    cur = Section.PRE_DATA
+    for e in ordered:
+        if e.section != Section.NONE:
+            cur = e.section
+        if (e.desc in SPECIAL_DESCS or e.desc in DEPENDENT_DESCS or
+                e.desc in ("DATABASE", "DATABASE PROPERTIES", "STATISTICS DATA") or
+                cur not in o.sections or (wanted is not None and e.dump_id not in wanted)):
+            continue
+        if o.schemas:
+            hits = [p for p in o.schemas if any_matches((p,), e.namespace, qualified=False)]
+            touched.update(("schema", p) for p in hits)
+            if not hits:
+                continue
+        if o.exclude_schemas and any_matches(o.exclude_schemas, e.namespace,
+                                             qualified=False):
+            continue
+        for kind, names, descs in (("table", o.tables, TABLE_LIKE),
+                                   ("index", o.indexes, {"INDEX"}),
+                                   ("function", o.functions, FUNCTION_LIKE),
+                                   ("trigger", o.triggers, {"TRIGGER"})):
+            if e.desc in descs:
+                touched.update((kind, p) for p in names
+                               if any_matches((p,), e.tag, e.namespace))
+    for kind, names in (("schema", o.schemas), ("table", o.tables), ("index", o.indexes),
+                        ("function", o.functions), ("trigger", o.triggers)):
+        for name in names:
+            if (kind, name) not in touched:
+                raise UsageError(f'{kind} "{name}" not found')
+
+
 def listed(decisions: Iterable[Decision]) -> list[TocEntry]:
     """The entries pg_restore -l prints: those with a schema, data or statistics part."""
     return [d.entry for d in chosen(decisions)]
@@ -308,9 +349,11 @@ def select(entries: Sequence[TocEntry], sel: Selection) -> list[Decision]:
     """Decide every entry: pg_restore's rules, then the dependency closure and the
     table-data exclusions.  Each chosen Decision carries the reason it was chosen."""
     decisions = required(entries, sel.restore)
-    mask = Req.SCHEMA | Req.DATA | Req.STATS
+    if sel.restore.strict_names:
+        check_strict_names(entries, sel.restore)
+    mask = int(Req.SCHEMA | Req.DATA | Req.STATS)
     for d in decisions:
-        if d.reqs & mask:
+        if int(d.reqs) & mask:
             d.reason = _option_reason(d.entry, sel.restore)
     if sel.with_deps:
         _close(decisions, sel)
@@ -431,5 +474,5 @@ def _bound(d: Decision, by_id: dict[int, Decision], full: set[int], with_fks: bo
 
 
 def chosen(decisions: Iterable[Decision]) -> list[Decision]:
-    mask = Req.SCHEMA | Req.DATA | Req.STATS
-    return [d for d in decisions if d.reqs & mask]
+    mask = int(Req.SCHEMA | Req.DATA | Req.STATS)  # int & int: IntFlag's & is slow
+    return [d for d in decisions if int(d.reqs) & mask]

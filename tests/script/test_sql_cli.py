@@ -141,3 +141,20 @@ def test_if_exists_rewriting(desc: str, drop: str, want: str, warns: bool) -> No
     assert text == want
     assert (warning is not None) == warns
 
+
+
+STRICT = [["-t", "nosuch"], ["-t", "orders", "-t", "nosuch", "-n", "nope"], ["-n", "app"],
+          ["-I", "orders_customer_idx", "-I", "zzz"], ["-P", "nothere(integer)"],
+          ["-T", "orders orders_touch"], ["-n", "app", "-t", "customers", "--section", "data"],
+          ["-N", "app", "-t", "orders"], ["-t", "orders", "--section", "post-data"]]
+
+
+@pytest.mark.parametrize("args", STRICT, ids=" ".join)
+def test_strict_names_like_pg_restore(args: list[str], pg_restore: str) -> None:
+    theirs = subprocess.run([pg_restore, "-l", "--strict-names", *args, ARCHIVE],
+                            capture_output=True, text=True)
+    ours = CliRunner().invoke(cli, ["sql", "--strict-names", *args, ARCHIVE, "-f",
+                                    os.devnull])
+    assert (ours.exit_code == 0) == (theirs.returncode == 0), (ours.output, theirs.stderr)
+    if theirs.returncode:
+        assert theirs.stderr.strip().removeprefix("pg_restore: error: ") in str(ours.exception)

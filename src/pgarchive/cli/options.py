@@ -75,6 +75,8 @@ def selection_options(fn: F) -> F:
                      help="Only statistics, no schema or data."),
         click.option("-L", "--use-list", "use_list", type=click.Path(dir_okay=False),
                      help="Restore only the entries of this list file, in its order."),
+        click.option("--strict-names", is_flag=True,
+                     help="Refuse a -n/-t/-I/-P/-T name that matches nothing."),
         click.option("--filter", "filter_file", type=click.Path(dir_okay=False),
                      help="Read include/exclude patterns from a filter file (pg_restore 17)."),
         click.option("--exclude-table-data", multiple=True, metavar="PATTERN",
@@ -149,6 +151,7 @@ def build_options(entries: list[Any], kw: dict[str, Any]) -> RestoreOptions:
         no_security_labels=kw.pop("no_security_labels"),
         use_list=use_list, no_data=kw.pop("no_data"), no_schema=kw.pop("no_schema"),
         with_statistics=kw.pop("with_statistics"), statistics_only=kw.pop("statistics_only"),
+        strict_names=kw.pop("strict_names"),
     )
 
 
