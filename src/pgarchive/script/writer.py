@@ -20,6 +20,9 @@ from .quoting import bytea_literal
 LOBBUFSIZE = 16384
 INV_WRITE = 0x20000
 FLUSH_AT = 1 << 18
+#: Pieces of table data asked of the archive: the size uncompressed custom data is
+#: gathered in, so no piece is joined again before it is written (cache-resident too).
+DATA_PIECE = 256 << 10
 
 
 class DataSource(Protocol):
@@ -58,7 +61,7 @@ class ScriptWriter:
                     assert step.entry is not None
                     self._flush()
                     write = self.out.write
-                    for chunk in self.source.data(step.entry):
+                    for chunk in self.source.data(step.entry, DATA_PIECE):
                         write(chunk)
                 else:
                     assert step.entry is not None
