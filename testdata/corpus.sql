@@ -197,7 +197,8 @@ ALTER EVENT TRIGGER corpus_ddl DISABLE;
 COMMENT ON EVENT TRIGGER corpus_ddl IS 'does nothing, and is disabled';
 CREATE FOREIGN DATA WRAPPER corpus_fdw;
 CREATE SERVER corpus_server FOREIGN DATA WRAPPER corpus_fdw OPTIONS (host 'nowhere');
-CREATE USER MAPPING FOR alice SERVER corpus_server OPTIONS (user 'alice_remote');
+-- FOR PUBLIC: a mapping naming a role would need that role even with --no-owner --no-acl
+CREATE USER MAPPING FOR PUBLIC SERVER corpus_server OPTIONS (user 'remote');
 CREATE FOREIGN TABLE app.remote_items (id integer, name text) SERVER corpus_server;
 GRANT USAGE ON FOREIGN SERVER corpus_server TO reader;
 CREATE TEXT SEARCH DICTIONARY app.simple_dict (TEMPLATE = pg_catalog.simple, STOPWORDS = english);
