@@ -18,6 +18,8 @@ import errno
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
+from typing import BinaryIO
 
 from .errors import UsageError
 
@@ -30,12 +32,21 @@ def current_umask() -> int:
 
 
 def atomic_write(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path``: atomically for regular files and new paths, through the
-    node for devices, FIFOs and symlinks' targets."""
+    """Write ``data`` to ``path`` as :func:`output_stream` does."""
+    with output_stream(path) as f:
+        f.write(data)
+
+
+@contextlib.contextmanager
+def output_stream(path: str) -> Iterator[BinaryIO]:
+    """A binary stream that writes ``path``: atomically (a temporary file renamed over it
+    only once everything was written) for regular files and new paths, through the node
+    for devices, FIFOs and symlinks' targets.  For output too big to hold in memory."""
     try:
         st = os.lstat(path)
     except FileNotFoundError:
-        _replace(path, data, None)
+        with _replacing(path, None) as f:
+            yield f
         return
     except OSError as e:
         raise UsageError(f"cannot write here: {e.strerror}", path=path) from None
@@ -44,23 +55,29 @@ def atomic_write(path: str, data: bytes) -> None:
         try:
             target = os.stat(path)
         except FileNotFoundError:  # a dangling link: create what it points to
-            _replace(real, data, None, shown=path)
+            with _replacing(real, None, shown=path) as f:
+                yield f
             return
         except OSError as e:
             raise UsageError(f"cannot write here: {e.strerror}", path=path) from None
         # /dev/stdout and /proc/self/fd/N name an open file, not a place in a folder.
         if stat.S_ISREG(target.st_mode) and not real.startswith("/proc/"):
-            _replace(real, data, target, shown=path)
+            with _replacing(real, target, shown=path) as f:
+                yield f
         else:
-            _write_through(path, data, target)
+            with _writing_through(path, target) as f:
+                yield f
         return
     if stat.S_ISREG(st.st_mode):
-        _replace(path, data, st)
+        with _replacing(path, st) as f:
+            yield f
     else:
-        _write_through(path, data, st)
+        with _writing_through(path, st) as f:
+            yield f
 
 
-def _write_through(path: str, data: bytes, st: os.stat_result) -> None:
+@contextlib.contextmanager
+def _writing_through(path: str, st: os.stat_result) -> Iterator[BinaryIO]:
     """Open the existing node and write into it (fopen "w", as pg_restore -f does)."""
     if stat.S_ISDIR(st.st_mode):
         raise UsageError("is a directory, expected a file name", path=path)
@@ -68,20 +85,24 @@ def _write_through(path: str, data: bytes, st: os.stat_result) -> None:
         raise UsageError("is a socket; name a file, a device or a FIFO", path=path)
     flags = os.O_WRONLY | (os.O_TRUNC if stat.S_ISREG(st.st_mode) else 0)
     try:
-        fd = os.open(path, flags)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-        finally:
-            os.close(fd)
+        f = os.fdopen(os.open(path, flags), "wb")
     except OSError as e:
         raise UsageError(f"cannot write: {e.strerror or e}", path=path) from None
+    with f:
+        try:
+            yield f
+            f.flush()
+        except OSError as e:
+            if e.errno == errno.EPIPE:
+                raise
+            raise UsageError(f"cannot write: {e.strerror or e}", path=path) from None
 
 
-def _replace(path: str, data: bytes, old: os.stat_result | None, shown: str | None = None
-             ) -> None:
-    """Write a temporary file beside ``path`` and rename it over ``path``."""
+@contextlib.contextmanager
+def _replacing(path: str, old: os.stat_result | None, shown: str | None = None
+               ) -> Iterator[BinaryIO]:
+    """A temporary file beside ``path``, renamed over ``path`` once written: a new file
+    gets the mode a plain open() would give it, a replaced one keeps its mode and owner."""
     shown = shown or path
     folder = os.path.dirname(os.path.abspath(path))
     try:
@@ -97,7 +118,7 @@ def _replace(path: str, data: bytes, old: os.stat_result | None, shown: str | No
                 if (old.st_uid, old.st_gid) != (os.geteuid(), os.getegid()):
                     with contextlib.suppress(OSError):  # only root may give files away
                         os.fchown(f.fileno(), old.st_uid, old.st_gid)
-            f.write(data)
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

@@ -25,6 +25,7 @@ class Req(IntFlag):
     STATS = 8
 
 
+_REQS = tuple(Req(i) for i in range(16))
 TABLE_LIKE = frozenset({"TABLE", "TABLE DATA", "VIEW", "FOREIGN TABLE", "MATERIALIZED VIEW",
                         "MATERIALIZED VIEW DATA", "SEQUENCE", "SEQUENCE SET"})
 FUNCTION_LIKE = frozenset({"FUNCTION", "AGGREGATE", "PROCEDURE"})
@@ -61,6 +62,10 @@ class RestoreOptions:
     no_subscriptions: bool = False
     no_security_labels: bool = False
     use_list: tuple[int, ...] | None = None  # -L: wanted ids, in list order
+    no_data: bool = False                   # --no-data
+    no_schema: bool = False                 # --no-schema
+    with_statistics: bool = False           # --statistics
+    strict_names: bool = False              # --strict-names
 
     @property
     def sel_types(self) -> bool:
@@ -70,19 +75,45 @@ class RestoreOptions:
     def selective(self) -> bool:
         return bool(self.schemas or self.exclude_schemas or self.sel_types)
 
+    # The three below are pg_restore 18's derivation (pg_restore.c), once validate() has
+    # refused the contradictory combinations.
     @property
     def dump_schema(self) -> bool:
-        return not self.data_only and not self.statistics_only
+        return ((self.schema_only or (not self.data_only and not self.statistics_only))
+                and not self.no_schema)
 
     @property
     def dump_data(self) -> bool:
-        return not self.schema_only and not self.statistics_only
+        return ((self.data_only or (not self.schema_only and not self.statistics_only))
+                and not self.no_data)
 
     @property
     def dump_statistics(self) -> bool:
-        if self.statistics_only:
-            return True
-        return self.statistics and not self.schema_only and not self.data_only
+        return self.statistics and (self.statistics_only or self.with_statistics or
+                                    (not self.schema_only and not self.data_only))
+
+    def validate(self) -> None:
+        """Refuse the "-only"/"no-" contradictions pg_restore 18 refuses, in its order."""
+        from .errors import UsageError
+
+        both = "options {} and {} cannot be used together"
+        pairs = [
+            (self.data_only and self.schema_only, "-s/--schema-only", "-a/--data-only"),
+            (self.schema_only and self.statistics_only, "-s/--schema-only",
+             "--statistics-only"),
+            (self.data_only and self.statistics_only, "-a/--data-only", "--statistics-only"),
+            (self.data_only and self.no_data, "-a/--data-only", "--no-data"),
+            (self.schema_only and self.no_schema, "-s/--schema-only", "--no-schema"),
+            (self.statistics_only and not self.statistics, "--statistics-only",
+             "--no-statistics"),
+            (self.with_statistics and not self.statistics, "--statistics",
+             "--no-statistics"),
+            (self.data_only and self.with_statistics, "-a/--data-only", "--statistics"),
+            (self.schema_only and self.with_statistics, "-s/--schema-only", "--statistics"),
+        ]
+        for refused, a, b in pairs:
+            if refused:
+                raise UsageError(both.format(a, b))
 
 
 @dataclass
@@ -132,11 +163,13 @@ def _required(e: TocEntry, cur: Section, o: RestoreOptions, wanted: set[int] | N
     desc, tag = e.desc, e.tag
     if desc in SPECIAL_DESCS:
         return Req.SPECIAL
-    res = Req.SCHEMA | Req.DATA
+    # plain ints in here: IntFlag arithmetic costs microseconds per operation, which a
+    # 100,000-entry TOC feels (the result is one of _REQS)
+    res = 3  # SCHEMA | DATA
     if desc == "STATISTICS DATA":
         if not o.dump_statistics:
             return Req.NONE
-        res = Req.STATS
+        res = 8  # STATS
     if desc in ("DATABASE", "DATABASE PROPERTIES"):
         return Req.SCHEMA if o.create else Req.NONE
     if o.no_acl and desc in ACL_DESCS:
@@ -183,18 +216,18 @@ def _required(e: TocEntry, cur: Section, o: RestoreOptions, wanted: set[int] | N
     if not e.had_dumper:
         if (desc in ("SEQUENCE SET", "BLOB", "BLOB METADATA") or
                 (desc in DEPENDENT_DESCS and tag.startswith("LARGE OBJECT"))):
-            res &= Req.DATA | Req.STATS
+            res &= 10  # DATA | STATS
         else:
-            res &= ~Req.DATA
+            res &= ~2  # DATA
     if not e.defn or e.defn.startswith("-- load via partition root "):
-        res &= ~Req.SCHEMA
+        res &= ~1  # SCHEMA
     if desc == "<Init>" and tag == "Max OID":
         return Req.NONE
     if not o.dump_schema:
-        res &= ~Req.SCHEMA
+        res &= ~1
     if not o.dump_data:
-        res &= ~Req.DATA
-    return res
+        res &= ~2
+    return _REQS[res]
 
 
 def _matches_types(e: TocEntry, o: RestoreOptions, done: dict[int, Decision]) -> bool:
@@ -219,6 +252,46 @@ def _matches_types(e: TocEntry, o: RestoreOptions, done: dict[int, Decision]) ->
                 return True
         return False
     return False
+
+
+def check_strict_names(entries: Sequence[TocEntry], o: RestoreOptions) -> None:
+    """--strict-names: refuse, as pg_restore's StrictNamesCheck does, a -n/-t/-I/-P/-T name
+    that no entry reaching pg_restore's name comparison has (schema, then table, index,
+    function, trigger; the first missing name of the first list)."""
+    from .errors import UsageError
+
+    ordered = (order_for_list(entries, o.use_list) if o.use_list is not None
+               else list(entries))
+    wanted = set(o.use_list) if o.use_list is not None else None
+    touched: set[tuple[str, str]] = set()
+    cur = Section.PRE_DATA
+    for e in ordered:
+        if e.section != Section.NONE:
+            cur = e.section
+        if (e.desc in SPECIAL_DESCS or e.desc in DEPENDENT_DESCS or
+                e.desc in ("DATABASE", "DATABASE PROPERTIES", "STATISTICS DATA") or
+                cur not in o.sections or (wanted is not None and e.dump_id not in wanted)):
+            continue
+        if o.schemas:
+            hits = [p for p in o.schemas if any_matches((p,), e.namespace, qualified=False)]
+            touched.update(("schema", p) for p in hits)
+            if not hits:
+                continue
+        if o.exclude_schemas and any_matches(o.exclude_schemas, e.namespace,
+                                             qualified=False):
+            continue
+        for kind, names, descs in (("table", o.tables, TABLE_LIKE),
+                                   ("index", o.indexes, {"INDEX"}),
+                                   ("function", o.functions, FUNCTION_LIKE),
+                                   ("trigger", o.triggers, {"TRIGGER"})):
+            if e.desc in descs:
+                touched.update((kind, p) for p in names
+                               if any_matches((p,), e.tag, e.namespace))
+    for kind, names in (("schema", o.schemas), ("table", o.tables), ("index", o.indexes),
+                        ("function", o.functions), ("trigger", o.triggers)):
+        for name in names:
+            if (kind, name) not in touched:
+                raise UsageError(f'{kind} "{name}" not found')
 
 
 def listed(decisions: Iterable[Decision]) -> list[TocEntry]:
@@ -282,9 +355,11 @@ def select(entries: Sequence[TocEntry], sel: Selection) -> list[Decision]:
     """Decide every entry: pg_restore's rules, then the dependency closure and the
     table-data exclusions.  Each chosen Decision carries the reason it was chosen."""
     decisions = required(entries, sel.restore)
-    mask = Req.SCHEMA | Req.DATA | Req.STATS
+    if sel.restore.strict_names:
+        check_strict_names(entries, sel.restore)
+    mask = int(Req.SCHEMA | Req.DATA | Req.STATS)
     for d in decisions:
-        if d.reqs & mask:
+        if int(d.reqs) & mask:
             d.reason = _option_reason(d.entry, sel.restore)
     if sel.with_deps:
         _close(decisions, sel)
@@ -458,5 +533,5 @@ def _bound(d: Decision, by_id: dict[int, Decision], full: set[int]) -> bool:
 
 def chosen(decisions: Iterable[Decision]) -> list[Decision]:
     """The decisions that restore something (schema, data or statistics)."""
-    mask = Req.SCHEMA | Req.DATA | Req.STATS
-    return [d for d in decisions if d.reqs & mask]
+    mask = int(Req.SCHEMA | Req.DATA | Req.STATS)  # int & int: IntFlag's & is slow
+    return [d for d in decisions if int(d.reqs) & mask]

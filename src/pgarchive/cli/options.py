@@ -79,9 +79,18 @@ def selection_options(fn: F) -> F:
         click.option("--no-security-labels", is_flag=True, help="Leave out security labels."),
         click.option("--no-statistics", is_flag=True,
                      help="Leave out optimizer statistics (archives of pg_dump 18)."),
+        click.option("--no-data", is_flag=True, help="Leave out data (keep statistics)."),
+        click.option("--no-schema", is_flag=True, help="Leave out definitions."),
+        click.option("--statistics", "with_statistics", is_flag=True,
+                     help="Statistics too (with -a or -s, pg_restore refuses it)."),
+        click.option("--statistics-only", is_flag=True,
+                     help="Only statistics, no schema or data."),
         click.option("-L", "--use-list", "use_list", type=click.Path(dir_okay=False),
                      help="Only the entries of this list file (as ls --format list writes "
                           "it), in its order."),
+        click.option("--strict-names", is_flag=True,
+                     help="Refuse a -n/-t/-I/-P/-T name that matches nothing (without it: "
+                          "a warning)."),
         click.option("--filter", "filter_file", type=click.Path(dir_okay=False),
                      help="Read include/exclude patterns from a filter file (pg_restore 17 "
                           "syntax)."),
@@ -128,6 +137,7 @@ def build_selection(entries: list[Any], kw: dict[str, Any]) -> Selection:
         raise UsageError("--with-fks needs --with-deps: it adds the tables that selected "
                          "tables reference, with what they need")
     restore = build_options(entries, kw)
+    restore.validate()
     return Selection(restore, exclude_table_data=tuple(kw.pop("exclude_table_data")),
                      with_deps=kw.pop("with_deps"), with_fks=kw.pop("with_fks"))
 
@@ -146,10 +156,6 @@ def build_options(entries: list[Any], kw: dict[str, Any]) -> RestoreOptions:
     """Turn pg_restore's switches into RestoreOptions (popping them from kw)."""
     from ..selection import RestoreOptions, list_file_ids
 
-    if kw["schema_only"] and kw["data_only"]:  # pg_restore's own check, -l included
-        raise UsageError("options -s/--schema-only and -a/--data-only cannot be used together "
-                         "(-s takes only definitions and -a only data; for both, give "
-                         "neither)")
     section_map = {"pre-data": Section.PRE_DATA, "data": Section.DATA,
                    "post-data": Section.POST_DATA}
     sections = kw.pop("sections")
@@ -175,7 +181,9 @@ def build_options(entries: list[Any], kw: dict[str, Any]) -> RestoreOptions:
         no_policies=kw.pop("no_policies"), no_publications=kw.pop("no_publications"),
         no_subscriptions=kw.pop("no_subscriptions"),
         no_security_labels=kw.pop("no_security_labels"),
-        use_list=use_list,
+        use_list=use_list, no_data=kw.pop("no_data"), no_schema=kw.pop("no_schema"),
+        with_statistics=kw.pop("with_statistics"), statistics_only=kw.pop("statistics_only"),
+        strict_names=kw.pop("strict_names"),
     )
 
 

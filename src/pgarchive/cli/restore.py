@@ -56,9 +56,6 @@ if TYPE_CHECKING:
 @click.option("--enable-row-security", is_flag=True,
               help="Load data with row security on (for tables with policies, when not "
                    "restoring as their owner or a superuser).")
-@click.option("--strict-names", is_flag=True,
-              help="Refuse the restore when any -n/-t/-I/-P/-T name matches nothing "
-                   "(without it: a warning).")
 @click.option("--no-data-for-failed-tables", is_flag=True,
               help="Do not load the data of a table whose CREATE failed (e.g. it existed).")
 @click.option("--transaction-size", type=click.IntRange(1, 2**31 - 1), metavar="N",
@@ -77,7 +74,7 @@ def restore(archive: str, target: str, jobs: int, clean: bool, if_exists: bool,
             no_owner: bool, role: str | None, single_transaction: bool, exit_on_error: bool,
             disable_triggers: bool, superuser: str | None, no_tablespaces: bool,
             no_table_access_method: bool, use_set_session_authorization: bool,
-            enable_row_security: bool, strict_names: bool, no_data_for_failed_tables: bool,
+            enable_row_security: bool, no_data_for_failed_tables: bool,
             transaction_size: int | None, dry_run: bool, pg_restore_path: str | None,
             force: bool, **kw: Any) -> None:
     """Restore ARCHIVE (or the selected part) with the real pg_restore, checked before,
@@ -106,7 +103,7 @@ def restore(archive: str, target: str, jobs: int, clean: bool, if_exists: bool,
         disable_triggers=disable_triggers, superuser=superuser,
         no_tablespaces=no_tablespaces, no_table_access_method=no_table_access_method,
         use_set_session_authorization=use_set_session_authorization,
-        enable_row_security=enable_row_security, strict_names=strict_names,
+        enable_row_security=enable_row_security, strict_names=kw["strict_names"],
         no_data_for_failed_tables=no_data_for_failed_tables,
         transaction_size=transaction_size, dry_run=dry_run, pg_restore=pg_restore_path,
         force=force)
