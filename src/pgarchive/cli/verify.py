@@ -37,18 +37,22 @@ def verify(archive: str, jobs: int, fmt: str, write_manifest: str | None,
 
     Exit status: 0 intact, 1 damaged (or different from --manifest), 2 unreadable.
     """
-    from ..manifest import build_manifest, compare, load_manifest
+    from ..manifest import build_manifest, compare, load_manifest, manifest_limit
     from ..output import render, render_json
     from ..progress import ByteProgress
     from ..selection import chosen, select
     from ..verify import verify as run_verify
 
-    manifest = load_manifest(manifest_path) if manifest_path else None
+    manifest = None
     only = None
-    if any(v for v in kw.values()):
+    selective = any(v for v in kw.values())
+    if manifest_path or selective:
         with archive_mod.open(archive) as a:
-            only = {d.entry.dump_id for d in chosen(select(a.entries,
-                                                           build_selection(a.entries, kw)))}
+            if manifest_path:  # its size is bounded by what this archive's can be
+                manifest = load_manifest(manifest_path, manifest_limit(a.entries))
+            if selective:
+                only = {d.entry.dump_id for d in chosen(select(a.entries,
+                                                               build_selection(a.entries, kw)))}
     bar = ByteProgress()
     try:
         report = run_verify(archive, jobs=jobs, progress=bar, only=only,
