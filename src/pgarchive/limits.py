@@ -31,8 +31,9 @@ MAX_NAME = _limit("NAME", 1 << 20)
 #: function bodies, view definitions and (pg_dump 18) statistics of wide tables: megabytes.
 MAX_DEFN = _limit("DEFN", 64 << 20)
 #: Lines of one blobs TOC file (one per large object): pg_dump 17+ writes at most 1,000
-#: per file; before, one file holds every large object of the database.
-MAX_BLOB_LINES = _limit("BLOB_LINES", 100_000_000)
+#: per file; before, one file holds every large object of the database.  (The file is
+#: also refused past 64 MiB, containers.directory.MAX_BLOB_TOC.)
+MAX_BLOB_LINES = _limit("BLOB_LINES", 4_000_000)
 #: A -L list file: pg_restore -l prints about 60 bytes per entry.
 MAX_LIST_FILE = _limit("LIST_FILE", 1 << 30)
 #: A --filter file: one pattern per line, written by hand or by a script.
@@ -41,9 +42,15 @@ MAX_FILTER_FILE = _limit("FILTER_FILE", 16 << 20)
 #: at most MANIFEST_PER_ENTRY bytes per TOC entry plus 6 bytes per byte of its names).
 MANIFEST_SLACK = _limit("MANIFEST_SLACK", 1 << 20)
 MANIFEST_PER_ENTRY = 512
-#: Decompressed data of one entry may be at most this many times its stored size, plus
-#: INFLATE_FLOOR bytes.  Real pg_dump output compresses far less (README: measured).
-INFLATE_RATIO = _limit("INFLATE_RATIO", 2000)
+#: Decompressed data of one entry may be at most INFLATE_FLOOR bytes plus this many times
+#: its stored size, per algorithm: just above each format's own ceiling, which real
+#: pg_dump output reaches on degenerate tables (measured with pg_dump 18: a zero bytea,
+#: zstd 32,446:1; all-NULL rows, zstd 11,658:1, gzip 1,025:1, lz4 243:1).  A zstd stream
+#: at its ceiling is indistinguishable from such a table: what stops a bomb of one endless
+#: row is COPY's own limit of 1 GiB per row (copytext.MAX_ROW), a structural error.
+INFLATE_RATIO = {"gzip": _limit("INFLATE_RATIO_GZIP", 1100),
+                 "lz4": _limit("INFLATE_RATIO_LZ4", 300),
+                 "zstd": _limit("INFLATE_RATIO_ZSTD", 40_000)}
 INFLATE_FLOOR = _limit("INFLATE_FLOOR", 64 << 20)
 
 

@@ -7,7 +7,12 @@ only `` \\t\\r\\n`` is skipped; otherwise the id is ``strtol(line, &end, 10)`` a
 a C ``int``: leading C-locale white space, a sign, ASCII digits only (Arabic-Indic
 digits are no number), saturation at LONG_MAX, then the low 32 bits.  Lines without a
 number, ids <= 0 or above the largest dump id, and repeats are ignored with a warning.
-(A C string ends at a NUL byte, so parsing and the comment search stop there too.)
+
+A NUL byte ends a C string: pg_restore's line reader (fgets, then strlen) loses the rest of
+that line and, having no newline yet, appends the next line to what came before the NUL
+(``8\\0x`` then ``3`` reads as ``83``).  That is followed for lines of ordinary length;
+in a line of more than 1 kB, fgets' buffer sizes decide how much is lost, and here all of
+it is.
 """
 
 from __future__ import annotations
@@ -102,6 +107,19 @@ def parse_list_chunks(chunks: Iterable[bytes], max_id: int,
         seen.add(got)
         out.ids.append(got)
 
+    joined = b""  # what came before a NUL byte: the next line is appended to it
+
+    def physical(line: bytes) -> None:
+        nonlocal joined
+        nul = line.find(b"\0")
+        if nul < 0:
+            take(joined + line)
+            joined = b""
+            return
+        joined += line[:nul]
+        if len(joined) > KEEP:
+            joined = _squeeze(joined)[0]
+
     carry = b""
     skipping = False  # the rest of the current (long) line does not matter
     for chunk in chunks:
@@ -110,18 +128,20 @@ def parse_list_chunks(chunks: Iterable[bytes], max_id: int,
             nl = chunk.find(b"\n")
             if nl < 0:
                 continue
-            take(carry)
+            physical(carry)
             carry, skipping, start = b"", False, nl + 1
         lines = chunk[start:].split(b"\n")
         if len(lines) > 1:
-            take(carry + lines[0])
+            physical(carry + lines[0])
             for line in lines[1:-1]:
-                take(line)
+                physical(line)
             carry = lines[-1]
         else:
             carry += lines[0]
         if len(carry) > KEEP:
             carry, skipping = _squeeze(carry)
     if carry:
-        take(carry)
+        physical(carry)
+    if joined:  # the file ends after a NUL byte: what came before it is a line
+        take(joined)
     return out

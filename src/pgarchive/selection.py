@@ -9,7 +9,7 @@ in, decisions out.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import IntFlag
 
@@ -226,6 +226,16 @@ def _matches_types(e: TocEntry, o: RestoreOptions, done: dict[int, Decision]) ->
                 return True
         return False
     return False
+
+
+def default_listed(entries: Iterable[TocEntry], statistics: bool = True) -> Iterator[TocEntry]:
+    """The entries pg_restore -l prints with default options, as a stream: with no name,
+    section or list option, pg_restore's rule looks at each entry alone."""
+    opts = RestoreOptions(statistics=statistics)
+    mask = Req.SCHEMA | Req.DATA | Req.STATS
+    for e in entries:
+        if _required(e, Section.PRE_DATA, opts, None, {}) & mask:
+            yield e
 
 
 def listed(decisions: Iterable[Decision]) -> list[TocEntry]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -31,6 +31,9 @@ def output_options(*formats: str, default: str = "table") -> Callable[[F], F]:
         @click.option("--format", "-F", "fmt", type=click.Choice(formats), default=default,
                       show_default=True, help="Output format.")
         @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+        @click.option("--raw", is_flag=True,
+                      help="Names exactly as stored: control characters not escaped in "
+                           "tables, info and messages, no formula guard in CSV.")
         @functools.wraps(fn)
         def wrapper(*args: Any, fmt: str, as_json: bool, **kw: Any) -> Any:
             return fn(*args, fmt="json" if as_json else fmt, **kw)
@@ -184,9 +187,22 @@ def build_options(entries: list[Any], kw: dict[str, Any]) -> RestoreOptions:
     )
 
 
-def write_out(data: bytes, output: str | None) -> None:
+def write_out(data: bytes | Iterable[bytes], output: str | None) -> None:
+    """Write a command's output to ``output`` (atomically) or stdout.  Output given in
+    pieces is held in a spool (memory, then a temporary file past 8 MiB) until it is
+    complete, so an error half-way prints one error line and no partial answer."""
     if output and output != "-":
         atomic_write(output, data)
-    else:
+        return
+    if isinstance(data, bytes):
         sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
+    else:
+        import tempfile
+
+        with tempfile.SpooledTemporaryFile(max_size=8 << 20) as spool:
+            for piece in data:
+                spool.write(piece)
+            spool.seek(0)
+            while chunk := spool.read(1 << 20):
+                sys.stdout.buffer.write(chunk)
+    sys.stdout.buffer.flush()

@@ -31,7 +31,7 @@ from .options import (
 @click.option("--manifest", "manifest_path", type=click.Path(dir_okay=False),
               help="Compare with a manifest written earlier.")
 @selection_options
-def verify(archive: str, jobs: int, fmt: str, write_manifest: str | None,
+def verify(archive: str, jobs: int, fmt: str, raw: bool, write_manifest: str | None,
            manifest_path: str | None, **kw: Any) -> None:
     """Read, decompress and check every data block of ARCHIVE.
 
@@ -41,6 +41,7 @@ def verify(archive: str, jobs: int, fmt: str, write_manifest: str | None,
     from ..output import render, render_json
     from ..progress import ByteProgress
     from ..selection import chosen, select
+    from ..terminal import for_terminal
     from ..verify import verify as run_verify
 
     manifest = None
@@ -74,11 +75,13 @@ def verify(archive: str, jobs: int, fmt: str, write_manifest: str | None,
                 for e in report.entries]
         cols = ["id", "type", "schema", "name", "rows", "raw bytes", "stored bytes",
                 "checksum", "status"]
-        text = render(rows, "table", cols, right=("id", "rows", "raw bytes", "stored bytes"))
+        text = render(rows, "table", cols, right=("id", "rows", "raw bytes", "stored bytes"),
+                      raw=raw)
+        shown = (lambda t: t) if raw else for_terminal
         for p in report.all_problems():
-            text += f"damage: {p}\n"
+            text += f"damage: {shown(str(p))}\n"
         for note in report.notes:
-            text += f"note: {note}\n"
+            text += f"note: {shown(note)}\n"
         secs = max(report.elapsed, 1e-9)
         text += (f"{len(report.entries)} entries checked, {report.total_rows} rows, "
                  f"{report.total_raw} bytes ({report.total_stored} stored), "
