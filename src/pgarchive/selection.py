@@ -95,8 +95,11 @@ class RestoreOptions:
         return self.statistics and not self.schema_only and not self.data_only
 
 
-@dataclass
+@dataclass(slots=True)
 class Decision:
+    """What the selection decided for one entry (slots: one per TOC entry, a million of
+    them for a big archive)."""
+
     entry: TocEntry
     reqs: Req
     reason: str = ""
