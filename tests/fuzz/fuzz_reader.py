@@ -180,8 +180,10 @@ def target_pattern(data: bytes) -> None:
     if compiled.exact:
         assert compiled.matches(name) == (name == pattern)
         return
-    (rx,) = _reference_regex(pattern)
-    assert compiled.matches(name) == bool(re.fullmatch(rx, name, re.S)), (pattern, name)
+    got = compiled.matches(name)
+    if pattern.count("*") <= 3:  # the reference backtracks: O(name^stars), the very ReDoS
+        (rx,) = _reference_regex(pattern)
+        assert got == bool(re.fullmatch(rx, name, re.S)), (pattern, name)
     shown = for_terminal(name)
     assert not any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in shown)
 

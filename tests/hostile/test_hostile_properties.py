@@ -403,7 +403,7 @@ def test_patterns_mean_their_regular_expression(pattern: str, name: str, schema:
     if compiled.exact:
         assert compiled.matches(name, schema) == (name == pattern)
         return
-    parts = _regex_of(pattern)
+    parts = [re.sub(r"(\.\*)+", ".*", p) for p in _regex_of(pattern)]  # backtracks less
     expected = (bool(re.fullmatch(parts[-1], name, re.S)) and
                 (len(parts) == 1 or bool(re.fullmatch(parts[0], schema, re.S))))
     assert compiled.matches(name, schema) == expected

@@ -44,7 +44,9 @@ def window_reader(buf: Buffer) -> Callable[[int, int], bytes]:
     """read(offset, size) over a buffer or memory map, returning bytes."""
 
     def read(offset: int, size: int) -> bytes:
-        return bytes(buf[offset:offset + size])
+        out = bytes(buf[offset:offset + size])
+        release_pages(buf, offset, offset + size)  # copied: a huge TOC leaves no RSS behind
+        return out
 
     return read
 

@@ -83,7 +83,7 @@ class Limits:
         o = self.ints.get(value)
         if o is None:
             o = value
-            if len(self.ints) < 1048576:
+            if len(self.ints) < 65536:  # bounded: a pass over a huge TOC keeps no more
                 self.ints[value] = o
         return o
 
