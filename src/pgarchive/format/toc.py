@@ -243,9 +243,12 @@ class TocWalk:
             if base + len(buf) >= file_end:
                 raise _truncated(f"TOC entry #{done + 1}", base + p).located(
                     entry=f"#{done + 1} of {count}")
-            # Read on from the entry that did not fit: a window, or all that entry needs.
+            # Read on from the entry that did not fit: a window, or what that entry needs
+            # as far as known (a string's length); when the same entry is short again (many
+            # dependencies), twice the window, so one big entry is read O(log) times.
+            grow = 2 * len(buf) if res.done == 0 else WINDOW
             base += p
-            size = min(max(WINDOW, res.need - p + WINDOW), file_end - base)
+            size = min(max(grow, res.need - p + WINDOW), file_end - base)
             buf = b""  # drop the old window before reading the new one
             buf = self.read(base, size)
             p = 0
