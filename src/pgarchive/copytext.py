@@ -26,6 +26,9 @@ ESCAPES = frozenset(b"\\bfnrtvN")
 # A backslash (after escaped backslashes are removed) followed by anything else, or by nothing.
 _BAD_ESCAPE = re.compile(rb"\\(?:[^bfnrtvN]|\Z)")
 MAX_FINDINGS = 5
+#: COPY builds each row in one buffer of at most 1 GB (MaxAllocSize): no longer row exists
+#: in pg_dump's data, and an endless one (a decompression bomb) stops here.
+MAX_ROW = (1 << 30) - 1
 #: below this many bytes, bytes.count beats setting up numpy arrays
 _VECTOR_MIN = 4096
 
@@ -185,6 +188,9 @@ class CopyChecker:
         if self._row_len < len(MARKER_ROW):
             self._row_head += piece[start:start + len(MARKER_ROW) - self._row_len]
         self._row_len += end - start
+        if self._row_len > MAX_ROW and not self.findings:
+            self._add(self._row_start, f"row {self.rows + 1} is longer than {MAX_ROW} bytes, "
+                                       "more than COPY can write")
         self._row_tabs += piece.count(b"\t", start, end)
         at = start
         if self._escape_open:

@@ -18,7 +18,7 @@ import errno
 import os
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 from .errors import UsageError
@@ -31,10 +31,11 @@ def current_umask() -> int:
     return mask
 
 
-def atomic_write(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` as :func:`output_stream` does."""
+def atomic_write(path: str, data: bytes | Iterable[bytes]) -> None:
+    """Write ``data`` (bytes, or pieces of it) to ``path`` as :func:`output_stream` does."""
     with output_stream(path) as f:
-        f.write(data)
+        for piece in [data] if isinstance(data, bytes) else data:
+            f.write(piece)
 
 
 @contextlib.contextmanager

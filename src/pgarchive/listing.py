@@ -1,5 +1,5 @@
-"""pg_restore -l text: render it byte for byte as PostgreSQL 18 does, and parse list files
-back as pg_restore -L does.
+"""pg_restore -l text: render it byte for byte as PostgreSQL 18 does (list files are read back
+by :mod:`pgarchive.listfile`).
 
 pg_restore -l prints the entry's type and the header's version strings raw, and turns only
 CR and LF into spaces in names; so archive content can put a line of its own into a list
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from .format.model import Header, TocEntry
 
@@ -115,38 +114,3 @@ def render_list(header: Header, format_name: str, entries: Iterable[TocEntry],
         if verbose_deps and e.dependencies:
             out.append(";\tdepends on: " + " ".join(map(str, e.dependencies)))
     return "\n".join(out) + "\n"
-
-
-_ID = re.compile(r"[ \t\n\r\f\v]*([+-]?)(\d+)")
-
-
-@dataclass
-class ListFile:
-    """A parsed -L list file: the ids in order, and the lines pg_restore would warn about."""
-
-    ids: list[int] = field(default_factory=list)
-    ignored: list[str] = field(default_factory=list)
-
-
-def parse_list(text: str, max_id: int) -> ListFile:
-    """Parse a list file as pg_restore's SortTocFromFile does.
-
-    Everything from the first ';' is a comment; blank lines are skipped; the id is the
-    leading integer (strtol); lines without one, ids <= 0, ids above the largest dump id
-    and repeats are ignored with a warning.  An id in range but absent from the TOC is for
-    the caller to refuse (pg_restore: "could not find entry for ID").
-    """
-    result = ListFile()
-    seen: set[int] = set()
-    for raw in text.split("\n"):
-        line = raw.split(";", 1)[0]
-        if not line.strip(" \t\r\n"):
-            continue
-        m = _ID.match(line)
-        value = int(m.group(1) + m.group(2)) if m else 0
-        if value <= 0 or value > max_id or value in seen:
-            result.ignored.append(line.rstrip("\r\n"))
-            continue
-        seen.add(value)
-        result.ids.append(value)
-    return result

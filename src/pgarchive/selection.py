@@ -8,13 +8,14 @@ in, decisions out.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import IntFlag
 
 from .format.constants import Section
 from .format.model import TocEntry
-from .patterns import any_matches
+from .patterns import NameMatcher, any_matches
 
 
 class Req(IntFlag):
@@ -67,6 +68,15 @@ class RestoreOptions:
     with_statistics: bool = False           # --statistics
     strict_names: bool = False              # --strict-names
 
+    @functools.cached_property
+    def names(self) -> dict[str, NameMatcher]:
+        """The name options compiled once (a filter file may give a million names)."""
+        return {"schemas": NameMatcher(self.schemas, qualified=False),
+                "exclude_schemas": NameMatcher(self.exclude_schemas, qualified=False),
+                "tables": NameMatcher(self.tables), "indexes": NameMatcher(self.indexes),
+                "functions": NameMatcher(self.functions),
+                "triggers": NameMatcher(self.triggers)}
+
     @property
     def sel_types(self) -> bool:
         return self.sel_table or self.sel_index or self.sel_function or self.sel_trigger
@@ -116,9 +126,10 @@ class RestoreOptions:
                 raise UsageError(both.format(a, b))
 
 
-@dataclass
+@dataclass(slots=True)
 class Decision:
-    """What the selection decided for one entry, and why."""
+    """What the selection decided for one entry, and why (slots: one per TOC entry, a
+    million of them for a big archive)."""
 
     entry: TocEntry
     reqs: Req
@@ -207,9 +218,9 @@ def _required(e: TocEntry, cur: Section, o: RestoreOptions, wanted: set[int] | N
             else:
                 return Req.NONE
     else:
-        if o.schemas and not any_matches(o.schemas, e.namespace, qualified=False):
+        if o.schemas and not o.names["schemas"].matches(e.namespace):
             return Req.NONE
-        if o.exclude_schemas and any_matches(o.exclude_schemas, e.namespace, qualified=False):
+        if o.exclude_schemas and o.names["exclude_schemas"].matches(e.namespace):
             return Req.NONE
         if o.sel_types and not _matches_types(e, o, done):
             return Req.NONE
@@ -232,15 +243,17 @@ def _required(e: TocEntry, cur: Section, o: RestoreOptions, wanted: set[int] | N
 
 def _matches_types(e: TocEntry, o: RestoreOptions, done: dict[int, Decision]) -> bool:
     desc = e.desc
+    names = o.names
     if desc in TABLE_LIKE:
-        return o.sel_table and (not o.tables or any_matches(o.tables, e.tag, e.namespace))
+        return o.sel_table and (not o.tables or names["tables"].matches(e.tag, e.namespace))
     if desc == "INDEX":
-        return o.sel_index and (not o.indexes or any_matches(o.indexes, e.tag, e.namespace))
+        return o.sel_index and (not o.indexes or names["indexes"].matches(e.tag, e.namespace))
     if desc in FUNCTION_LIKE:
         return o.sel_function and (not o.functions or
-                                   any_matches(o.functions, e.tag, e.namespace))
+                                   names["functions"].matches(e.tag, e.namespace))
     if desc == "TRIGGER":
-        return o.sel_trigger and (not o.triggers or any_matches(o.triggers, e.tag, e.namespace))
+        return o.sel_trigger and (not o.triggers or
+                                  names["triggers"].matches(e.tag, e.namespace))
     if desc == "STATISTICS DATA":
         for dep in e.dependencies:
             parent = done.get(dep)
@@ -294,21 +307,31 @@ def check_strict_names(entries: Sequence[TocEntry], o: RestoreOptions) -> None:
                 raise UsageError(f'{kind} "{name}" not found')
 
 
+def default_listed(entries: Iterable[TocEntry], statistics: bool = True) -> Iterator[TocEntry]:
+    """The entries pg_restore -l prints with default options, as a stream: with no name,
+    section or list option, pg_restore's rule looks at each entry alone."""
+    opts = RestoreOptions(statistics=statistics)
+    mask = Req.SCHEMA | Req.DATA | Req.STATS
+    for e in entries:
+        if _required(e, Section.PRE_DATA, opts, None, {}) & mask:
+            yield e
+
+
 def listed(decisions: Iterable[Decision]) -> list[TocEntry]:
     """The entries pg_restore -l prints: those with a schema, data or statistics part."""
     return [d.entry for d in chosen(decisions)]
 
 
-def list_file_ids(entries: Sequence[TocEntry], text: str) -> tuple[tuple[int, ...], list[str]]:
-    """The ids of a -L list file, checked against the TOC as pg_restore checks them.
-
-    Returns the ids in list order and the lines pg_restore would ignore with a warning.
-    """
+def list_file_ids(entries: Sequence[TocEntry], chunks: Iterable[bytes],
+                  on_ignored: Callable[[bytes], None] | None = None) -> tuple[tuple[int, ...], int]:
+    """The ids of a -L list file (as byte chunks), checked against the TOC as pg_restore
+    checks them: the ids in list order, and how many lines pg_restore would ignore with a
+    warning (each also given to ``on_ignored``)."""
     from .errors import UsageError
-    from .listing import parse_list
+    from .listfile import parse_list_chunks
 
     known = {e.dump_id for e in entries}
-    parsed = parse_list(text, max(known, default=0))
+    parsed = parse_list_chunks(chunks, max(known, default=0), on_ignored)
     for i in parsed.ids:
         if i not in known:
             raise UsageError(f"could not find entry for ID {i}")
@@ -364,10 +387,10 @@ def select(entries: Sequence[TocEntry], sel: Selection) -> list[Decision]:
     if sel.with_deps:
         _close(decisions, sel)
     if sel.exclude_table_data:
+        excluded = NameMatcher(sel.exclude_table_data)
         for d in decisions:
             e = d.entry
-            if e.desc == "TABLE DATA" and d.reqs and any_matches(sel.exclude_table_data,
-                                                                  e.tag, e.namespace):
+            if e.desc == "TABLE DATA" and d.reqs and excluded.matches(e.tag, e.namespace):
                 d.reqs = Req.NONE
                 d.reason = "excluded by --exclude-table-data"
     return decisions
@@ -392,7 +415,12 @@ def _option_reason(e: TocEntry, o: RestoreOptions) -> str:
 
 def _close(decisions: list[Decision], sel: Selection) -> None:
     """Add what the chosen entries own and what they need, to a fixpoint; with --with-fks,
-    also every table a chosen table references through a foreign key, whole."""
+    also every table a chosen table references through a foreign key, whole.
+
+    Time is linear in the entries and their dependency references: each entry is looked
+    at a bounded number of times, and whether a binding's relations are all selected is a
+    counter kept up to date (a foreign key tying thousands of tables is not walked again
+    each time one of them is chosen)."""
     mask = Req.SCHEMA | Req.DATA | Req.STATS
     by_id = {d.entry.dump_id: d for d in decisions}
     children: dict[int, list[Decision]] = {}
@@ -409,7 +437,11 @@ def _close(decisions: list[Decision], sel: Selection) -> None:
         section[d.entry.dump_id] = cur
     chosen = {d.entry.dump_id for d in decisions if d.reqs & mask}
     # "full" objects bring their belongings; "needed" ones only what always comes along.
-    full = {i for i in chosen if by_id[i].entry.desc not in DEPENDENT_DESCS}
+    full: set[int] = set()
+    bindings = _Bindings(by_id, full)
+    for i in chosen:
+        if by_id[i].entry.desc not in DEPENDENT_DESCS:
+            bindings.make_full(i)
     work = list(chosen)
 
     def take(d: Decision, why: str, parent: Decision, owner: bool, needed: bool = False
@@ -417,7 +449,7 @@ def _close(decisions: list[Decision], sel: Selection) -> None:
         i = d.entry.dump_id
         if i in chosen:
             if owner and i not in full:
-                full.add(i)
+                bindings.make_full(i)
                 work.append(i)
                 if d.needed:  # needed before, now wanted whole: say why
                     d.needed = False
@@ -433,7 +465,7 @@ def _close(decisions: list[Decision], sel: Selection) -> None:
         d.pulled_by.append(parent.entry.dump_id)
         chosen.add(i)
         if owner:
-            full.add(i)
+            bindings.make_full(i)
         work.append(i)
 
     while work:
@@ -459,7 +491,7 @@ def _close(decisions: list[Decision], sel: Selection) -> None:
                              " (--with-fks)", d, True)
                         take(c, f"foreign key of {_qualified(e)} (--with-fks)", d, False)
                         continue
-                if _bound(c, by_id, full):
+                if ce.dump_id not in chosen and bindings.bound(c):
                     take(c, f"ties selected tables ({e.label})", d, False)
             elif ce.desc in ALWAYS_ALONG or (owner_full and ce.desc in BELONGINGS):
                 take(c, f"belongs to {e.label}", d, True)
@@ -506,29 +538,69 @@ def fk_name(fk: TocEntry, table: TocEntry) -> str:
     return fk.tag[len(prefix):] if fk.tag.startswith(prefix) else fk.tag
 
 
-def _relations_of(d: Decision, by_id: dict[int, Decision]) -> list[int]:
-    """The relations a binding entry joins (for SEQUENCE OWNED BY: the owning table)."""
-    rels = []
-    for dep in d.entry.dependencies:
-        p = by_id.get(dep)
-        if p is None:
-            continue
-        if p.entry.desc in TABLE_LIKE and p.entry.desc != "SEQUENCE":
-            rels.append(dep)
-        elif d.entry.desc == "SEQUENCE OWNED BY" and p.entry.desc == "SEQUENCE":
-            rels += [x for x in p.entry.dependencies
-                     if x in by_id and by_id[x].entry.desc in TABLE_LIKE]
-    return rels
+class _Bindings:
+    """Whether a binding entry comes along: every relation it joins is selected (not
+    merely needed by something else) -- for SEQUENCE OWNED BY, the relations its
+    sequences depend on.  A binding is a child of each of them, so it is looked at again
+    when the last one is chosen.  Kept as counts of relations still missing, updated as
+    entries become "full", so each look is O(1) and the whole closure stays linear."""
 
+    def __init__(self, by_id: dict[int, Decision], full: set[int]) -> None:
+        self.by_id = by_id
+        self.full = full
+        self.missing: dict[int, int] = {}          # binding -> relations not yet full
+        self.waiting: dict[int, list[int]] = {}    # relation -> bindings counting it
+        self.seq_missing: dict[int, int] = {}      # sequence -> its relations not yet full
+        self.seq_waiting: dict[int, list[int]] = {}  # relation -> sequences counting it
+        self.seq_waiters: dict[int, list[int]] = {}  # sequence -> bindings counting it
 
-def _bound(d: Decision, by_id: dict[int, Decision], full: set[int]) -> bool:
-    """Whether a binding entry comes along: every relation it joins is selected (not merely
-    needed by something else).
+    def make_full(self, i: int) -> None:
+        if i in self.full:
+            return
+        self.full.add(i)
+        for b in self.waiting.pop(i, ()):
+            self.missing[b] -= 1
+        for s in self.seq_waiting.pop(i, ()):
+            self.seq_missing[s] -= 1
+            if self.seq_missing[s] == 0:
+                for b in self.seq_waiters.pop(s, ()):
+                    self.missing[b] -= 1
 
-    It is a child of each of them, so it is looked at again when the last one is chosen.
-    """
-    rels = _relations_of(d, by_id)
-    return all(r in full for r in rels)
+    def bound(self, d: Decision) -> bool:
+        b = d.entry.dump_id
+        if b not in self.missing:
+            self.missing[b] = self._count(d)
+        return self.missing[b] == 0
+
+    def _count(self, d: Decision) -> int:
+        """Relations of a binding not yet full, registering it to hear of each."""
+        by_id, full = self.by_id, self.full
+        b = d.entry.dump_id
+        missing = 0
+        for dep in dict.fromkeys(d.entry.dependencies):
+            p = by_id.get(dep)
+            if p is None:
+                continue
+            if p.entry.desc in TABLE_LIKE and p.entry.desc != "SEQUENCE":
+                if dep not in full:
+                    missing += 1
+                    self.waiting.setdefault(dep, []).append(b)
+            elif (d.entry.desc == "SEQUENCE OWNED BY" and p.entry.desc == "SEQUENCE"
+                  and self._sequence_missing(dep, p)):
+                missing += 1
+                self.seq_waiters.setdefault(dep, []).append(b)
+        return missing
+
+    def _sequence_missing(self, s: int, seq: Decision) -> int:
+        if s not in self.seq_missing:
+            by_id, full = self.by_id, self.full
+            n = 0
+            for x in dict.fromkeys(seq.entry.dependencies):
+                if x in by_id and by_id[x].entry.desc in TABLE_LIKE and x not in full:
+                    n += 1
+                    self.seq_waiting.setdefault(x, []).append(s)
+            self.seq_missing[s] = n
+        return self.seq_missing[s]
 
 
 def chosen(decisions: Iterable[Decision]) -> list[Decision]:

@@ -22,7 +22,7 @@ import xxhash
 from . import archive as archive_mod
 from . import copytext
 from .archive import Archive
-from .compression import recut
+from .compression import InflateLimit, recut
 from .containers import CustomContainer, DirectoryContainer, TarContainer
 from .containers.base import StoredStream
 from .copytext import CopyChecker, copy_columns
@@ -164,6 +164,7 @@ def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, S
         if e.desc == "BLOBS":
             rep.large_objects = 0
             seen: set[int] = set()
+            limit = InflateLimit()  # issue 12: one inflation bound for all the entry's LOs
             for oid, stream in streams:
                 assert oid is not None
                 if oid == 0 or oid in seen:
@@ -174,7 +175,7 @@ def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, S
                 h.update(oid.to_bytes(4, "little"))
                 rep.large_objects += 1
                 for piece in container._decompressed(e, _counting(stream, rep, progress),
-                                                     1 << 20):
+                                                     1 << 20, limit):
                     h.update(piece)
                     rep.raw_bytes += len(piece)
         else:
@@ -196,8 +197,13 @@ def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, S
                     rep.raw_bytes += len(piece)
                     if checker is not None:
                         checker.feed(piece)
+                        if checker.findings:  # issue 12: stop at the first structural error
+                            break
+                if checker is not None and checker.findings:
+                    break
             if checker is not None:
-                checker.finish()
+                if not checker.findings:  # a stream stopped at an error has no end to check
+                    checker.finish()
                 rep.rows = checker.rows
                 for f in checker.findings:
                     rep.fail(Problem(f"{f.message} (at byte {f.offset} of the decompressed table "

@@ -90,8 +90,9 @@ def test_pure_python_walker_equals_installed_one(item: dict[str, Any]) -> None:
         extra = a.format_name == "CUSTOM"
         for mode in (tocscan.ROWS, tocscan.LIST):
             args = (raw, base, h.toc_offset - base, h.toc_count, h.version, h.int_size,
-                    h.off_size, extra, mode, a.encoding)
-            mine, pure = tocscan.walk(*args), PURE.walk(*args)
+                    h.off_size, extra, mode, a.encoding, True)
+            mine = tocscan.walk(*args, tocscan.Limits(1 << 20, 64 << 20))
+            pure = PURE.walk(*args, PURE.Limits(1 << 20, 64 << 20))
             assert (mine.rows, mine.lines, mine.done, mine.pos, mine.max_offset) == \
                 (pure.rows, pure.lines, pure.done, pure.pos, pure.max_offset)
 

@@ -57,8 +57,10 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _die(message: str, status: int) -> None:
+    from ..terminal import for_terminal  # names in messages come from the archive
+
     try:
-        sys.stderr.write(f"pgarchive: error: {' '.join(message.split())}\n")
+        sys.stderr.write(f"pgarchive: error: {for_terminal(' '.join(message.split()))}\n")
         sys.stderr.flush()
     finally:
         os._exit(status) if status == 130 else sys.exit(status)

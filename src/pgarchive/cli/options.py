@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -31,6 +31,9 @@ def output_options(*formats: str, default: str = "table") -> Callable[[F], F]:
         @click.option("--format", "-F", "fmt", type=click.Choice(formats), default=default,
                       show_default=True, help="Output format.")
         @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+        @click.option("--raw", is_flag=True,
+                      help="Names exactly as stored: control characters not escaped in "
+                           "tables, info and messages, no formula guard in CSV.")
         @functools.wraps(fn)
         def wrapper(*args: Any, fmt: str, as_json: bool, **kw: Any) -> Any:
             return fn(*args, fmt="json" if as_json else fmt, **kw)
@@ -110,27 +113,54 @@ def selection_options(fn: F) -> F:
     return fn
 
 
-def read_text_file(path: str, limit: int = 256 << 20) -> str:
-    """A list or filter file, refused past ``limit`` bytes rather than read whole."""
+def read_chunks(path: str, limit: int, what: str, size: int = 1 << 20) -> Iterator[bytes]:
+    """A list or filter file in chunks, refused past ``limit`` bytes (a FIFO is counted
+    as it is read) rather than read whole."""
+    from ..limits import size_text
+
     try:
         with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if size > limit:
-                raise ArchiveError(f"file of {size} bytes is too large (limit {limit})",
-                                   path=path)
-            return f.read(size).decode("utf-8", "surrogateescape")
+            st = os.fstat(f.fileno())
+            if st.st_size > limit:
+                raise ArchiveError(f"{what} of {st.st_size} bytes is larger than the limit of "
+                                   f"{size_text(limit)} (see README, Limits)", path=path)
+            total = 0
+            while chunk := f.read(size):
+                total += len(chunk)
+                if total > limit:
+                    raise ArchiveError(f"{what} is larger than the limit of "
+                                       f"{size_text(limit)} (see README, Limits)", path=path)
+                yield chunk
     except OSError as e:
         raise ArchiveError(e.strerror or str(e), path=path) from None
 
 
+def _lines(chunks: Iterator[bytes]) -> Iterator[str]:
+    """Text lines of a chunked file (decoded as UTF-8, any byte kept)."""
+    carry = b""
+    for chunk in chunks:
+        parts = (carry + chunk).split(b"\n")
+        carry = parts.pop()
+        for line in parts:
+            yield line.decode("utf-8", "surrogateescape")
+    if carry:
+        yield carry.decode("utf-8", "surrogateescape")
+
+
+#: Ignored -L lines shown one by one; the rest are counted.
+SHOWN_WARNINGS = 20
+
+
 def build_selection(entries: list[Any], kw: dict[str, Any]) -> Selection:
     """Turn the selection switches into a Selection (popping them from kw)."""
+    from ..limits import MAX_FILTER_FILE
     from ..patterns import parse_filter_file
     from ..selection import Selection
 
     filter_file = kw.pop("filter_file")
     if filter_file:
-        extra = parse_filter_file(read_text_file(filter_file))
+        extra = parse_filter_file(_lines(read_chunks(filter_file, MAX_FILTER_FILE,
+                                                     "filter file")))
         for key, names in extra.items():
             kw[key] = (*kw[key], *names)
     if kw["with_fks"] and not kw["with_deps"]:
@@ -162,10 +192,23 @@ def build_options(entries: list[Any], kw: dict[str, Any]) -> RestoreOptions:
     use_list_path = kw.pop("use_list")
     use_list = None
     if use_list_path:
-        text = read_text_file(use_list_path)
-        use_list, ignored = list_file_ids(entries, text)
-        for line in ignored:
-            click.echo(f"pgarchive: warning: line ignored: {line}", err=True)
+        from ..limits import MAX_LIST_FILE
+        from ..terminal import bytes_for_terminal
+
+        shown = 0
+
+        def warn(line: bytes) -> None:
+            nonlocal shown
+            shown += 1
+            if shown <= SHOWN_WARNINGS:
+                text = bytes_for_terminal(line.rstrip(b"\r")[:200])
+                click.echo(f"pgarchive: warning: line ignored: {text}", err=True)
+
+        use_list, ignored = list_file_ids(
+            entries, read_chunks(use_list_path, MAX_LIST_FILE, "list file"), warn)
+        if ignored > SHOWN_WARNINGS:
+            click.echo(f"pgarchive: warning: {ignored - SHOWN_WARNINGS} more lines ignored",
+                       err=True)
     tables, indexes = tuple(kw.pop("tables")), tuple(kw.pop("indexes"))
     functions, triggers = tuple(kw.pop("functions")), tuple(kw.pop("triggers"))
     return RestoreOptions(
@@ -187,9 +230,22 @@ def build_options(entries: list[Any], kw: dict[str, Any]) -> RestoreOptions:
     )
 
 
-def write_out(data: bytes, output: str | None) -> None:
+def write_out(data: bytes | Iterable[bytes], output: str | None) -> None:
+    """Write a command's output to ``output`` (atomically) or stdout.  Output given in
+    pieces is held in a spool (memory, then a temporary file past 8 MiB) until it is
+    complete, so an error half-way prints one error line and no partial answer."""
     if output and output != "-":
         atomic_write(output, data)
-    else:
+        return
+    if isinstance(data, bytes):
         sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
+    else:
+        import tempfile
+
+        with tempfile.SpooledTemporaryFile(max_size=8 << 20) as spool:
+            for piece in data:
+                spool.write(piece)
+            spool.seek(0)
+            while chunk := spool.read(1 << 20):
+                sys.stdout.buffer.write(chunk)
+    sys.stdout.buffer.flush()

@@ -32,7 +32,7 @@ from .options import (
 @click.option("--manifest", "manifest_path", type=click.Path(dir_okay=False),
               help="Compare with a manifest written earlier.")
 @selection_options
-def verify(archive: str, jobs: int, fmt: str, write_manifest: str | None,
+def verify(archive: str, jobs: int, fmt: str, raw: bool, write_manifest: str | None,
            manifest_path: str | None, **kw: Any) -> None:
     """Read, decompress and check every data block of ARCHIVE.
 
@@ -43,18 +43,23 @@ def verify(archive: str, jobs: int, fmt: str, write_manifest: str | None,
       pgarchive verify backup.dump -j 2 --write-manifest backup.manifest.json
       pgarchive verify backup.dump --manifest backup.manifest.json
     """
-    from ..manifest import build_manifest, compare, load_manifest
+    from ..manifest import build_manifest, compare, load_manifest, manifest_limit
     from ..output import render, render_json
     from ..progress import ByteProgress
     from ..selection import chosen, select
+    from ..terminal import for_terminal
     from ..verify import verify as run_verify
 
-    manifest = load_manifest(manifest_path) if manifest_path else None
+    manifest = None
     only = None
-    if any(v for v in kw.values()):
+    selective = any(v for v in kw.values())
+    if manifest_path or selective:
         with archive_mod.open(archive) as a:
-            only = {d.entry.dump_id for d in chosen(select(a.entries,
-                                                           build_selection(a.entries, kw)))}
+            if manifest_path:  # its size is bounded by what this archive's can be
+                manifest = load_manifest(manifest_path, manifest_limit(a.entries))
+            if selective:
+                only = {d.entry.dump_id for d in chosen(select(a.entries,
+                                                               build_selection(a.entries, kw)))}
     bar = ByteProgress()
     try:
         report = run_verify(archive, jobs=jobs, progress=bar, only=only,
@@ -76,11 +81,13 @@ def verify(archive: str, jobs: int, fmt: str, write_manifest: str | None,
                 for e in report.entries]
         cols = ["id", "type", "schema", "name", "rows", "raw bytes", "stored bytes",
                 "checksum", "status"]
-        text = render(rows, "table", cols, right=("id", "rows", "raw bytes", "stored bytes"))
+        text = render(rows, "table", cols, right=("id", "rows", "raw bytes", "stored bytes"),
+                      raw=raw)
+        shown = (lambda t: t) if raw else for_terminal
         for p in report.all_problems():
-            text += f"damage: {p}\n"
+            text += f"damage: {shown(str(p))}\n"
         for note in report.notes:
-            text += f"note: {note}\n"
+            text += f"note: {shown(note)}\n"
         secs = max(report.elapsed, 1e-9)
         text += (f"{len(report.entries)} entries checked, {report.total_rows} rows, "
                  f"{report.total_raw} bytes ({report.total_stored} stored), "
