@@ -1,0 +1,1 @@
+"""``pgarchive query``: SQL over the archive's tables through DuckDB (placeholder)."""

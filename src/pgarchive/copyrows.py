@@ -1,0 +1,130 @@
+"""Whole rows of one table's COPY text, in bounded batches, checked as they go.
+
+Export and ``verify --types`` read an entry's decompressed pieces through here: batches of
+about ``target`` bytes that end on a row boundary (a row longer than that is one batch of
+its own: its values must be in memory to be decoded anyway), the end-of-data marker
+``\\.`` found and removed, and every row's column count checked (vectorised, as verify
+does).  Data that ends before the marker, or a row with the wrong number of columns, raises
+ArchiveError naming the row: a partial table is never passed on as a whole one.
+
+Client encodings whose multibyte characters can contain ASCII bytes (SJIS, BIG5, GBK,
+UHC, GB18030, JOHAB: pg_dump -E only, never a database's) are transcoded to UTF-8 first,
+as COPY FROM converts its input before parsing; everything downstream then works on bytes
+where a backslash, tab or newline is always that character.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from .copytext import row_shape
+from .errors import FormatError
+
+#: Python codecs of the encodings where a multibyte character may embed an ASCII byte.
+EMBEDS_ASCII = frozenset({"shift_jis", "shift_jis_2004", "big5", "gbk", "gb18030", "cp949",
+                          "johab"})
+BATCH = 1 << 20
+_MARKER_AT_START = b"\\.\n"
+_MARKER = b"\n\\.\n"
+
+
+@dataclass(frozen=True)
+class RowBatch:
+    """Whole rows (each ends with a newline) and the 1-based number of the first."""
+
+    data: bytes
+    first_row: int
+    rows: int
+
+
+def working_codec(codec: str) -> str:
+    """The codec of the bytes batches carry: UTF-8 for the ASCII-embedding encodings."""
+    return "utf-8" if codec in EMBEDS_ASCII else codec
+
+
+def row_batches(pieces: Iterable[bytes], columns: int, codec: str = "utf-8",
+                target: int = BATCH) -> Iterator[RowBatch]:
+    """Batches of whole rows of a TABLE DATA stream (see the module docstring)."""
+    transcode = codec in EMBEDS_ASCII
+    parts: list[bytes] = []
+    size, newline, row, done = 0, False, 1, False
+    for piece in pieces:
+        if done:
+            if piece.strip(b"\n"):
+                raise FormatError("data after the end-of-data marker \\.")
+            continue
+        parts.append(piece)
+        size += len(piece)
+        newline = newline or b"\n" in piece
+        if size < target or not newline:
+            continue
+        buf = b"".join(parts)
+        last = buf.rfind(b"\n")
+        body, carry = buf[:last + 1], buf[last + 1:]
+        parts, size, newline = ([carry] if carry else []), len(carry), False
+        for batch in _batches(body, carry, columns, row, transcode, codec):
+            row += batch.rows
+            yield batch
+        if _marker(body) is not None:
+            done = True
+    if done:
+        return
+    tail = b"".join(parts)
+    last = tail.rfind(b"\n")
+    body, rest = tail[:last + 1], tail[last + 1:]
+    for batch in _batches(body, rest, columns, row, transcode, codec):
+        row += batch.rows
+        yield batch
+    if _marker(body) is not None:
+        return
+    if rest == b"\\.":  # the marker without its newline: COPY FROM takes it too
+        return
+    if rest:
+        raise FormatError(f"table data ends inside row {row} (stream truncated?)")
+    raise FormatError(f"table data ends after row {row - 1} without the end-of-data "
+                      "marker \\. (stream truncated?)")
+
+
+def _batches(body: bytes, carry: bytes, columns: int, row: int, transcode: bool,
+             codec: str) -> Iterator[RowBatch]:
+    """The rows of ``body`` before the end-of-data marker, if it holds it."""
+    end = _marker(body)
+    if end is not None:
+        if body[end + len(_MARKER_AT_START):].strip(b"\n") or carry.strip(b"\n"):
+            raise FormatError("data after the end-of-data marker \\.")
+        body = body[:end]
+    if body:
+        yield _checked(body, columns, row, transcode, codec)
+
+
+def _marker(body: bytes) -> int | None:
+    """Where the end-of-data marker row starts in ``body`` (whole rows), or None."""
+    if body.startswith(_MARKER_AT_START):
+        return 0
+    at = body.find(_MARKER)
+    return at + 1 if at >= 0 else None
+
+
+def _checked(body: bytes, columns: int, row: int, transcode: bool, codec: str) -> RowBatch:
+    if transcode:
+        try:
+            body = body.decode(codec).encode("utf-8")
+        except UnicodeDecodeError as e:
+            raise FormatError(f"invalid {codec} byte sequence near row {row}") from None
+    if columns == 0:
+        rows = body.count(b"\n")
+        if len(body) != rows:
+            _bad_row(body, columns, row)
+        return RowBatch(body, row, rows)
+    rows, ok = row_shape(body, 0, len(body), columns)
+    if not ok:
+        _bad_row(body, columns, row)
+    return RowBatch(body, row, rows)
+
+
+def _bad_row(body: bytes, columns: int, row: int) -> None:
+    for i, line in enumerate(body.split(b"\n")[:-1]):
+        n = line.count(b"\t") + 1 if columns or line else 0
+        if n != columns:
+            raise FormatError(f"row {row + i} has {n} columns, expected {columns}")
