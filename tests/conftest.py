@@ -62,3 +62,12 @@ def pg18_server() -> Any:
         c.run(["createdb", "-T", "template0", "-E", "UTF8", "shopref"])
         c.psql_file("shopref", TESTDATA / "legacy_shop.sql")
         yield c
+
+
+@pytest.fixture(scope="session")
+def pg15_server() -> Any:
+    """A throwaway PostgreSQL 15 cluster (empty), for archives made by pg_dump 15."""
+    import pgenv
+
+    with pgenv.cluster(15) as c:
+        yield c

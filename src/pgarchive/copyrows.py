@@ -110,7 +110,7 @@ def _checked(body: bytes, columns: int, row: int, transcode: bool, codec: str) -
     if transcode:
         try:
             body = body.decode(codec).encode("utf-8")
-        except UnicodeDecodeError as e:
+        except UnicodeDecodeError:
             raise FormatError(f"invalid {codec} byte sequence near row {row}") from None
     if columns == 0:
         rows = body.count(b"\n")

@@ -42,7 +42,7 @@ _US = 1_000_000
 _DAY_US = 86_400 * _US
 #: PostgreSQL's limits (days since 1970): from 4713-11-24 BC, timestamps before 294277-01-01,
 #: dates before 5874898-01-01.
-_MIN_DAY, _END_TS_DAY, _END_DATE_DAY = -2_440_589, 106_762_940, 2_145_042_906
+_MIN_DAY, _END_TS_DAY, _END_DATE_DAY = -2_440_588, 106_762_940, 2_145_042_906
 
 
 def _escape_sub(m: re.Match[bytes]) -> bytes:
@@ -74,7 +74,7 @@ def split_row(line: bytes) -> list[bytes | None]:
 def days_from_civil(y: int, m: int, d: int) -> int:
     """Days since 1970-01-01 of a proleptic Gregorian date (astronomical year numbering)."""
     y -= m <= 2
-    era = (y if y >= 0 else y - 399) // 400
+    era = y // 400  # floor division: no adjustment for negative years as in C
     yoe = y - era * 400
     doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
     doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
@@ -110,8 +110,8 @@ def _day(y: str, mo: str, d: str, bc: str | None) -> int:
 
 def _clock(h: str, mi: str, s: str, frac: str | None) -> int:
     hour, minute, sec = int(h), int(mi), int(s)
-    if minute > 59 or sec > 60 or hour > 24 or (hour == 24 and (minute or sec or frac and
-                                                                 int(frac))):
+    if minute > 59 or sec > 60 or hour > 24 or (hour == 24 and (minute or sec or (frac and
+                                                                 int(frac)))):
         raise ValueError("time of day out of range")
     return ((hour * 60 + minute) * 60 + sec) * _US + (int(frac.ljust(6, "0")) if frac else 0)
 
@@ -420,15 +420,15 @@ def lenient_text(codec: str) -> Callable[[bytes], str]:
 
 def strict_text(codec: str) -> Callable[[bytes], str]:
     """Text that must be valid in the archive's encoding (what COPY FROM checks)."""
-    if codec in ("utf-8", "utf_8") or not codec:
-        def dec(raw: bytes) -> str:
-            try:
-                return raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                raise ValueError(f"invalid byte sequence for encoding UTF8 at byte "
-                                 f"{e.start}") from None
-        return dec
-    return text_decoder(codec)
+    codec = codec or "utf-8"
+
+    def dec(raw: bytes) -> str:
+        try:
+            return raw.decode(codec)
+        except UnicodeDecodeError as e:
+            raise ValueError(f"invalid byte sequence for encoding {codec} at byte "
+                             f"{e.start}") from None
+    return dec
 
 
 def _str_parser(t: PgType) -> Callable[[str], Any]:

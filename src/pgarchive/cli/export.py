@@ -52,7 +52,7 @@ def export(archive: str, fmt: str, output: str | None, header: bool | None,
     data is exported.  Column types (for jsonl and parquet) come from each table's CREATE
     statement in the archive, domains resolved to their base types.
     """
-    from ..export import Exporter, exportable, export_large_objects, file_name
+    from ..export import Exporter, export_large_objects, exportable, file_name
     from ..selection import chosen, select
 
     with archive_mod.open(archive) as a:

@@ -164,10 +164,11 @@ class Exporter:
             rows += b.rows
         return rows
 
-    def arrow_decoder(self, layout: TableLayout) -> Any:
+    def arrow_decoder(self, layout: TableLayout, parquet: bool = False) -> Any:
         from .arrowbatch import ArrowDecoder
 
-        return ArrowDecoder(layout, working_codec(self.codec), strict_text=not self.lenient)
+        return ArrowDecoder(layout, working_codec(self.codec), strict_text=not self.lenient,
+                            parquet=parquet)
 
     def record_batches(self, e: TocEntry, layout: TableLayout | None = None
                        ) -> Iterator[Any]:
@@ -184,7 +185,7 @@ class Exporter:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        dec = self.arrow_decoder(layout)
+        dec = self.arrow_decoder(layout, parquet=True)
         rows = 0
         with pq.ParquetWriter(out, dec.schema, compression="zstd") as writer:
             group: list[Any] = []

@@ -24,6 +24,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from ..coltypes import PgType, TableLayout
@@ -43,10 +44,21 @@ def require_pyarrow(extra: str = "parquet") -> Any:
     return pyarrow
 
 
-def arrow_type(t: PgType) -> Any:
+#: Parquet has no type for month_day_nano (its INTERVAL is unsigned months, days and
+#: milliseconds): in Parquet files an interval is this struct of the same three fields.
+def interval_struct() -> Any:
+    import pyarrow as pa
+
+    return pa.struct([("months", pa.int32()), ("days", pa.int32()),
+                      ("nanoseconds", pa.int64())])
+
+
+def arrow_type(t: PgType, parquet: bool = False) -> Any:
     """The Arrow type of a column type (see the module docstring)."""
     import pyarrow as pa
 
+    if t.kind == "interval" and parquet:
+        return interval_struct()
     k = t.kind
     simple = {"int2": pa.int16(), "int4": pa.int32(), "int8": pa.int64(),
               "float4": pa.float32(), "float8": pa.float64(), "bool": pa.bool_(),
@@ -64,14 +76,14 @@ def arrow_type(t: PgType) -> Any:
         return pa.decimal256(t.precision, scale)
     if k == "array":
         assert t.element is not None
-        return pa.list_(arrow_type(t.element))
+        return pa.list_(arrow_type(t.element, parquet))
     return pa.string()
 
 
-def arrow_schema(layout: TableLayout) -> Any:
+def arrow_schema(layout: TableLayout, parquet: bool = False) -> Any:
     import pyarrow as pa
 
-    return pa.schema([pa.field(c.name, arrow_type(c.type)) for c in layout.columns])
+    return pa.schema([pa.field(c.name, arrow_type(c.type, parquet)) for c in layout.columns])
 
 
 #: Kinds pyarrow's CSV reader parses from PostgreSQL's text form itself.
@@ -97,12 +109,14 @@ class ArrowDecoder:
     codec: str = "utf-8"
     #: False: undecodable text becomes U+FFFD (SQL_ASCII data); True: it is an error
     strict_text: bool = True
+    #: intervals as the struct Parquet can store (see interval_struct)
+    parquet: bool = False
 
     def __post_init__(self) -> None:
         import pyarrow as pa
         import pyarrow.csv as pcsv
 
-        self.schema = arrow_schema(self.layout)
+        self.schema = arrow_schema(self.layout, self.parquet)
         self._names = [f"c{i}" for i in range(len(self.layout.columns))]
         read_types = {}
         for name, col, field in zip(self._names, self.layout.columns, self.schema,
@@ -196,22 +210,26 @@ class ArrowDecoder:
                 except ValueError as e:
                     raise BadValue(str(e), rows.first_row + i, names[j]) from None
         arrays = []
+        bad: list[tuple[int, int, str]] = []
         for j, (col, field) in enumerate(zip(self.layout.columns, self.schema, strict=True)):
             try:
                 arrays.append(to_arrow(columns[j], col.type, field.type))
-            except ValueError as e:
-                row = _first_bad_row(columns[j], col.type, field.type)
-                raise BadValue(str(e), rows.first_row + row, col.name) from None
+            except ValueError:
+                row, why = _first_bad_row(columns[j], col.type, field.type)
+                bad.append((row, j, why))
+        if bad:  # the first in row order, as a reader of the table meets it
+            row, j, why = min(bad)
+            raise BadValue(why, rows.first_row + row, self.layout.columns[j].name)
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
 
 
-def _first_bad_row(values: list[Any], t: PgType, atype: Any) -> int:
+def _first_bad_row(values: list[Any], t: PgType, atype: Any) -> tuple[int, str]:
     for i, v in enumerate(values):
         try:
             to_arrow([v], t, atype)
-        except ValueError:
-            return i
-    return 0
+        except ValueError as e:
+            return i, str(e)
+    return 0, "cannot be converted"
 
 
 def to_arrow(values: list[Any], t: PgType, atype: Any) -> Any:
@@ -244,28 +262,41 @@ def to_arrow(values: list[Any], t: PgType, atype: Any) -> Any:
         return pa.array(values, atype)
     if k in ("date", "timestamp", "timestamptz", "time"):
         storage = pa.int32() if k == "date" else pa.int64()
+        if k != "date" and any(v is not None and not _I64_MIN <= v <= _I64_MAX for v in values):
+            raise ValueError(f"a {t.name} after 294247 AD does not fit {atype} (export it as "
+                             "jsonl or csv)")
         return pa.array(values, storage).cast(atype)
+    if k == "interval" and pa.types.is_struct(atype):
+        return pa.array([None if v is None else dict(zip(
+            ("months", "days", "nanoseconds"), _nanos(v), strict=True)) for v in values], atype)
     if k == "interval":
         return pa.array([None if v is None else _mdn(v) for v in values], atype)
     return pa.array(values, atype)
 
 
+_I64_MIN, _I64_MAX = -(1 << 63), (1 << 63) - 1
+
+
+def _nanos(v: tuple[int, int, int]) -> tuple[int, int, int]:
+    """(months, days, microseconds) to (months, days, nanoseconds); an infinite interval
+    keeps PostgreSQL's extreme field values."""
+    if v in (INTERVAL_POS_INF, INTERVAL_NEG_INF):
+        return v
+    return v[0], v[1], v[2] * 1000
+
+
 def _mdn(v: tuple[int, int, int]) -> Any:
     import pyarrow as pa
 
-    if v == INTERVAL_POS_INF:
-        return pa.MonthDayNano([v[0], v[1], v[2]])
-    if v == INTERVAL_NEG_INF:
-        return pa.MonthDayNano([v[0], v[1], v[2]])
-    return pa.MonthDayNano([v[0], v[1], v[2] * 1000])
+    return pa.MonthDayNano(list(_nanos(v)))
 
 
 def _text_of(v: Any, t: PgType) -> str:
     """A canonical value back to text, for the kinds kept as text in Arrow."""
     if isinstance(v, str):
         return v
-    if t.kind == "numeric":
-        return str(v)
+    if isinstance(v, Decimal):  # numeric_out's form: never an exponent, zeros kept
+        return format(v, "f")
     return str(v)
 
 

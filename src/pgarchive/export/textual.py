@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from ..copytext import vector_module
 from ..values import NULL, unescape
 
+
 def quote_field(value: bytes, delim: bytes, single_column: bool) -> bytes:
     """One non-NULL value as CopyAttributeOutCSV writes it."""
     if not value or (single_column and value == b"\\.") or delim in value \
@@ -38,7 +39,9 @@ def copy_to_csv(body: bytes, columns: int, delim: bytes = b",") -> bytes:
     if columns == 0 or not body:
         return body
     translate = delim != b"\t"
-    specials = [c for c in (b"\\", b'"', delim if translate else b"\t", b"\r") if c in body]
+    # Bytes that make a value need work: a raw tab is always a separator (a tab in a value
+    # comes from an escape), so with a tab delimiter the backslash already finds them.
+    specials = [c for c in (b"\\", b'"', b"\r", delim if translate else b"") if c and c in body]
     single = columns == 1
     np = vector_module()
     v = np.frombuffer(body, np.uint8)
