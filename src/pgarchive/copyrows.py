@@ -46,44 +46,65 @@ def working_codec(codec: str) -> str:
 def row_batches(pieces: Iterable[bytes], columns: int, codec: str = "utf-8",
                 target: int = BATCH) -> Iterator[RowBatch]:
     """Batches of whole rows of a TABLE DATA stream (see the module docstring)."""
-    transcode = codec in EMBEDS_ASCII
-    parts: list[bytes] = []
-    size, newline, row, done = 0, False, 1, False
+    cutter = RowCutter(columns, codec, target)
     for piece in pieces:
-        if done:
+        yield from cutter.feed(piece)
+    yield from cutter.finish()
+
+
+class RowCutter:
+    """The push form of :func:`row_batches`: feed pieces, get batches, then finish()."""
+
+    def __init__(self, columns: int, codec: str = "utf-8", target: int = BATCH) -> None:
+        self.columns = columns
+        self.codec = codec
+        self.target = target
+        self._transcode = codec in EMBEDS_ASCII
+        self._parts: list[bytes] = []
+        self._size = 0
+        self._newline = False
+        self._row = 1
+        self._done = False
+
+    def feed(self, piece: bytes) -> list[RowBatch]:
+        if self._done:
             if piece.strip(b"\n"):
                 raise FormatError("data after the end-of-data marker \\.")
-            continue
-        parts.append(piece)
-        size += len(piece)
-        newline = newline or b"\n" in piece
-        if size < target or not newline:
-            continue
-        buf = b"".join(parts)
+            return []
+        self._parts.append(piece)
+        self._size += len(piece)
+        self._newline = self._newline or b"\n" in piece
+        if self._size < self.target or not self._newline:
+            return []
+        buf = b"".join(self._parts)
         last = buf.rfind(b"\n")
         body, carry = buf[:last + 1], buf[last + 1:]
-        parts, size, newline = ([carry] if carry else []), len(carry), False
-        for batch in _batches(body, carry, columns, row, transcode, codec):
-            row += batch.rows
-            yield batch
+        self._parts, self._size, self._newline = ([carry] if carry else []), len(carry), False
+        return self._cut(body, carry)
+
+    def finish(self) -> list[RowBatch]:
+        if self._done:
+            return []
+        tail = b"".join(self._parts)
+        last = tail.rfind(b"\n")
+        body, rest = tail[:last + 1], tail[last + 1:]
+        out = self._cut(body, rest)
+        if self._done or rest == b"\\.":  # the marker without its newline: COPY takes it
+            return out
+        if rest:
+            raise FormatError(f"table data ends inside row {self._row} (stream truncated?)")
+        raise FormatError(f"table data ends after row {self._row - 1} without the "
+                          "end-of-data marker \\. (stream truncated?)")
+
+    def _cut(self, body: bytes, carry: bytes) -> list[RowBatch]:
+        out = []
+        for batch in _batches(body, carry, self.columns, self._row, self._transcode,
+                              self.codec):
+            self._row += batch.rows
+            out.append(batch)
         if _marker(body) is not None:
-            done = True
-    if done:
-        return
-    tail = b"".join(parts)
-    last = tail.rfind(b"\n")
-    body, rest = tail[:last + 1], tail[last + 1:]
-    for batch in _batches(body, rest, columns, row, transcode, codec):
-        row += batch.rows
-        yield batch
-    if _marker(body) is not None:
-        return
-    if rest == b"\\.":  # the marker without its newline: COPY FROM takes it too
-        return
-    if rest:
-        raise FormatError(f"table data ends inside row {row} (stream truncated?)")
-    raise FormatError(f"table data ends after row {row - 1} without the end-of-data "
-                      "marker \\. (stream truncated?)")
+            self._done = True
+        return out
 
 
 def _batches(body: bytes, carry: bytes, columns: int, row: int, transcode: bool,

@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 from ..archive import Archive
 from ..coltypes import TableLayout, TypeCatalog
 from ..copyrows import BATCH, row_batches, working_codec
-from ..encodings import encoding_name
+from ..encodings import is_sql_ascii
 from ..errors import ArchiveError, UsageError
 from ..fileio import output_stream
 from ..format.model import TocEntry
@@ -59,14 +59,6 @@ def file_name(e: TocEntry, fmt: str) -> str:
     return f"{name}.{EXTENSIONS[fmt]}"
 
 
-def is_lenient(a: Archive) -> bool:
-    """True for SQL_ASCII archives: their text may hold any bytes."""
-    for e in a.entries:
-        if e.desc == "ENCODING":
-            return encoding_name(e.defn or "").upper() == "SQL_ASCII"
-    return False
-
-
 class Exporter:
     """Exports TABLE DATA entries of one open archive."""
 
@@ -84,7 +76,7 @@ class Exporter:
         self.row_group_bytes = row_group_bytes
         self.catalog = TypeCatalog(a.entries)
         self.codec = a.encoding
-        self.lenient = is_lenient(a)
+        self.lenient = is_sql_ascii(a.entries)
 
     def layout(self, e: TocEntry) -> TableLayout:
         return self.catalog.layout(e)
