@@ -97,26 +97,17 @@ class RowCutter:
                           "end-of-data marker \\. (stream truncated?)")
 
     def _cut(self, body: bytes, carry: bytes) -> list[RowBatch]:
-        out = []
-        for batch in _batches(body, carry, self.columns, self._row, self._transcode,
-                              self.codec):
-            self._row += batch.rows
-            out.append(batch)
-        if _marker(body) is not None:
+        end = _marker(body)
+        if end is not None:
+            if body[end + len(_MARKER_AT_START):].strip(b"\n") or carry.strip(b"\n"):
+                raise FormatError("data after the end-of-data marker \\.")
+            body = body[:end]
             self._done = True
-        return out
-
-
-def _batches(body: bytes, carry: bytes, columns: int, row: int, transcode: bool,
-             codec: str) -> Iterator[RowBatch]:
-    """The rows of ``body`` before the end-of-data marker, if it holds it."""
-    end = _marker(body)
-    if end is not None:
-        if body[end + len(_MARKER_AT_START):].strip(b"\n") or carry.strip(b"\n"):
-            raise FormatError("data after the end-of-data marker \\.")
-        body = body[:end]
-    if body:
-        yield _checked(body, columns, row, transcode, codec)
+        if not body:
+            return []
+        batch = _checked(body, self.columns, self._row, self._transcode, self.codec)
+        self._row += batch.rows
+        return [batch]
 
 
 def _marker(body: bytes) -> int | None:

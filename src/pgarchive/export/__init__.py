@@ -179,7 +179,7 @@ class Exporter:
 
         dec = self.arrow_decoder(layout, parquet=True)
         rows = 0
-        with pq.ParquetWriter(out, dec.schema, compression="zstd") as writer:
+        with pq.ParquetWriter(out, dec.schema) as writer:  # snappy: the fastest to write
             group: list[Any] = []
             size = 0
             for b in self._batches(e, layout, ARROW_BATCH):
