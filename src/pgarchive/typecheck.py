@@ -27,8 +27,14 @@ from .errors import ArchiveError
 from .format.model import TocEntry
 from .values import NULL, decoder, is_checked, unescape
 
+
+def trim_memory() -> None:
+    from .export.arrowbatch import trim_memory as trim
+
+    trim()
+
 MAX_PROBLEMS = 10
-BATCH = 4 << 20
+BATCH = 1 << 20
 _CATALOGS: weakref.WeakKeyDictionary[Archive, TypeCatalog] = weakref.WeakKeyDictionary()
 _UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 _NUMERIC = r"^(-?[0-9]+(\.[0-9]+)?|NaN|-?Infinity)$"
@@ -96,8 +102,11 @@ class TypeChecker:
         self.rows += b.rows
         if len(self.problems) >= MAX_PROBLEMS:
             return
-        if self._fast is not None and self._fast_ok(b):
-            return
+        if self._fast is not None:
+            ok = self._fast_ok(b)
+            trim_memory()
+            if ok:
+                return
         self._exact_check(b)
 
     def _fast_ok(self, b: RowBatch) -> bool:

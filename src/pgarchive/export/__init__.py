@@ -177,6 +177,8 @@ class Exporter:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        from .arrowbatch import trim_memory
+
         dec = self.arrow_decoder(layout, parquet=True)
         rows = 0
         with pq.ParquetWriter(out, dec.schema) as writer:  # snappy: the fastest to write
@@ -184,13 +186,15 @@ class Exporter:
             size = 0
             for b in self._batches(e, layout, ARROW_BATCH):
                 rb = dec.batch(b)
+                trim_memory()  # the decoder's temporaries
                 group.append(rb)
-                size += rb.nbytes
+                size += rb.get_total_buffer_size()  # what it holds, not just what it uses
                 rows += b.rows
                 if size >= self.row_group_bytes:
                     writer.write_table(pa.Table.from_batches(group, dec.schema),
                                        row_group_size=1 << 62)
                     group, size = [], 0
+                    trim_memory()
             if group or rows == 0:
                 writer.write_table(pa.Table.from_batches(group, dec.schema),
                                    row_group_size=1 << 62)
