@@ -111,6 +111,7 @@ def _all_archives() -> list[Any]:
                                     id="export/" + i["archive"]) for i in EXPORT_INDEX]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("item", _all_archives())
 def test_real_archives_have_no_type_problem(item: dict[str, Any]) -> None:
     from helpers import TESTDATA
