@@ -32,7 +32,14 @@ from typing import Any
 from ..coltypes import PgType, TableLayout
 from ..copyrows import RowBatch
 from ..errors import FormatError
-from ..values import INTERVAL_NEG_INF, INTERVAL_POS_INF, NULL, decoder, unescape
+from ..values import (
+    INTERVAL_NEG_INF,
+    INTERVAL_POS_INF,
+    NULL,
+    decoder,
+    is_checked,
+    unescape,
+)
 
 
 def trim_memory() -> None:
@@ -164,7 +171,9 @@ class ArrowDecoder:
                 UnicodeError, OverflowError):
             return self._slow(rows)
 
-    def _fast(self, rows: RowBatch) -> Any:
+    def _fast(self, rows: RowBatch, checking: bool = False) -> Any:
+        """The vectorised path; ``checking``: only what verify --types needs (text that
+        is kept as it is needs no de-escaping to be checked)."""
         import pyarrow as pa
         import pyarrow.compute as pc
         import pyarrow.csv as pcsv
@@ -183,7 +192,7 @@ class ArrowDecoder:
                                        strict=True):
             arr = chunked.combine_chunks()
             kind = col.type.kind
-            if kind in _NATIVE:
+            if kind in _NATIVE or (checking and not is_checked(col.type)):
                 arrays.append(arr)
                 continue
             if bool(pc.any(pc.match_substring(arr, "\\")).as_py()):
