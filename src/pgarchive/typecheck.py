@@ -70,14 +70,16 @@ class TypeChecker:
         # verify's CopyChecker counts the columns of every row: not again here
         self._cutter = RowCutter(len(self.layout.columns), self.codec, BATCH,
                                  check_shape=False)
-        work = working_codec(self.codec)
+        work = self._work = working_codec(self.codec)
+        self._since_trim = 0
         self._exact = [decoder(c.type, work, self.strict_text) for c in self.layout.columns]
         self._checked = [is_checked(c.type) for c in self.layout.columns]
         self._fast: Any = None
         try:
             from .export.arrowbatch import ArrowDecoder
 
-            self._fast = ArrowDecoder(self.layout, work, self.strict_text)
+            checked = tuple(i for i, c in enumerate(self._checked) if c)
+            self._fast = ArrowDecoder(self.layout, work, self.strict_text, only=checked)
         except ImportError:
             self._fast = None
 
@@ -107,7 +109,10 @@ class TypeChecker:
             return
         if self._fast is not None:
             ok = self._fast_ok(b)
-            trim_memory()
+            self._since_trim += len(b.data)
+            if self._since_trim >= 8 * BATCH:
+                trim_memory()
+                self._since_trim = 0
             if ok:
                 return
         self._exact_check(b)
@@ -117,12 +122,20 @@ class TypeChecker:
         import pyarrow as pa
         import pyarrow.compute as pc
 
+        if self.strict_text:  # text columns: only their encoding to check, all at once
+            try:
+                b.data.decode(self._work)
+            except UnicodeDecodeError:
+                return False
+        if not self._fast.only:
+            return True
         try:
             rb = self._fast._fast(b, checking=True)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError, UnicodeError,
                 OverflowError, ArchiveError):
             return False
-        for col, arr in zip(self.layout.columns, rb.columns, strict=True):
+        for col, arr in zip([self.layout.columns[i] for i in self._fast.only], rb.columns,
+                            strict=True):
             t = col.type
             if not pa.types.is_string(arr.type) or not self._checked_string(t.kind):
                 continue

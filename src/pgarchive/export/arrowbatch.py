@@ -137,6 +137,8 @@ class ArrowDecoder:
     strict_text: bool = True
     #: intervals as the struct Parquet can store (see interval_struct)
     parquet: bool = False
+    #: decode only these columns (by position) on the vectorised path (verify --types)
+    only: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         _system_allocator()
@@ -145,6 +147,8 @@ class ArrowDecoder:
 
         self.schema = arrow_schema(self.layout, self.parquet)
         self._names = [f"c{i}" for i in range(len(self.layout.columns))]
+        self._cols = list(range(len(self._names))) if self.only is None else list(self.only)
+        self._fast_schema = pa.schema([self.schema.field(i) for i in self._cols])
         read_types = {}
         for name, col, field in zip(self._names, self.layout.columns, self.schema,
                                     strict=True):
@@ -155,7 +159,7 @@ class ArrowDecoder:
         self._convert = pcsv.ConvertOptions(
             column_types=read_types, null_values=["\\N"], true_values=["t"],
             false_values=["f"], strings_can_be_null=True, quoted_strings_can_be_null=False,
-            check_utf8=True)
+            check_utf8=True, include_columns=[self._names[i] for i in self._cols])
         self._exact = [decoder(c.type, self.codec, self.strict_text)
                        for c in self.layout.columns]
 
@@ -188,8 +192,8 @@ class ArrowDecoder:
         if table.num_rows != rows.rows:
             raise ValueError("row count differs")
         arrays = []
-        for col, field, chunked in zip(self.layout.columns, self.schema, table.columns,
-                                       strict=True):
+        for col, field, chunked in zip([self.layout.columns[i] for i in self._cols],
+                                       self._fast_schema, table.columns, strict=True):
             arr = chunked.combine_chunks()
             kind = col.type.kind
             if kind in _NATIVE or (checking and not is_checked(col.type)):
@@ -203,7 +207,7 @@ class ArrowDecoder:
                 arrays.append(pc.cast(arr, field.type))
             else:
                 arrays.append(self._converted(arr.to_pylist(), col.type, field.type))
-        return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+        return pa.RecordBatch.from_arrays(arrays, schema=self._fast_schema)
 
     def _unescaped(self, arr: Any) -> Any:
         import pyarrow as pa
