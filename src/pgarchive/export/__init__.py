@@ -20,6 +20,7 @@ from ..encodings import is_sql_ascii
 from ..errors import ArchiveError, UsageError
 from ..fileio import output_stream
 from ..format.model import TocEntry
+from ..inserts import copy_text, is_insert_data, std_strings
 
 FORMATS = ("copy", "csv", "tsv", "jsonl", "parquet")
 EXTENSIONS = {"copy": "copy", "csv": "csv", "tsv": "tsv", "jsonl": "jsonl",
@@ -100,8 +101,14 @@ class Exporter:
 
     def _batches(self, e: TocEntry, layout: TableLayout, target: int = BATCH
                  ) -> Iterator[Any]:
+        return row_batches(self._copy_text(e), len(layout.columns), self.codec, target)
+
+    def _copy_text(self, e: TocEntry) -> Iterator[bytes]:
+        """The entry's COPY text; data dumped as INSERT statements is turned into it."""
         pieces = self.archive.data(e, 1 << 20)
-        return row_batches(pieces, len(layout.columns), self.codec, target)
+        if is_insert_data(e.copy_stmt):
+            return copy_text(pieces, self.codec, std_strings(self.archive.entries))
+        return pieces
 
     def _out_codec(self) -> tuple[str, str]:
         """(the batches' codec, the output's): they differ for ASCII-embedding encodings."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..archive import Archive
 from ..copytext import CopyChecker
 from ..format.model import TocEntry
+from ..inserts import copy_text, is_insert_data, std_strings
 from .runner import RunResult
 
 if TYPE_CHECKING:
@@ -42,16 +43,19 @@ class TableCheck:
 
 
 def counted_entries(entries: Sequence[TocEntry]) -> list[TocEntry]:
-    """The entries whose rows can be compared: table data loaded with COPY."""
-    return [e for e in entries if e.desc == "TABLE DATA" and e.has_data and e.copy_stmt]
+    """The entries whose rows can be compared: table data (COPY, or INSERT statements)."""
+    return [e for e in entries if e.desc == "TABLE DATA" and e.has_data]
 
 
 def archive_row_counts(archive: Archive, entries: Sequence[TocEntry]) -> dict[int, int]:
     """Rows of each COPY TABLE DATA entry, counted from the archive's data."""
     counts: dict[int, int] = {}
+    std = std_strings(archive.entries)
     for e in counted_entries(entries):
         rows = CopyChecker(None)  # the rows verify counts: those before the \. marker
-        for piece in archive.data(e):
+        pieces = archive.data(e)
+        for piece in (copy_text(pieces, archive.encoding, std) if is_insert_data(e.copy_stmt)
+                      else pieces):
             rows.feed(piece)
         counts[e.dump_id] = rows.rows
     return counts
