@@ -95,14 +95,18 @@ def _writing_through(path: str, st: os.stat_result) -> Iterator[BinaryIO]:
         f = os.fdopen(os.open(path, flags), "wb")
     except OSError as e:
         raise UsageError(f"cannot write: {e.strerror or e}", path=path) from None
-    with f:
-        try:
-            yield f
-            f.flush()
-        except OSError as e:
-            if e.errno == errno.EPIPE:
-                raise
-            raise UsageError(f"cannot write: {e.strerror or e}", path=path) from None
+    try:
+        yield f
+        f.flush()
+    except OSError as e:
+        if e.errno == errno.EPIPE:
+            raise
+        raise UsageError(f"cannot write: {e.strerror or e}", path=path) from None
+    finally:
+        # After a failed write the buffer still holds what did not fit; closing would try
+        # it again and replace the error reported above with a bare OSError.
+        with contextlib.suppress(OSError):
+            f.close()
 
 
 @contextlib.contextmanager

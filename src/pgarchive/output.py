@@ -101,9 +101,16 @@ def csv_lines(rows: Iterable[dict[str, Any]], columns: Sequence[str],
     """The header row and one CSV record per row."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
+    # Python's minimal quoting looks only for the line terminator's characters, so a bare
+    # carriage return would go out unquoted and end the record for most readers.
+    quote_all = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_ALL)
     w.writerow(columns)
     for r in rows:
-        w.writerow([csv_cell(r.get(c), raw) for c in columns])
+        cells = [csv_cell(r.get(c), raw) for c in columns]
+        if any(isinstance(x, str) and "\r" in x for x in cells):
+            quote_all.writerow(cells)
+        else:
+            w.writerow(cells)
         if buf.tell() > 1 << 16:
             yield buf.getvalue()
             buf.seek(0)

@@ -106,24 +106,31 @@ class RestoreOptions:
         """Refuse the "-only"/"no-" contradictions pg_restore 18 refuses, in its order."""
         from .errors import UsageError
 
-        both = "options {} and {} cannot be used together"
+        both = "options {} and {} cannot be used together ({})"
+        only = "each -only option keeps one part; for several, name none of them"
         pairs = [
-            (self.data_only and self.schema_only, "-s/--schema-only", "-a/--data-only"),
+            (self.data_only and self.schema_only, "-s/--schema-only", "-a/--data-only",
+             "-s restores only definitions and -a only data; for both, give neither"),
             (self.schema_only and self.statistics_only, "-s/--schema-only",
-             "--statistics-only"),
-            (self.data_only and self.statistics_only, "-a/--data-only", "--statistics-only"),
-            (self.data_only and self.no_data, "-a/--data-only", "--no-data"),
-            (self.schema_only and self.no_schema, "-s/--schema-only", "--no-schema"),
+             "--statistics-only", only),
+            (self.data_only and self.statistics_only, "-a/--data-only", "--statistics-only",
+             only),
+            (self.data_only and self.no_data, "-a/--data-only", "--no-data",
+             "-a keeps only the data that --no-data leaves out"),
+            (self.schema_only and self.no_schema, "-s/--schema-only", "--no-schema",
+             "-s keeps only the definitions that --no-schema leaves out"),
             (self.statistics_only and not self.statistics, "--statistics-only",
-             "--no-statistics"),
+             "--no-statistics", "they contradict each other"),
             (self.with_statistics and not self.statistics, "--statistics",
-             "--no-statistics"),
-            (self.data_only and self.with_statistics, "-a/--data-only", "--statistics"),
-            (self.schema_only and self.with_statistics, "-s/--schema-only", "--statistics"),
+             "--no-statistics", "they contradict each other"),
+            (self.data_only and self.with_statistics, "-a/--data-only", "--statistics",
+             "-a keeps only table data"),
+            (self.schema_only and self.with_statistics, "-s/--schema-only", "--statistics",
+             "-s keeps only definitions"),
         ]
-        for refused, a, b in pairs:
+        for refused, a, b, why in pairs:
             if refused:
-                raise UsageError(both.format(a, b))
+                raise UsageError(both.format(a, b, why))
 
 
 @dataclass(slots=True)

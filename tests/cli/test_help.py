@@ -30,9 +30,14 @@ def test_help_ends_with_examples(name: str) -> None:
     res = CliRunner().invoke(cli, [name, "-h"])
     assert res.exit_code == 0
     text = res.output
-    examples = text.split("Examples:\n", 1)[1].split("\nOptions:", 1)[0]
-    lines = [x.strip() for x in examples.strip().splitlines()]
-    assert 1 <= len(lines) <= 2 and all(x.startswith(f"pgarchive {name} ") for x in lines)
+    assert text.count("Examples:\n") == 1, text
+    # The examples block ends at the first blank line or at the options; an example's
+    # second line is indented further than the examples themselves.
+    block = text.split("Examples:\n", 1)[1].split("\n\n", 1)[0].split("\nOptions:", 1)[0]
+    indent = len(block) - len(block.lstrip(" "))
+    lines = [x.strip() for x in block.splitlines() if len(x) - len(x.lstrip(" ")) == indent]
+    assert 1 <= len(lines) <= 6, lines
+    assert all(x.startswith(f"pgarchive {name} ") for x in lines), lines
 
 
 def test_top_level_help_shows_whole_descriptions() -> None:

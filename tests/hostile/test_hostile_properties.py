@@ -462,8 +462,9 @@ def test_names_and_definitions_past_the_limits_fail_cleanly(name_len: int, extra
 
 
 def _reference_close(decisions: list[object], sel: Selection) -> None:
-    """--with-deps as it was before issue 12 (quadratic binding checks): the rules the
-    linear version must keep."""
+    """--with-deps with quadratic binding checks (as before issue 12): the rules the linear
+    version must keep, including issue 11's --with-fks closure and the reason of an entry
+    first needed and then wanted whole."""
     from pgarchive.selection import (
         ALWAYS_ALONG,
         BELONGINGS,
@@ -473,7 +474,10 @@ def _reference_close(decisions: list[object], sel: Selection) -> None:
         TABLE_LIKE,
         Req,
         _mask_only,
+        _qualified,
         _required,
+        fk_name,
+        fk_tables,
     )
 
     ds: list = decisions  # type: ignore[type-arg]
@@ -507,18 +511,24 @@ def _reference_close(decisions: list[object], sel: Selection) -> None:
                          if x in by_id and by_id[x].entry.desc in TABLE_LIKE]
         return rels
 
-    def take(d: object, why: str, parent: object, owner: bool) -> None:
+    def take(d: object, why: str, parent: object, owner: bool, needed: bool = False
+             ) -> None:
         i = d.entry.dump_id  # type: ignore[attr-defined]
         if i in chosen_ids:
             if owner and i not in full:
                 full.add(i)
                 work.append(i)
+                if d.needed:  # type: ignore[attr-defined]
+                    d.needed = False  # type: ignore[attr-defined]
+                    d.reason = why  # type: ignore[attr-defined]
+                    d.pulled_by.append(parent.entry.dump_id)  # type: ignore[attr-defined]
             return
         reqs = _required(d.entry, section[i], mask_opts, None, by_id)  # type: ignore[attr-defined]
         if not reqs & mask:
             return
         d.reqs = reqs  # type: ignore[attr-defined]
         d.reason = why  # type: ignore[attr-defined]
+        d.needed = needed  # type: ignore[attr-defined]
         d.pulled_by.append(parent.entry.dump_id)  # type: ignore[attr-defined]
         chosen_ids.add(i)
         if owner:
@@ -532,14 +542,21 @@ def _reference_close(decisions: list[object], sel: Selection) -> None:
         for dep in dict.fromkeys(e.dependencies):
             p = by_id.get(dep)
             if p is not None:
-                take(p, f"needed by {e.label}", d, False)
+                take(p, f"needed by {e.label}", d, False, needed=True)
         owner_full = i in full and e.desc in OWNERS
         partitioned = e.desc == "TABLE" and "PARTITION BY" in (e.defn or "")
         for c in children.get(i, []):
             ce = c.entry
             if ce.desc in BINDINGS:
-                if (sel.with_fks and ce.desc == "FK CONSTRAINT") or all(
-                        r in full for r in relations_of(c)):
+                if sel.with_fks and owner_full and ce.desc == "FK CONSTRAINT":
+                    src, ref = fk_tables(ce, by_id)
+                    if src == i and ref is not None:
+                        name = fk_name(ce, e)
+                        take(by_id[ref], f"referenced by foreign key {name} of "
+                             f"{_qualified(e)} (--with-fks)", d, True)
+                        take(c, f"foreign key of {_qualified(e)} (--with-fks)", d, False)
+                        continue
+                if ce.dump_id not in chosen_ids and all(r in full for r in relations_of(c)):
                     take(c, f"ties selected tables ({e.label})", d, False)
             elif ce.desc in ALWAYS_ALONG or (owner_full and ce.desc in BELONGINGS):
                 take(c, f"belongs to {e.label}", d, True)

@@ -425,7 +425,8 @@ def _no_controls(text: bytes) -> bool:
 
 
 def test_terminal_output_escapes_control_characters(tmp_path: Path) -> None:
-    p = write(tmp_path, [table(1, EVIL, namespace=EVIL, owner=EVIL), table_data(2, 1)],
+    data = table_data(2, 1)._replace(namespace=EVIL)  # named in the damage line
+    p = write(tmp_path, [table(1, EVIL, namespace=EVIL, owner=EVIL), data],
               {2: b"1\t2\n\\.\n\n\n"}, h=Header(1, 16, 0, 4, 8, ArchiveFormat.CUSTOM,
                                                  Compression.NONE, None, (0,) * 7, EVIL,
                                                  EVIL, "18", 0, 0))

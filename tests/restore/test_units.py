@@ -137,13 +137,30 @@ def test_unparsable_conninfo_error_is_masked() -> None:
     assert "Secr3t" not in str(info.value)
 
 
+def _ids() -> tuple[int, int, int]:
+    """(the data of app.orders, the COMMENT on "Mixed Case Schema"."Order Lines", the table
+    app.customers) in the corpus archive: looked up, as the corpus is regenerated."""
+    with pgarchive.open(str(TESTDATA / "pg18" / "custom.dump")) as a:
+        def find(desc: str, namespace: str, tag: str) -> int:
+            (i,) = [e.dump_id for e in a.entries
+                    if (e.desc, e.namespace, e.tag) == (desc, namespace, tag)]
+            return i
+        return (find("TABLE DATA", "app", "orders"),
+                find("COMMENT", "Mixed Case Schema", 'TABLE "Order Lines"'),
+                find("TABLE", "app", "customers"))
+
+
+ORDERS_DATA, COMMENT, CUSTOMERS = _ids()
+
+
 def hostile_archive(tmp_path: Path) -> Path:
     """The corpus archive, with a line of its own in the header's server version and in an
-    entry's desc, each naming the data of app.orders (2794)."""
+    entry's desc, each naming the data of app.orders."""
+    line = f"{ORDERS_DATA}; 0 0 TABLE DATA app orders x"
     with pgarchive.open(str(TESTDATA / "pg18" / "custom.dump")) as a:
-        header = replace(a.header, server_version="18.6\n2794; 0 0 TABLE DATA app orders x")
-        entries = [e._replace(desc="COMMENT\n2794; 0 0 TABLE DATA app orders x")
-                   if e.dump_id == 2815 else e for e in a.entries]
+        header = replace(a.header, server_version=f"18.6\n{line}")
+        entries = [e._replace(desc=f"COMMENT\n{line}") if e.dump_id == COMMENT else e
+                   for e in a.entries]
         data = {e.dump_id: (b"".join(a.data(e)) if e.desc != "BLOBS"
                             else list(a.read_large_objects(e)))
                 for e in a.entries if e.has_data}
@@ -156,6 +173,7 @@ def test_list_injection(tmp_path: Path) -> None:
     archive = hostile_archive(tmp_path)
     pg_restore = str(pgenv.bindir(18) / "pg_restore")
     env = {"TZ": "UTC", "PATH": "/usr/bin:/bin"}
+    orders = str(ORDERS_DATA)
 
     def listed_by_pg_restore(list_file: Path) -> list[str]:
         out = subprocess.run([pg_restore, "-l", "-L", str(list_file), str(archive)],
@@ -170,14 +188,14 @@ def test_list_injection(tmp_path: Path) -> None:
                           capture_output=True, env=env).stdout
     assert raw.stdout_bytes == real
     (tmp_path / "raw.list").write_bytes(raw.stdout_bytes)
-    assert "2794" in listed_by_pg_restore(tmp_path / "raw.list")
+    assert orders in listed_by_pg_restore(tmp_path / "raw.list")
     # ... --safe-list is not: one line per entry, and pg_restore -L reads what was selected
     safe = CliRunner().invoke(cli, ["ls", str(archive), "--safe-list", "-t", "customers"])
     assert safe.exit_code == 0, safe.output
-    assert "18.6\\n2794; 0 0 TABLE DATA" in safe.stdout
+    assert f"18.6\\n{orders}; 0 0 TABLE DATA" in safe.stdout
     (tmp_path / "safe.list").write_text(safe.stdout)
     ours = [x.split(";")[0] for x in safe.stdout.splitlines() if not x.startswith(";")]
-    assert "225" in ours and "2794" not in ours
+    assert str(CUSTOMERS) in ours and orders not in ours
     assert listed_by_pg_restore(tmp_path / "safe.list") == ours
     everything = CliRunner().invoke(cli, ["ls", str(archive), "--safe-list"])
     lines = [x for x in everything.stdout.splitlines() if not x.startswith(";")]

@@ -24,7 +24,9 @@ Examples:
 """
 
 
-@cli.command(epilog=EXAMPLES)
+@cli.command(short_help="Write the selected tables' data as COPY text, CSV, TSV, JSON Lines or "
+                        "Parquet, and large objects as files, without a server.",
+             epilog=EXAMPLES)
 @click.argument("archive")
 @selection_options
 @click.option("-F", "--format", "fmt", default="csv", show_default=True,

@@ -54,17 +54,20 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
-@cli.command(epilog=EXAMPLES)
+@cli.command(short_help="Run a read-only SQL query (DuckDB) over the archive's tables, without "
+                        "a server.",
+             epilog=EXAMPLES)
 @click.argument("archive")
 @click.argument("sql")
 @output_options("table", "csv", "json")
 @click.option("-o", "--output", type=click.Path(), help="Write to this file (atomically).")
-def query(archive: str, sql: str, fmt: str, output: str | None) -> None:
+def query(archive: str, sql: str, fmt: str, output: str | None, raw: bool) -> None:
     """Run a read-only SQL query (DuckDB's dialect) over the tables of ARCHIVE.
 
     Tables are named schema.table as in the database (public on the search path) and are
     decoded from the archive as the query reads them, never copied whole.  Needs
-    pgarchive[query].
+    pgarchive[query].  CSV carries the values exactly (data, as export writes it: no
+    formula guard); the table escapes control characters unless --raw.
     """
     from ..export.query import run_query
     from ..output import render_csv, render_table
@@ -76,7 +79,7 @@ def query(archive: str, sql: str, fmt: str, output: str | None) -> None:
             if fmt == "table":
                 rows = [dict(zip(names, map(_plain, r), strict=True))
                         for chunk in batches for r in chunk]
-                out.write(render_table(rows, names).encode("utf-8", "surrogateescape"))
+                out.write(render_table(rows, names, raw=raw).encode("utf-8", "surrogateescape"))
                 out.write(f"({len(rows)} row{'s' if len(rows) != 1 else ''})\n".encode())
                 return
             first = True
@@ -85,7 +88,7 @@ def query(archive: str, sql: str, fmt: str, output: str | None) -> None:
             for chunk in batches:
                 recs = [dict(zip(names, map(_plain, r), strict=True)) for r in chunk]
                 if fmt == "csv":
-                    text = render_csv(recs, names)
+                    text = render_csv(recs, names, raw=True)
                     out.write((text if first else text.split("\n", 1)[1]).encode(
                         "utf-8", "surrogateescape"))
                 else:
@@ -95,6 +98,6 @@ def query(archive: str, sql: str, fmt: str, output: str | None) -> None:
                         first = False
                 first = False
             if fmt == "csv" and first:
-                out.write(render_csv([], names).encode("utf-8", "surrogateescape"))
+                out.write(render_csv([], names, raw=True).encode("utf-8", "surrogateescape"))
             if fmt == "json":
                 out.write(b"\n]\n")

@@ -26,7 +26,9 @@ The script is byte-identical to pg_restore 18's for the same options and --restr
 """
 
 
-@cli.command(epilog=EPILOG)
+@cli.command(short_help="Write the SQL script of the archive, byte-identical to pg_restore "
+                        "18's.",
+             epilog=EPILOG)
 @click.argument("archive")
 @selection_options
 @click.option("-c", "--clean", is_flag=True, help="DROP each object before creating it.")
