@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from types import TracebackType
 
 from .compression import DEFAULT_OUT_SIZE
-from .containers import Container, LargeObjectStream, open_container
+from .containers import Container, LargeObjectStream, StoredStream, open_container
 from .errors import UsageError
+from .format.constants import Compression
 from .format.model import Header, TocEntry
 
 
@@ -71,6 +72,18 @@ class Archive:
     def data(self, entry: TocEntry, chunk_size: int = DEFAULT_OUT_SIZE) -> Iterator[bytes]:
         """Stream the decompressed data of an entry (TABLE DATA etc.) in bounded pieces."""
         return self.container.data(entry, chunk_size)
+
+    def stored_streams(self, entry: TocEntry) -> Iterator[tuple[int | None, StoredStream]]:
+        """The entry's data as the archive stores it, still compressed and without the
+        custom format's chunk framing: one (None, stream) for table data, one (oid, stream)
+        per large object of a BLOBS entry.  For copying data without decompressing it;
+        :meth:`stored_compression` says how to read it."""
+        return self.container.stored_streams(entry)
+
+    def stored_compression(self, entry: TocEntry) -> tuple[Compression, bool]:
+        """(algorithm, gzip_file) of the entry's stored streams: gzip data is a gzip file
+        (RFC 1952) in directory archives, a zlib stream (RFC 1950) in custom ones."""
+        return self.container.compression_of(entry), self.container.gzip_files()
 
     def large_objects(self, entry: TocEntry | None = None,
                       chunk_size: int = DEFAULT_OUT_SIZE) -> Iterator[LargeObjectStream]:
