@@ -61,7 +61,8 @@ def test_int_encoder_is_pgint(int_size: int) -> None:
 def test_tar_member_headers_are_pg_dumps(group: str) -> None:
     """tarCreateHeader's bytes: same name, size and mtime give the same 512 bytes."""
     path = archive_path({"archive": f"{group}/tar.tar"})
-    raw = open(path, "rb").read()
+    with open(path, "rb") as f:
+        raw = f.read()
     with tarfile.open(path) as tf:
         for m in tf.getmembers():
             assert tar_header(m.name, m.size, int(m.mtime)) == raw[m.offset:m.offset + 512]

@@ -15,7 +15,7 @@ import sys
 import click
 
 from ..errors import ArchiveError
-from . import info, ls, restore, verify  # noqa: F401 -- each registers its command
+from . import convert, info, ls, restore, verify  # noqa: F401 -- each registers its command
 from .app import cli
 from .options import EXIT_ERROR
 

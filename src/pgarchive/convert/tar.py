@@ -1,0 +1,82 @@
+"""Writing a tar-format archive (pg_backup_tar.c): ``toc.dat`` first, then ``<dumpId>.dat``
+for each table data entry in TOC order, ``blob_<oid>.dat`` for each large object followed
+by its index (``blobs.toc``, or ``blobs_<dumpId>.toc`` from 1.16 on), then two blocks of
+zeros.  Data is never compressed (pg_dump refuses -Z with -Ft), and member headers are
+PostgreSQL's own (mode 0600, owner "postgres").
+
+pg_dump also appends ``restore.sql``, a psql script for people that pg_restore never reads;
+convert does not write it (rendering the SQL script is ``pgarchive sql``'s job).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import BinaryIO
+
+from ..archive import Archive
+from ..format.writer import (
+    TAR_BLOCK,
+    TAR_END,
+    blob_file_name,
+    blobs_toc_line,
+    blobs_toc_name,
+    build_toc_file,
+    data_file_name,
+    tar_header,
+    tar_padding,
+)
+from .directory import named_entries
+from .model import Plan
+from .parallel import Jobs
+from .streams import Counts, entry_streams
+
+BUFFER = 1 << 20
+
+
+def _member(f: BinaryIO, name: str, pieces: Iterable[bytes], mtime: int) -> None:
+    """A member whose size is known once written: a header placeholder, the data, then
+    the real header over the placeholder."""
+    start = f.tell()
+    f.write(bytes(TAR_BLOCK))
+    size = 0
+    for piece in pieces:
+        f.write(piece)
+        size += len(piece)
+    end = f.tell()
+    f.seek(start)
+    f.write(tar_header(name, size, mtime))
+    f.seek(end)
+    f.write(tar_padding(size))
+
+
+def write_archive(path: str, a: Archive, plan: Plan, jobs: Jobs,
+                  progress: Callable[[int], None] | None = None,
+                  mtime: int | None = None) -> Counts:
+    """Write the whole archive to ``path`` (a new, empty file).  Members carry ``mtime``
+    (pg_dump: the time of writing)."""
+    counts = Counts()
+    when = int(time.time()) if mtime is None else mtime
+    version = plan.header.version
+    with open(path, "w+b", buffering=BUFFER) as f:
+        toc = build_toc_file(plan.header, named_entries(plan, "tar"), "filename", a.encoding)
+        _member(f, "toc.dat", [toc], when)
+        for item in plan.entries:
+            if not item.has_data:
+                continue
+            if item.is_blobs:
+                lines = []
+                for oid, pieces in entry_streams(a, plan, item, counts):
+                    assert oid is not None
+                    name = blob_file_name(oid)
+                    _member(f, name, pieces, when)
+                    lines.append(blobs_toc_line(oid, name))
+                _member(f, blobs_toc_name(version, item.entry.dump_id), [b"".join(lines)],
+                        when)
+            else:
+                for _oid, pieces in entry_streams(a, plan, item, counts):
+                    _member(f, data_file_name(item.entry.dump_id), pieces, when)
+            if progress is not None:
+                progress(sum(a.stored_size(s) or 0 for s in item.sources))
+        f.write(TAR_END)
+    return counts
