@@ -34,9 +34,9 @@ def script(path: str | Path, *args: str, major: int = 18) -> bytes:
     return res.stdout
 
 
-def listing(path: str | Path, major: int = 18) -> tuple[list[str], list[str]]:
+def listing(path: str | Path, *args: str, major: int = 18) -> tuple[list[str], list[str]]:
     """``pg_restore -l``: (header lines, entry lines)."""
-    res = run_pg_restore(["-l", str(path)], major)
+    res = run_pg_restore(["-l", *args, str(path)], major)
     assert res.returncode == 0, res.stderr.decode()
     lines = res.stdout.decode("utf-8", "surrogateescape").split("\n")
     cut = lines.index("; Selected TOC Entries:") + 2
