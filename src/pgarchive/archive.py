@@ -9,7 +9,7 @@ from types import TracebackType
 
 from .compression import DEFAULT_OUT_SIZE
 from .containers import Container, LargeObjectStream, StoredStream, open_container
-from .errors import UsageError
+from .errors import ArchiveError, UsageError
 from .format.constants import Compression
 from .format.model import Header, TocEntry
 
@@ -79,6 +79,21 @@ class Archive:
         per large object of a BLOBS entry.  For copying data without decompressing it;
         :meth:`stored_compression` says how to read it."""
         return self.container.stored_streams(entry)
+
+    def stored_extent(self, entry: TocEntry) -> tuple[int, int] | None:
+        """(start, end) of the entry's whole data block in a custom archive's file, its
+        framing walked (chunk lengths only, no data read) and found whole; None for other
+        containers.  For copying a block as it is, without going through its chunks."""
+        from .containers import CustomContainer
+
+        c = self.container
+        if not isinstance(c, CustomContainer):
+            return None
+        hdr = c.block_of(entry)
+        try:
+            return hdr.position, c.blocks.skip_block(hdr)
+        except ArchiveError as e:
+            raise e.located(path=self.path, entry=entry.label) from None
 
     def stored_compression(self, entry: TocEntry) -> tuple[Compression, bool]:
         """(algorithm, gzip_file) of the entry's stored streams: gzip data is a gzip file

@@ -100,9 +100,10 @@ def convert(src: str, dst: str, kind: str | None, compression: Any, version: int
         return
     lines = [f"{report.target}: {report.format}, {report.compression}, archive version "
              f"{report.archive_version} (readable by {report.readers})",
-             f"{report.entries} entries, {report.data_entries} with data; streams: "
-             f"{report.copied} copied, {report.rewrapped} rewrapped, {report.recompressed} "
-             f"recompressed; {report.size} bytes in {report.elapsed:.2f} s"]
+             f"{report.entries} entries, {report.data_entries} with data: {report.copied} "
+             f"copied, {report.rewrapped} rewrapped (gzip, same deflate data), "
+             f"{report.recompressed} recompressed; {report.size} bytes in "
+             f"{report.elapsed:.2f} s"]
     lines += [f"note: {n}" for n in report.notes]
     if report.verified is not None:
         s = report.verified["summary"]

@@ -9,6 +9,7 @@ that ``pg_restore -j`` and a reordered ``-L`` can use.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Callable
@@ -16,38 +17,69 @@ from typing import BinaryIO
 
 from ..archive import Archive
 from ..compression import GZIP_CHUNK
+from ..errors import ArchiveError
 from ..format.constants import BlockType, Compression, OffsetFlag
 from ..format.model import TocEntry
 from ..format.writer import BlockFramer, build_toc_file
 from .model import OutEntry, Plan
 from .parallel import Jobs
-from .streams import Counts, entry_streams
+from .streams import Counts, Mode, entry_mode, entry_streams
 
 BUFFER = 1 << 20
 
 
-def write_block(f: BinaryIO, a: Archive, plan: Plan, item: OutEntry) -> Counts:
-    """One entry's data block at the current position of ``f``."""
+def write_block(f: BinaryIO, a: Archive, plan: Plan, item: OutEntry,
+                source: BinaryIO | None = None) -> Counts:
+    """One entry's data block at the current position of ``f``.  A compressed block kept
+    as it is (same entry, same compression) is copied whole from ``source`` (the source
+    archive's file), its framing checked; anything else is written stream by stream."""
     counts = Counts()
+    mode = entry_mode(a, plan, item)
+    counts.count(mode)
+    e = item.entry
+    if (source is not None and mode is Mode.COPY and plan.spec.algorithm != Compression.NONE
+            and len(item.sources) == 1 and item.sources[0].dump_id == e.dump_id):
+        extent = a.stored_extent(item.sources[0])
+        if extent is not None:
+            _copy_range(source, f, *extent)
+            return counts
     h = plan.header
     framer = BlockFramer(h.version, h.int_size)
     exact = GZIP_CHUNK if plan.spec.algorithm == Compression.GZIP else None
     write = f.write
-    if item.is_blobs:
-        write(framer.block_header(BlockType.BLOBS, item.entry.dump_id))
-        for oid, pieces in entry_streams(a, plan, item, counts):
-            write(framer.oid(oid or 0))
-            for framed in framer.chunks(pieces, exact):
-                write(framed)
+    blobs = item.is_blobs
+    write(framer.block_header(BlockType.BLOBS if blobs else BlockType.DATA, e.dump_id))
+    for stream in entry_streams(a, plan, item):
+        if blobs:
+            write(framer.oid(stream.oid or 0))
+        try:
+            framer.write_chunks(write, stream.pieces, exact)
+        except ArchiveError as err:
+            raise stream.located(err) from None
+        if blobs:
             write(framer.end)
-        write(framer.end)
-    else:
-        write(framer.block_header(BlockType.DATA, item.entry.dump_id))
-        for _oid, pieces in entry_streams(a, plan, item, counts):
-            for framed in framer.chunks(pieces, exact):
-                write(framed)
-        write(framer.end)
+    write(framer.end)
     return counts
+
+
+def _copy_range(src: BinaryIO, dst: BinaryIO, start: int, end: int) -> None:
+    """Bytes [start, end) of ``src`` appended to ``dst`` (at its end), in the kernel
+    (copy_file_range) where it can."""
+    dst.flush()
+    pos = start
+    with contextlib.suppress(OSError, AttributeError):
+        while pos < end:
+            n = os.copy_file_range(src.fileno(), dst.fileno(), end - pos, pos)
+            if n <= 0:
+                break
+            pos += n
+    dst.seek(0, os.SEEK_END)
+    while pos < end:
+        piece = os.pread(src.fileno(), min(BUFFER, end - pos), pos)
+        if not piece:
+            raise ArchiveError("archive is truncated", path=src.name, offset=pos)
+        dst.write(piece)
+        pos += len(piece)
 
 
 def _with_offsets(items: list[OutEntry], positions: dict[int, int]) -> list[TocEntry]:
@@ -74,7 +106,9 @@ def write_archive(path: str, a: Archive, plan: Plan, jobs: Jobs,
     items = plan.entries
     codec = a.encoding
     spooled = jobs.spool_blocks(a, plan)
-    with open(path, "w+b", buffering=BUFFER) as f:
+    with open(path, "w+b", buffering=BUFFER) as f, contextlib.ExitStack() as stack:
+        source = (stack.enter_context(open(a.path, "rb")) if a.format_name == "CUSTOM"
+                  else None)
         first = build_toc_file(plan.header, _with_offsets(items, {}), "offset", codec)
         f.write(first)
         positions: dict[int, int] = {}
@@ -87,7 +121,7 @@ def write_archive(path: str, a: Archive, plan: Plan, jobs: Jobs,
                 counts.add(done())
                 _append(f, spool)
             else:
-                counts.add(write_block(f, a, plan, item))
+                counts.add(write_block(f, a, plan, item, source))
             if progress is not None:
                 progress(sum(a.stored_size(s) or 0 for s in item.sources))
         toc = build_toc_file(plan.header, _with_offsets(items, positions), "offset", codec)

@@ -10,6 +10,7 @@ import os
 from collections.abc import Callable, Iterable
 
 from ..archive import Archive
+from ..errors import ArchiveError
 from ..format.model import TocEntry
 from ..format.writer import (
     blob_file_name,
@@ -22,7 +23,7 @@ from ..format.writer import (
 )
 from .model import OutEntry, Plan
 from .parallel import Jobs
-from .streams import Counts, entry_streams
+from .streams import Counts, Stream, entry_mode, entry_streams
 
 BUFFER = 1 << 20
 
@@ -33,23 +34,31 @@ def _write_file(path: str, pieces: Iterable[bytes]) -> None:
             f.write(piece)
 
 
+def _write_stream(path: str, stream: Stream) -> None:
+    try:
+        _write_file(path, stream.pieces)
+    except ArchiveError as err:
+        raise stream.located(err) from None
+
+
 def write_entry(folder: str, a: Archive, plan: Plan, item: OutEntry) -> Counts:
     """The files of one entry with data."""
     counts = Counts()
+    counts.count(entry_mode(a, plan, item))
     ext = suffix(plan.spec.algorithm)
     e = item.entry
     if item.is_blobs:
         lines = []
-        for oid, pieces in entry_streams(a, plan, item, counts):
-            assert oid is not None
-            name = blob_file_name(oid)
-            _write_file(os.path.join(folder, name + ext), pieces)
-            lines.append(blobs_toc_line(oid, name))
+        for stream in entry_streams(a, plan, item):
+            assert stream.oid is not None
+            name = blob_file_name(stream.oid)
+            _write_stream(os.path.join(folder, name + ext), stream)
+            lines.append(blobs_toc_line(stream.oid, name))
         _write_file(os.path.join(folder, blobs_toc_name(plan.header.version, e.dump_id)),
                     [b"".join(lines)])
     else:
-        for _oid, pieces in entry_streams(a, plan, item, counts):
-            _write_file(os.path.join(folder, data_file_name(e.dump_id) + ext), pieces)
+        for stream in entry_streams(a, plan, item):
+            _write_stream(os.path.join(folder, data_file_name(e.dump_id) + ext), stream)
     return counts
 
 

@@ -37,7 +37,7 @@ class ConvertReport:
     readers: str
     entries: int
     data_entries: int
-    #: streams (one per table data entry, one per large object) by what was done
+    #: data entries by what was done to their data
     copied: int = 0
     rewrapped: int = 0
     recompressed: int = 0

@@ -20,7 +20,6 @@ from ..compression import (
     gzip_to_zlib,
     zlib_to_gzip,
 )
-from ..containers import StoredStream
 from ..errors import ArchiveError
 from ..format.constants import Compression
 from ..format.model import TocEntry
@@ -36,18 +35,16 @@ class Mode(Enum):
 
 @dataclass
 class Counts:
-    """Streams and bytes of one or more entries, by what was done to them."""
+    """Data entries by what was done to their data."""
 
     copied: int = 0
     rewrapped: int = 0
     recompressed: int = 0
-    bytes_out: int = 0
 
     def add(self, other: Counts) -> None:
         self.copied += other.copied
         self.rewrapped += other.rewrapped
         self.recompressed += other.recompressed
-        self.bytes_out += other.bytes_out
 
     def count(self, mode: Mode) -> None:
         setattr(self, mode.value, getattr(self, mode.value) + 1)
@@ -73,51 +70,48 @@ def target_gzip_file(kind: str) -> bool:
     return kind == "directory"
 
 
-def _located(pieces: Iterator[bytes], path: str, offset: int | None,
-             entry: TocEntry) -> Iterator[bytes]:
-    """Errors raised while reading a stream, with its file, offset and entry."""
-    try:
-        yield from pieces
-    except ArchiveError as e:
-        raise e.located(path=path, offset=offset, entry=entry.label) from None
+def entry_mode(a: Archive, plan: Plan, item: OutEntry) -> Mode:
+    """What is done to an entry's data (its sources all come from one archive, stored
+    one way)."""
+    return mode_for(a.stored_compression(item.sources[0]), plan.source_level, plan.spec,
+                    target_gzip_file(plan.kind))
 
 
-def entry_streams(a: Archive, plan: Plan, item: OutEntry,
-                  counts: Counts) -> Iterator[tuple[int | None, Iterator[bytes]]]:
-    """The output entry's streams, in order, as the target stores them: one (None, pieces)
-    for table data, (oid, pieces) per large object.  Each stream must be consumed before
-    the next is asked for."""
+@dataclass
+class Stream:
+    """One stream of an output entry, as the target stores it, and where it comes from."""
+
+    oid: int | None
+    pieces: Iterator[bytes]
+    path: str
+    offset: int | None
+    source: TocEntry
+
+    def located(self, err: ArchiveError) -> ArchiveError:
+        """The error, with this stream's file, offset and entry where it has none."""
+        return err.located(path=self.path, offset=self.offset, entry=self.source.label)
+
+
+def entry_streams(a: Archive, plan: Plan, item: OutEntry) -> Iterator[Stream]:
+    """The output entry's streams, in order: one for table data, one per large object.
+    Each must be consumed before the next is asked for; errors met while consuming it are
+    to be raised through :meth:`Stream.located`."""
     gzip_file = target_gzip_file(plan.kind)
+    mode = entry_mode(a, plan, item)
     for src in item.sources:
-        form = a.stored_compression(src)
-        mode = mode_for(form, plan.source_level, plan.spec, gzip_file)
-        if mode is Mode.RECOMPRESS:
+        if mode is Mode.RECOMPRESS:  # the archive's own decoder locates its errors
             if src.desc == "BLOBS":
                 for lo in a.large_objects(src, DEFAULT_OUT_SIZE):
-                    counts.count(mode)
-                    yield lo.oid, _counted(compressed(plan.spec, lo.chunks,
-                                                      gzip_file=gzip_file), counts)
+                    yield Stream(lo.oid, compressed(plan.spec, lo.chunks, gzip_file=gzip_file),
+                                 a.path, None, src)
             else:
-                counts.count(mode)
-                yield None, _counted(compressed(plan.spec, a.data(src, DEFAULT_OUT_SIZE),
-                                                gzip_file=gzip_file), counts)
+                yield Stream(None, compressed(plan.spec, a.data(src, DEFAULT_OUT_SIZE),
+                                              gzip_file=gzip_file), a.path, None, src)
             continue
-        for oid, stream in a.stored_streams(src):
-            counts.count(mode)
-            yield oid, _counted(_kept(stream, mode, plan, src), counts)
-
-
-def _kept(stream: StoredStream, mode: Mode, plan: Plan, src: TocEntry) -> Iterator[bytes]:
-    """A stored stream copied, or rewrapped, without compressing it again."""
-    chunks: Iterator[bytes] = stream.chunks
-    if mode is Mode.REWRAP:
-        level = plan.spec.level if plan.spec.level is not None else plan.source_level
-        chunks = (zlib_to_gzip(chunks, level) if target_gzip_file(plan.kind)
-                  else gzip_to_zlib(chunks, level))
-    return _located(chunks, stream.path, stream.offset, src)
-
-
-def _counted(pieces: Iterator[bytes], counts: Counts) -> Iterator[bytes]:
-    for piece in pieces:
-        counts.bytes_out += len(piece)
-        yield piece
+        for oid, stored in a.stored_streams(src):
+            chunks: Iterator[bytes] = stored.chunks
+            if mode is Mode.REWRAP:
+                level = plan.spec.level if plan.spec.level is not None else plan.source_level
+                chunks = (zlib_to_gzip(chunks, level) if gzip_file
+                          else gzip_to_zlib(chunks, level))
+            yield Stream(oid, chunks, stored.path, stored.offset, src)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import BinaryIO
 
 from ..archive import Archive
+from ..errors import ArchiveError
 from ..format.writer import (
     TAR_BLOCK,
     TAR_END,
@@ -29,20 +30,25 @@ from ..format.writer import (
 from .directory import named_entries
 from .model import Plan
 from .parallel import Jobs
-from .streams import Counts, entry_streams
+from .streams import Counts, Stream, entry_mode, entry_streams
 
 BUFFER = 1 << 20
 
 
-def _member(f: BinaryIO, name: str, pieces: Iterable[bytes], mtime: int) -> None:
+def _member(f: BinaryIO, name: str, pieces: Iterable[bytes] | Stream, mtime: int) -> None:
     """A member whose size is known once written: a header placeholder, the data, then
     the real header over the placeholder."""
     start = f.tell()
     f.write(bytes(TAR_BLOCK))
     size = 0
-    for piece in pieces:
-        f.write(piece)
-        size += len(piece)
+    try:
+        for piece in (pieces.pieces if isinstance(pieces, Stream) else pieces):
+            f.write(piece)
+            size += len(piece)
+    except ArchiveError as err:
+        if isinstance(pieces, Stream):
+            raise pieces.located(err) from None
+        raise
     end = f.tell()
     f.seek(start)
     f.write(tar_header(name, size, mtime))
@@ -64,18 +70,19 @@ def write_archive(path: str, a: Archive, plan: Plan, jobs: Jobs,
         for item in plan.entries:
             if not item.has_data:
                 continue
+            counts.count(entry_mode(a, plan, item))
             if item.is_blobs:
                 lines = []
-                for oid, pieces in entry_streams(a, plan, item, counts):
-                    assert oid is not None
-                    name = blob_file_name(oid)
-                    _member(f, name, pieces, when)
-                    lines.append(blobs_toc_line(oid, name))
+                for stream in entry_streams(a, plan, item):
+                    assert stream.oid is not None
+                    name = blob_file_name(stream.oid)
+                    _member(f, name, stream, when)
+                    lines.append(blobs_toc_line(stream.oid, name))
                 _member(f, blobs_toc_name(version, item.entry.dump_id), [b"".join(lines)],
                         when)
             else:
-                for _oid, pieces in entry_streams(a, plan, item, counts):
-                    _member(f, data_file_name(item.entry.dump_id), pieces, when)
+                for stream in entry_streams(a, plan, item):
+                    _member(f, data_file_name(item.entry.dump_id), stream, when)
             if progress is not None:
                 progress(sum(a.stored_size(s) or 0 for s in item.sources))
         f.write(TAR_END)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import tarfile
 import zlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -138,40 +138,49 @@ class BlockFramer:
         so oids of 2^31 and above are negative."""
         return self.int(oid - (1 << 32) if oid >= 1 << 31 else oid)
 
-    def chunks(self, pieces: Iterable[bytes], exact: int | None = None) -> Iterator[bytes]:
-        """Frame a stream's pieces as chunks (no end marker).  With ``exact``, every chunk
-        but the last has exactly that size, as pg_dump's zlib output buffer gives them
-        (pieces already cut so pass straight through); otherwise each non-empty piece is
-        a chunk, cut at :data:`MAX_CHUNK`."""
+    def write_chunks(self, write: Callable[[Any], object], pieces: Iterable[bytes],
+                     exact: int | None = None) -> None:
+        """Frame a stream's pieces as chunks (no end marker), handing each length and
+        payload to ``write``.  With ``exact``, every chunk but the last has exactly that
+        size, as pg_dump's zlib output buffer gives them (pieces already that size pass
+        straight through); otherwise each non-empty piece is a chunk, cut at
+        :data:`MAX_CHUNK`."""
         frame = self.int
         if exact is None:
             for piece in pieces:
                 n = len(piece)
-                if n <= MAX_CHUNK:
-                    if n:
-                        yield frame(n) + piece
-                    continue
-                view = memoryview(piece)
-                for i in range(0, n, MAX_CHUNK):
-                    part = view[i:i + MAX_CHUNK]
-                    yield frame(len(part)) + part
+                if 0 < n <= MAX_CHUNK:
+                    write(frame(n))
+                    write(piece)
+                elif n:
+                    view = memoryview(piece)
+                    for i in range(0, n, MAX_CHUNK):
+                        part = view[i:i + MAX_CHUNK]
+                        write(frame(len(part)))
+                        write(part)
             return
         pending = bytearray()
         for piece in pieces:
             if not pending and len(piece) == exact:
-                yield frame(exact) + piece
+                write(frame(exact))
+                write(piece)
                 continue
             pending += piece
             if len(pending) >= exact:
                 cut = len(pending) - len(pending) % exact
-                view = memoryview(pending)
-                out = b"".join([frame(exact) + view[i:i + exact]
-                                for i in range(0, cut, exact)])
-                view.release()
+                for i in range(0, cut, exact):
+                    write(frame(exact))
+                    write(bytes(pending[i:i + exact]))
                 del pending[:cut]
-                yield out
         if pending:
-            yield frame(len(pending)) + pending
+            write(frame(len(pending)))
+            write(bytes(pending))
+
+    def chunks(self, pieces: Iterable[bytes], exact: int | None = None) -> Iterator[bytes]:
+        """The framed chunks of :meth:`write_chunks`, as bytes (for small streams)."""
+        out: list[bytes] = []
+        self.write_chunks(out.append, pieces, exact)
+        return iter(out)
 
 
 # --- directory and tar formats: names -------------------------------------------------------
