@@ -28,8 +28,8 @@ import subprocess
 import sys
 import time
 
-from bench_verify import rows_sql
-from common import peak_rss_kib, pgarchive_cmd, pgenv, work_path
+from bench_verify import databases
+from common import make_table_archives, peak_rss_kib, pgarchive_cmd, work_path
 
 # The floor: the zlib stream of the table, as the archive stores it, inflated by isal and
 # compressed by zstandard at level 3, output written to a file -- no framing, no checks.
@@ -52,31 +52,12 @@ with open(src, "rb") as f, open(dst, "wb") as out:
 
 
 def make_all(gb: float) -> dict[str, str]:
-    """Archives by label, created once in one cluster."""
-    want = {
+    """Archives by label, created once in one cluster (shared with bench_verify.py)."""
+    return make_table_archives({
         "gzip": (f"one_{gb}_gzip.dump", ["-Fc"], "one"),
         "lz4": (f"one_{gb}_lz4.dump", ["-Fc", "-Z", "lz4"], "one"),
         "four": (f"four_{gb}_gzip.dump", ["-Fc"], "four"),
-    }
-    paths = {k: work_path(name) for k, (name, _a, _db) in want.items()}
-    if all(p.exists() for p in paths.values()):
-        return {k: str(p) for k, p in paths.items()}
-    with pgenv.cluster(18, settings={"max_wal_size": "8GB"}) as c:
-        for db, sql in (("one", rows_sql("big", gb)),
-                        ("four", "".join(rows_sql(f"t{i}", gb / 4) for i in range(4)))):
-            if all(paths[k].exists() for k, (_n, _a, d) in want.items() if d == db):
-                continue
-            c.run(["createdb", db])
-            f = work_path(f"{db}_{gb}.sql")
-            f.write_text(sql)
-            f.chmod(0o644)
-            c.psql_file(db, f)
-        for k, (_name, args, db) in want.items():
-            if not paths[k].exists():
-                tmp = paths[k].with_name(paths[k].name + ".partial")
-                c.run(["pg_dump", *args, "-f", str(tmp), db])
-                tmp.rename(paths[k])
-    return {k: str(p) for k, p in paths.items()}
+    }, databases(gb))
 
 
 def zlib_stream(archive: str) -> str:

@@ -89,7 +89,7 @@ def staged(dst: str, kind: str, sync: bool = True) -> Iterator[str]:
             _replace_folder(tmp, dst)
         else:
             if sync:
-                _fsync_file(tmp)
+                _fsync(tmp)
             mask = os.umask(0)
             os.umask(mask)
             os.chmod(tmp, 0o666 & ~mask)  # as a file pg_dump creates
@@ -122,16 +122,8 @@ def _replace_folder(tmp: str, dst: str) -> None:
     os.replace(tmp, dst)  # an empty folder is replaced atomically
 
 
-def _fsync_dir(path: str) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _fsync_file(path: str) -> None:
+def _fsync(path: str) -> None:
+    """fsync a file or a folder (whose entries a rename changes)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -139,7 +131,12 @@ def _fsync_file(path: str) -> None:
         os.close(fd)
 
 
+def _fsync_dir(path: str) -> None:
+    with contextlib.suppress(OSError):  # some file systems cannot sync a folder
+        _fsync(path)
+
+
 def _sync_tree(folder: str) -> None:
     for name in os.listdir(folder):
-        _fsync_file(os.path.join(folder, name))
+        _fsync(os.path.join(folder, name))
     _fsync_dir(folder)

@@ -28,8 +28,8 @@ from ..format.model import TocEntry
 from .model import OutEntry, Plan
 from .plan import effective_level
 
-
-#: Stored bytes handed to a decoder at once.
+#: Stored bytes handed to a decoder at once (custom archives keep gzip in 4 kB chunks; the
+#: decoder is faster fed larger pieces).
 BATCH = 256 << 10
 
 
@@ -109,7 +109,7 @@ def entry_streams(a: Archive, plan: Plan, item: OutEntry) -> Iterator[Stream]:
             chunks: Iterator[bytes] = stored.chunks
             if mode is Mode.RECOMPRESS:
                 algorithm, source_gzip_file = a.stored_compression(src)
-                plain = decompress(algorithm, _batched(chunks), gzip_file=source_gzip_file,
+                plain = decompress(algorithm, recut(chunks, BATCH), gzip_file=source_gzip_file,
                                    out_size=DEFAULT_OUT_SIZE)
                 chunks = compressed(plan.spec, recut(plain, DEFAULT_OUT_SIZE),
                                     gzip_file=gzip_file)
@@ -119,20 +119,3 @@ def entry_streams(a: Archive, plan: Plan, item: OutEntry) -> Iterator[Stream]:
                           else gzip_to_zlib(chunks, level))
             yield Stream(oid, chunks, stored.path, stored.offset, src)
 
-
-def _batched(chunks: Iterator[bytes], size: int = BATCH) -> Iterator[bytes]:
-    """Stored chunks joined into pieces of about ``size``: custom archives keep gzip in
-    4 kB chunks, and the decoder is faster fed in larger pieces."""
-    pending: list[bytes] = []
-    n = 0
-    for chunk in chunks:
-        if len(chunk) >= size and not pending:
-            yield chunk
-            continue
-        pending.append(chunk)
-        n += len(chunk)
-        if n >= size:
-            yield b"".join(pending)
-            pending, n = [], 0
-    if pending:
-        yield b"".join(pending)
