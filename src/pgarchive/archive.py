@@ -9,7 +9,7 @@ from types import TracebackType
 
 from .compression import DEFAULT_OUT_SIZE
 from .containers import Container, LargeObjectStream, StoredStream, open_container
-from .errors import ArchiveError, UsageError
+from .errors import ArchiveError, TruncatedError, UsageError
 from .format.constants import Compression
 from .format.model import Header, TocEntry
 
@@ -94,6 +94,20 @@ class Archive:
             return hdr.position, c.blocks.skip_block(hdr)
         except ArchiveError as e:
             raise e.located(path=self.path, entry=entry.label) from None
+
+    def script_member(self) -> bytes | None:
+        """The ``restore.sql`` member of a tar archive (the psql script pg_dump adds for
+        people; pg_restore never reads it), or None."""
+        from .containers import TarContainer
+
+        c = self.container
+        if not isinstance(c, TarContainer) or "restore.sql" not in c.members:
+            return None
+        m = c.members["restore.sql"]
+        if m.name in c.cut_short:
+            raise TruncatedError(f"archive is truncated inside {m.name}", path=self.path,
+                                 offset=m.offset)
+        return bytes(c.buf[m.offset:m.offset + m.size])
 
     def stored_compression(self, entry: TocEntry) -> tuple[Compression, bool]:
         """(algorithm, gzip_file) of the entry's stored streams: gzip data is a gzip file

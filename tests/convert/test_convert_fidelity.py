@@ -132,3 +132,23 @@ def test_unchanged_directory_archive_is_copied_file_for_file(src: str, tmp_path:
     assert sorted(os.listdir(out)) == sorted(os.listdir(theirs))
     for name in os.listdir(theirs):
         assert (out / name).read_bytes() == (theirs / name).read_bytes(), name
+
+
+@pytest.mark.parametrize("src", [f"{g}/tar.tar" for g in GROUPS] +
+                         ["samples/v15.tar", "samples/v18.tar"])
+def test_unchanged_tar_archive_is_copied_byte_for_byte(src: str, tmp_path: Path) -> None:
+    """Members, their headers (mtime included) and restore.sql, carried over."""
+    out = tmp_path / "same.tar"
+    convert(str(TESTDATA / src), str(out))
+    assert out.read_bytes() == (TESTDATA / src).read_bytes()
+
+
+def test_tar_subset_leaves_restore_sql_out(tmp_path: Path) -> None:
+    """restore.sql names the original's entries: a subset does not carry it."""
+    from pgarchive.selection import RestoreOptions, Selection
+
+    out = tmp_path / "part.tar"
+    convert(str(TESTDATA / "pg18" / "tar.tar"), str(out), ConvertOptions(
+        selection=Selection(RestoreOptions(tables=("orders",), sel_table=True))))
+    with tarfile.open(out) as tf:
+        assert "restore.sql" not in tf.getnames() and "2794.dat" in tf.getnames()

@@ -4,12 +4,15 @@ by its index (``blobs.toc``, or ``blobs_<dumpId>.toc`` from 1.16 on), then two b
 zeros.  Data is never compressed (pg_dump refuses -Z with -Ft), and member headers are
 PostgreSQL's own (mode 0600, owner "postgres").
 
-pg_dump also appends ``restore.sql``, a psql script for people that pg_restore never reads;
-convert does not write it (rendering the SQL script is ``pgarchive sql``'s job).
+pg_dump also appends ``restore.sql``, a psql script for people that pg_restore never reads.
+convert carries it over from a tar archive whose entries it keeps as they are, and
+otherwise leaves it out (rendering that script is ``pgarchive sql``'s job).
 """
 
 from __future__ import annotations
 
+import contextlib
+import tarfile
 import time
 from collections.abc import Callable, Iterable
 from typing import BinaryIO
@@ -56,13 +59,34 @@ def _member(f: BinaryIO, name: str, pieces: Iterable[bytes] | Stream, mtime: int
     f.write(tar_padding(size))
 
 
+def _source_mtime(a: Archive) -> int:
+    """The time pg_dump wrote a tar source's members (so that a tar archive kept as it is
+    keeps its bytes), else now, as pg_dump stamps them."""
+    if a.format_name == "TAR":
+        with contextlib.suppress(OSError, tarfile.HeaderError, ValueError), \
+                open(a.path, "rb") as f:
+            return int(tarfile.TarInfo.frombuf(f.read(TAR_BLOCK), "utf-8",
+                                               "surrogateescape").mtime)
+    return int(time.time())
+
+
+def _kept_script(a: Archive, plan: Plan) -> bytes | None:
+    """The source's restore.sql, if the source is a tar archive of the same version and
+    every entry is kept as it was (the script names the entries' data files)."""
+    if a.format_name != "TAR" or plan.header.version != a.header.version:
+        return None
+    same = len(plan.entries) == len(a.entries) and all(
+        item.entry == e for item, e in zip(plan.entries, a.entries, strict=True))
+    return a.script_member() if same else None
+
+
 def write_archive(path: str, a: Archive, plan: Plan, jobs: Jobs,
                   progress: Callable[[int], None] | None = None,
                   mtime: int | None = None) -> Counts:
     """Write the whole archive to ``path`` (a new, empty file).  Members carry ``mtime``
     (pg_dump: the time of writing)."""
     counts = Counts()
-    when = int(time.time()) if mtime is None else mtime
+    when = mtime if mtime is not None else _source_mtime(a)
     version = plan.header.version
     with open(path, "w+b", buffering=BUFFER) as f:
         toc = build_toc_file(plan.header, named_entries(plan, "tar"), "filename", a.encoding)
@@ -85,5 +109,8 @@ def write_archive(path: str, a: Archive, plan: Plan, jobs: Jobs,
                     _member(f, data_file_name(item.entry.dump_id), stream, when)
             if progress is not None:
                 progress(sum(a.stored_size(s) or 0 for s in item.sources))
+        script = _kept_script(a, plan)
+        if script is not None:
+            _member(f, "restore.sql", [script], when)
         f.write(TAR_END)
     return counts
