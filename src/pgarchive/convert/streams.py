@@ -115,7 +115,8 @@ def entry_streams(a: Archive, plan: Plan, item: OutEntry) -> Iterator[Stream]:
                                     gzip_file=gzip_file)
             elif mode is Mode.REWRAP:
                 level = plan.spec.level if plan.spec.level is not None else plan.source_level
-                chunks = (zlib_to_gzip(chunks, level) if gzip_file
-                          else gzip_to_zlib(chunks, level))
+                batched = recut(chunks, BATCH)
+                chunks = (zlib_to_gzip(batched, level) if gzip_file
+                          else gzip_to_zlib(batched, level))
             yield Stream(oid, chunks, stored.path, stored.offset, src)
 
