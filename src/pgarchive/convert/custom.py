@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 from collections.abc import Callable
 from typing import BinaryIO
 
@@ -135,5 +134,5 @@ def write_archive(path: str, a: Archive, plan: Plan, jobs: Jobs,
 def _append(f: BinaryIO, spool: str) -> None:
     """Append a spooled block to ``f`` and delete the spool file."""
     with open(spool, "rb") as src:
-        shutil.copyfileobj(src, f, BUFFER)
+        _copy_range(src, f, 0, os.fstat(src.fileno()).st_size)
     os.unlink(spool)
