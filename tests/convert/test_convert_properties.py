@@ -92,7 +92,7 @@ def write(folder: Path, arch: Archive) -> Path:
 
 TARGETS = st.tuples(st.sampled_from(["custom", "directory", "tar"]),
                     st.sampled_from(["none", "gzip", "gzip:1", "lz4", "zstd"]))
-FAST = settings(max_examples=120, deadline=None,
+FAST = settings(max_examples=80, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 

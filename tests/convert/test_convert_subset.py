@@ -41,10 +41,18 @@ SELECTIONS = [
 ]
 
 
+def pgarchive_cli(*args: str) -> None:
+    """The command line, run in this process (the same parsing, no interpreter start)."""
+    from click.testing import CliRunner
+
+    from pgarchive.cli import cli
+
+    res = CliRunner().invoke(cli, list(args))
+    assert res.exit_code == 0, (res.output, res.exception)
+
+
 def _ls(src: Path, sel: list[str], out: Path) -> None:
-    res = subprocess.run([sys.executable, "-m", "pgarchive", "ls", str(src), "-F", "list",
-                          "-o", str(out), *sel], capture_output=True)
-    assert res.returncode == 0, res.stderr.decode()
+    pgarchive_cli("ls", str(src), "-F", "list", "-o", str(out), *sel)
 
 
 @pytest.mark.parametrize(("name", "sel", "extra"), SELECTIONS,
@@ -55,9 +63,7 @@ def test_subset_restores_what_the_same_list_restores(name: str, sel: list[str],
     lst = tmp_path / "selection.list"
     _ls(src, sel, lst)
     dst = tmp_path / "subset.dump"
-    res = subprocess.run([sys.executable, "-m", "pgarchive", "convert", str(src), str(dst),
-                          "-F", "custom", *sel], capture_output=True)
-    assert res.returncode == 0, res.stderr.decode()
+    pgarchive_cli("convert", str(src), str(dst), "-F", "custom", *sel)
     assert script(dst, *extra) == script(src, "-L", str(lst), *extra)
     # and pg_restore -l of the subset lists the entries of the list, in its order
     listed = [line for line in lst.read_text("utf-8", "surrogateescape").split("\n")
@@ -82,7 +88,7 @@ def test_reordered_list_gives_a_subset_in_the_lists_order(tmp_path: Path) -> Non
     chosen.write_text("\n".join([*lines[:20], *reversed(data)]) + "\n")
     dst = tmp_path / "subset.dump"
     res = subprocess.run([sys.executable, "-m", "pgarchive", "convert", str(src), str(dst),
-                          "-L", str(chosen)], capture_output=True)
+                          "-L", str(chosen)], capture_output=True)  # the real command line
     assert res.returncode == 0, res.stderr.decode()
     assert script(dst) == script(src, "-L", str(chosen))
     assert [line for line in listing(dst)[1] if line] == [*lines[:20], *reversed(data)]
