@@ -21,6 +21,28 @@ PG18 = TESTDATA / "pg18"
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[bytes]:
+    """``pgarchive convert ARGS``, run in this process through the real entry point
+    (its error handling included), with stdout, stderr and the exit status captured."""
+    import contextlib
+    import io
+
+    from pgarchive.cli import main
+
+    out_bytes, err_bytes = io.BytesIO(), io.BytesIO()
+    out = io.TextIOWrapper(out_bytes, encoding="utf-8")
+    err = io.TextIOWrapper(err_bytes, encoding="utf-8")
+    code = 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main(["convert", *args])
+        except SystemExit as e:
+            code = int(e.code or 0)
+    out.flush()
+    err.flush()
+    return subprocess.CompletedProcess(args, code, out_bytes.getvalue(), err_bytes.getvalue())
+
+
+def real_cli(*args: str) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run([sys.executable, "-m", "pgarchive", "convert", *args],
                           capture_output=True)
 
@@ -96,7 +118,7 @@ def test_missing_directory_file_is_named(tmp_path: Path) -> None:
     src = tmp_path / "dir"
     shutil.copytree(PG18 / "dir", src)
     (src / "2794.dat.gz").unlink()
-    res = cli(str(src), str(tmp_path / "out.dump"), "-F", "custom")
+    res = real_cli(str(src), str(tmp_path / "out.dump"), "-F", "custom")
     one_line_error(res, "2794.dat.gz", "2794 TABLE DATA app orders")
     _only(tmp_path, "dir")
 
