@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from .model import OutEntry, Plan
 from .plan import ConvertOptions, make_plan
-from .run import ConvertReport, convert, convert_archive, plan_for
+from .run import ConvertReport, convert, convert_archive
 
 __all__ = ["ConvertOptions", "ConvertReport", "OutEntry", "Plan", "convert",
-           "convert_archive", "make_plan", "plan_for"]
+           "convert_archive", "make_plan"]

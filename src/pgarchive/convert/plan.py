@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ..compression import DEFAULT_LEVELS, CompressionSpec
+from ..compression import CompressionSpec
 from ..errors import UsageError
 from ..format.constants import K_VERS_1_12, K_VERS_1_15, ArchiveFormat, Compression
 from ..format.model import Header, TocEntry
@@ -135,6 +135,3 @@ def effective_level(algorithm: Compression, level: int | None) -> int | None:
         return 6
     return level
 
-
-def default_level(algorithm: Compression) -> int:
-    return effective_level(algorithm, DEFAULT_LEVELS.get(algorithm, 0)) or 0

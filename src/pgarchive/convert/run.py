@@ -13,7 +13,6 @@ from .. import archive as archive_mod
 from ..archive import Archive
 from ..errors import ArchiveError
 from . import custom, directory, tar
-from .model import Plan
 from .parallel import Jobs
 from .plan import ConvertOptions, make_plan
 from .staging import destination, staged
@@ -109,8 +108,3 @@ def convert(src: str, dst: str, opts: ConvertOptions | None = None,
     with archive_mod.open(src) as a:
         return convert_archive(a, dst, opts or ConvertOptions(), progress)
 
-
-def plan_for(src: str, opts: ConvertOptions) -> Plan:
-    """The plan alone, for looking before writing."""
-    with archive_mod.open(src) as a:
-        return make_plan(a.header, a.format_name.lower(), a.entries, opts)

@@ -102,10 +102,6 @@ def downgrade(items: Sequence[OutEntry], source: int, target: int, ids: Iterator
     return out
 
 
-def _label(e: TocEntry) -> str:
-    return e.label
-
-
 def _refuse_partitioned_access_methods(items: Sequence[OutEntry], target: int) -> None:
     """1.16's relkind lets pg_restore 17 give a partitioned table its access method
     (ALTER TABLE ... SET ACCESS METHOD); older pg_restore would only set
@@ -114,7 +110,7 @@ def _refuse_partitioned_access_methods(items: Sequence[OutEntry], target: int) -
         e = i.entry
         if e.relkind == ord("p") and e.tableam:
             raise UsageError(
-                f"cannot write archive version {text(target)}: entry {_label(e)} is a "
+                f"cannot write archive version {text(target)}: entry {e.label} is a "
                 f"partitioned table with table access method {e.tableam!r} (PostgreSQL 17); "
                 "only archive version 1.16 records it (its relkind field), and an older "
                 "pg_restore would create the table without it")
@@ -131,7 +127,7 @@ def _drop_access_methods(items: Sequence[OutEntry], target: int,
         if e.tableam is not None:
             if e.tableam != "heap":
                 raise UsageError(
-                    f"cannot write archive version {text(target)}: entry {_label(e)} uses "
+                    f"cannot write archive version {text(target)}: entry {e.label} uses "
                     f"table access method {e.tableam!r}; archive versions before 1.14 "
                     "(pg_dump 12) have no field for it")
             dropped = True
@@ -176,7 +172,7 @@ def metadata_oids(e: TocEntry) -> list[str]:
     if lines and lines[-1] == "":
         lines.pop()
     if not lines or not all(line.isdigit() and int(line) < 1 << 32 for line in lines):
-        raise UsageError(f"entry {_label(e)}: BLOB METADATA does not list large object "
+        raise UsageError(f"entry {e.label}: BLOB METADATA does not list large object "
                          "oids one per line; cannot describe them for an older version")
     return lines
 
