@@ -403,12 +403,15 @@ class Compressor:
     ``compress()`` what the data gives at once, ``finish()`` the end of the stream."""
 
     def begin(self) -> bytes:
+        """What the stream starts with, before any data."""
         return b""
 
     def compress(self, data: bytes) -> bytes:
+        """The output that ``data`` gives now (may be empty: compressors buffer)."""
         return bytes(data)
 
     def finish(self) -> bytes:
+        """The rest of the stream and its end."""
         return b""
 
 

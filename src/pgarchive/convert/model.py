@@ -26,10 +26,12 @@ class OutEntry:
 
     @property
     def has_data(self) -> bool:
+        """Whether the entry gets a data stream (block, file or member)."""
         return bool(self.sources)
 
     @property
     def is_blobs(self) -> bool:
+        """Whether the data is large objects (one stream each) rather than table data."""
         return self.entry.desc == "BLOBS"
 
 

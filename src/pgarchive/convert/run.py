@@ -49,6 +49,7 @@ class ConvertReport:
     verified: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready values (``--json``)."""
         return asdict(self)
 
 

@@ -34,6 +34,8 @@ BATCH = 256 << 10
 
 
 class Mode(Enum):
+    """What is done to an entry's stored data."""
+
     COPY = "copied"
     REWRAP = "rewrapped"
     RECOMPRESS = "recompressed"
@@ -48,11 +50,13 @@ class Counts:
     recompressed: int = 0
 
     def add(self, other: Counts) -> None:
+        """Add another's counts (a worker's) to these."""
         self.copied += other.copied
         self.rewrapped += other.rewrapped
         self.recompressed += other.recompressed
 
     def count(self, mode: Mode) -> None:
+        """Count one entry under ``mode``."""
         setattr(self, mode.value, getattr(self, mode.value) + 1)
 
 

@@ -130,6 +130,7 @@ class BlockFramer:
         self.end = self.int(0)
 
     def block_header(self, block_type: BlockType, dump_id: int) -> bytes:
+        """A block's type byte (from 1.3 on) and dump id."""
         head = bytes([int(block_type)]) if self.version >= K_VERS_1_3 else b""
         return head + self.int(dump_id)
 
