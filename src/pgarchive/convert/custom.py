@@ -104,7 +104,7 @@ def write_archive(path: str, a: Archive, plan: Plan, jobs: Jobs,
     counts = Counts()
     items = plan.entries
     codec = a.encoding
-    spooled = jobs.spool_blocks(a, plan)
+    spooled = _spool(a, plan, jobs)
     with open(path, "w+b", buffering=BUFFER) as f, contextlib.ExitStack() as stack:
         source = (stack.enter_context(open(a.path, "rb")) if a.format_name == "CUSTOM"
                   else None)
@@ -116,8 +116,8 @@ def write_archive(path: str, a: Archive, plan: Plan, jobs: Jobs,
                 continue
             positions[k] = f.tell()
             if k in spooled:
-                spool, done = spooled[k]
-                counts.add(done())
+                spool, wait = spooled[k]
+                counts.add(wait())
                 _append(f, spool)
             else:
                 counts.add(write_block(f, a, plan, item, source))
@@ -129,6 +129,24 @@ def write_archive(path: str, a: Archive, plan: Plan, jobs: Jobs,
         f.seek(0)
         f.write(toc)
     return counts
+
+
+def _spool(a: Archive, plan: Plan, jobs: Jobs
+           ) -> dict[int, tuple[str, Callable[[], Counts]]]:
+    """Start the workers on the blocks that need compressing; index -> (spool file,
+    wait for it)."""
+    work = jobs.parallel_entries(a, plan)
+    if not work:
+        return {}
+    folder = jobs.spool_folder()
+    targets = {k: os.path.join(folder, f"{k}.block") for k in work}
+
+    def block(index: int, spool: str) -> Counts:
+        with open(spool, "wb", buffering=BUFFER) as f:
+            return write_block(f, a, plan, plan.entries[index])
+
+    waits = jobs.start(block, targets)
+    return {k: (targets[k], waits[k]) for k in work}
 
 
 def _append(f: BinaryIO, spool: str) -> None:

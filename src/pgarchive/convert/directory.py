@@ -74,7 +74,9 @@ def write_archive(folder: str, a: Archive, plan: Plan, jobs: Jobs,
                   progress: Callable[[int], None] | None = None) -> Counts:
     """Write the whole archive into ``folder`` (new and empty)."""
     counts = Counts()
-    started = jobs.directory_entries(a, plan, folder)
+    work = jobs.parallel_entries(a, plan)
+    started = jobs.start(lambda index, out: write_entry(out, a, plan, plan.entries[index]),
+                         {k: folder for k in work}) if work else {}
     for k, item in enumerate(plan.entries):
         if not item.has_data:
             continue

@@ -1,54 +1,38 @@
 """``--jobs N``: entries compressed in parallel, in forked worker processes.
 
 Only entries whose data is compressed again (or rewrapped, which inflates it) go to the
-workers; copies are disk-bound and stay in the main process.  Workers inherit the opened
-archive and the plan when they are forked (read-only memory maps are shared), so nothing
-is pickled but an entry's index.  For a directory archive a worker writes the entry's
-files in place; for a custom archive, whose blocks must follow each other in TOC order, it
-writes the block to a spool file next to the output, which the main process appends when
-the block's turn comes.
+workers; copies are disk-bound and stay in the main process.  The work is a function of
+the writer's (an entry's index and where to write it); workers inherit it, with the opened
+archive and the plan it closes over, when they are forked (read-only memory maps are
+shared), so nothing is pickled but an index and a path.  A directory archive's worker
+writes the entry's files in place; a custom archive's, whose blocks must follow each other
+in TOC order, writes the block to a spool file next to the output, which the main process
+appends when the block's turn comes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import multiprocessing
-import os
 import shutil
 import tempfile
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from types import TracebackType
 
 from ..archive import Archive
-from .model import OutEntry, Plan
-from .streams import Counts, Mode, mode_for, target_gzip_file
+from .model import Plan
+from .streams import Counts, Mode, entry_mode
 
-_STATE: tuple[Archive, Plan, str] | None = None
-
-
-def needs_work(a: Archive, plan: Plan, item: OutEntry) -> bool:
-    """Whether an entry's data is compressed again or rewrapped (CPU), not copied."""
-    gzip_file = target_gzip_file(plan.kind)
-    return any(mode_for(a.stored_compression(s), plan.source_level, plan.spec, gzip_file)
-               is not Mode.COPY for s in item.sources)
+#: Write entry ``index`` to ``target`` (a file or a folder): what a worker runs.
+Work = Callable[[int, str], Counts]
+_WORK: Work | None = None
 
 
-def _custom_worker(index: int, spool: str) -> Counts:
-    from .custom import write_block
-
-    assert _STATE is not None
-    a, plan, _out = _STATE
-    with open(spool, "wb", buffering=1 << 20) as f:
-        return write_block(f, a, plan, plan.entries[index])
-
-
-def _directory_worker(index: int) -> Counts:
-    from .directory import write_entry
-
-    assert _STATE is not None
-    a, plan, out = _STATE
-    return write_entry(out, a, plan, plan.entries[index])
+def _run(index: int, target: str) -> Counts:
+    """A worker's task: the inherited work, on one entry."""
+    assert _WORK is not None
+    return _WORK(index, target)
 
 
 class Jobs:
@@ -60,55 +44,39 @@ class Jobs:
         self._pool: ProcessPoolExecutor | None = None
         self._spools: str | None = None
 
-    def _start(self, a: Archive, plan: Plan, out: str) -> ProcessPoolExecutor:
-        global _STATE
-        _STATE = (a, plan, out)
-        self._pool = ProcessPoolExecutor(self.n, mp_context=multiprocessing.get_context("fork"))
-        return self._pool
-
-    def _parallel(self, a: Archive, plan: Plan) -> list[int]:
+    def parallel_entries(self, a: Archive, plan: Plan) -> list[int]:
+        """The entries to hand to workers: those compressed again or rewrapped, when
+        there are two or more and jobs were asked for."""
         if self.n <= 1:
             return []
         work = [k for k, item in enumerate(plan.entries)
-                if item.has_data and needs_work(a, plan, item)]
+                if item.has_data and entry_mode(a, plan, item) is not Mode.COPY]
         return work if len(work) >= 2 else []
 
-    def spool_blocks(self, a: Archive, plan: Plan
-                     ) -> dict[int, tuple[str, Callable[[], Counts]]]:
-        """Start compressing the custom-format blocks that need it; index -> (spool file,
-        wait for it)."""
-        work = self._parallel(a, plan)
-        if not work:
-            return {}
-        self._spools = tempfile.mkdtemp(prefix=".pgarchive-spool-", dir=self.workdir)
-        pool = self._start(a, plan, self._spools)
-        out: dict[int, tuple[str, Callable[[], Counts]]] = {}
-        for k in work:
-            spool = os.path.join(self._spools, f"{k}.block")
-            fut: Future[Counts] = pool.submit(_custom_worker, k, spool)
-            out[k] = (spool, fut.result)
-        return out
+    def spool_folder(self) -> str:
+        """A folder next to the output for spooled blocks, deleted with the pool."""
+        if self._spools is None:
+            self._spools = tempfile.mkdtemp(prefix=".pgarchive-spool-", dir=self.workdir)
+        return self._spools
 
-    def directory_entries(self, a: Archive, plan: Plan, out: str
-                          ) -> dict[int, Callable[[], Counts]]:
-        """Start writing the directory-format entries that need compressing; index -> wait
-        for it."""
-        work = self._parallel(a, plan)
-        if not work:
-            return {}
-        pool = self._start(a, plan, out)
-        return {k: pool.submit(_directory_worker, k).result for k in work}
+    def start(self, work: Work, targets: dict[int, str]) -> dict[int, Callable[[], Counts]]:
+        """Fork the workers and hand them each entry; index -> wait for it.  Call before
+        opening any output file (the workers inherit what is open)."""
+        global _WORK
+        _WORK = work
+        self._pool = ProcessPoolExecutor(self.n, mp_context=multiprocessing.get_context("fork"))
+        return {k: self._pool.submit(_run, k, target).result for k, target in targets.items()}
 
     def __enter__(self) -> Jobs:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        global _STATE
+        global _WORK
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=exc is not None)
             self._pool = None
-        _STATE = None
+        _WORK = None
         if self._spools is not None:
             with contextlib.suppress(OSError):
                 shutil.rmtree(self._spools)
