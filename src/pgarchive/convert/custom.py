@@ -123,6 +123,11 @@ def write_archive(path: str, a: Archive, plan: Plan, jobs: Jobs,
                 counts.add(write_block(f, a, plan, item, source))
             if progress is not None:
                 progress(sum(a.stored_size(s) or 0 for s in item.sources))
+        top = max(positions.values(), default=0)
+        if top >= 1 << (8 * plan.header.off_size):
+            raise ArchiveError(f"a data block starts at offset {top}, more than the "
+                               f"archive's {plan.header.off_size}-byte offsets can hold",
+                               path=a.path)
         toc = build_toc_file(plan.header, _with_offsets(items, positions), "offset", codec)
         if len(toc) != len(first):  # pragma: no cover - offsets have a fixed size
             raise AssertionError("the TOC changed size when the offsets were set")
