@@ -91,7 +91,7 @@ class Archive:
             return None
         hdr = c.block_of(entry)
         try:
-            return hdr.position, c.blocks.skip_block(hdr)
+            return hdr.position, c.blocks.block_end(hdr)
         except ArchiveError as e:
             raise e.located(path=self.path, entry=entry.label) from None
 
