@@ -220,3 +220,41 @@ def test_jobs_give_the_same_archive(kind: str, method: str, tmp_path: Path) -> N
         for name in os.listdir(outs[0]):
             assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes()
     _only(tmp_path, "j1", "j2")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_terminated_conversion_leaves_nothing(jobs: str, tmp_path: Path) -> None:
+    """SIGTERM (kill, a service manager) unwinds like an interrupt: the partial output and
+    the workers' spool files are removed, the workers stopped."""
+    import random
+    import signal
+    import time
+
+    from pgarchive.format.constants import K_VERS_1_16, ArchiveFormat, Compression, Section
+    from pgarchive.format.model import Header, TocEntry
+    from pgarchive.format.writer import build_custom
+
+    rnd = random.Random(7)
+    rows = "".join(f"{i}\t{rnd.getrandbits(128):x}\n" for i in range(400_000)).encode()
+    h = Header(1, 16, 0, 4, 8, ArchiveFormat.CUSTOM, Compression.GZIP, None,
+               (0, 0, 0, 1, 0, 125, 0), "db", "18", "18", 0, 0)
+    entries = [TocEntry(i, True, 0, 1000 + i, f"t{i}", "TABLE DATA", Section.DATA, None, None,
+                        "COPY t (a, b) FROM stdin;\n", "public", None, None, 0, "me", False, ())
+               for i in (1, 2)]
+    assert h.version == K_VERS_1_16
+    src = tmp_path / "big.dump"
+    src.write_bytes(build_custom(h, entries, {1: rows, 2: rows}))
+    proc = subprocess.Popen([sys.executable, "-m", "pgarchive", "convert", str(src),
+                             str(tmp_path / "out.dump"), "-Z", "zstd:19", "-j", jobs],
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not any(n.startswith(".pgarchive-") for n in os.listdir(tmp_path)):
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "pgarchive: error: interrupted" in err.decode()
+    _only(tmp_path, "big.dump")

@@ -3,6 +3,7 @@ subset."""
 
 from __future__ import annotations
 
+import signal
 from typing import Any
 
 import click
@@ -24,6 +25,10 @@ def _compression(ctx: click.Context, param: click.Parameter, value: str | None) 
         return CompressionSpec.parse(value)
     except ValueError as e:
         raise click.BadParameter(str(e)) from None
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def _version(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
@@ -83,6 +88,10 @@ def convert(src: str, dst: str, kind: str | None, compression: Any, version: int
     from ..convert import ConvertOptions, convert_archive
     from ..output import render_json
     from ..progress import ByteProgress
+
+    # Terminated (kill, a service manager): unwind like an interrupt, so the output being
+    # written (and any worker) is removed instead of left half-written.
+    signal.signal(signal.SIGTERM, _terminated)
 
     selective = any(v for v in kw.values())
     with archive_mod.open(src) as a:

@@ -74,6 +74,10 @@ class Jobs:
                  tb: TracebackType | None) -> None:
         global _WORK
         if self._pool is not None:
+            if exc is not None:  # stop what the workers are writing: it is thrown away
+                for proc in list(getattr(self._pool, "_processes", {}).values()):
+                    with contextlib.suppress(Exception):
+                        proc.terminate()
             self._pool.shutdown(wait=True, cancel_futures=exc is not None)
             self._pool = None
         _WORK = None
