@@ -13,8 +13,8 @@ per object (``lo_create``/``lo_unlink``, section pre-data), its comments, securi
 and ACLs one per object, and one BLOBS data entry holding every object (tested field for
 field against the same database dumped by pg_dump 15 and 16).  They stay where the 1.16
 entries were, after the table data, where pg_dump 16 put them at the end of pre-data: the
-order of entries is kept, and pg_restore runs pre-data entries first wherever they stand
-(serial and -j alike; tested with pg_restore 15).  What an older version cannot record is
+order of entries is kept; a serial restore creates the objects just before the BLOBS data
+that follows them, a parallel one with the rest of pre-data (tested with pg_restore 15).  What an older version cannot record is
 refused, with the reason.
 """
 
