@@ -189,4 +189,66 @@ SELECT lo_from_bytea(70002, decode(repeat(md5('x'), 1200), 'hex'));
 COMMENT ON LARGE OBJECT 70001 IS 'a small one';
 GRANT SELECT ON LARGE OBJECT 70001 TO reader;
 
+-- Every other kind of object pg_dump writes, so that each of their DROP statements is
+-- rewritten by pg_restore --clean --if-exists somewhere in the corpus (issue 15).
+CREATE FUNCTION app.noop_event() RETURNS event_trigger LANGUAGE plpgsql AS $$BEGIN END$$;
+CREATE EVENT TRIGGER corpus_ddl ON ddl_command_end EXECUTE FUNCTION app.noop_event();
+ALTER EVENT TRIGGER corpus_ddl DISABLE;
+COMMENT ON EVENT TRIGGER corpus_ddl IS 'does nothing, and is disabled';
+CREATE FOREIGN DATA WRAPPER corpus_fdw;
+CREATE SERVER corpus_server FOREIGN DATA WRAPPER corpus_fdw OPTIONS (host 'nowhere');
+-- FOR PUBLIC: a mapping naming a role would need that role even with --no-owner --no-acl
+CREATE USER MAPPING FOR PUBLIC SERVER corpus_server OPTIONS (user 'remote');
+CREATE FOREIGN TABLE app.remote_items (id integer, name text) SERVER corpus_server;
+GRANT USAGE ON FOREIGN SERVER corpus_server TO reader;
+CREATE TEXT SEARCH DICTIONARY app.simple_dict (TEMPLATE = pg_catalog.simple, STOPWORDS = english);
+CREATE TEXT SEARCH CONFIGURATION app.simple_cfg (COPY = pg_catalog.simple);
+ALTER TEXT SEARCH CONFIGURATION app.simple_cfg ALTER MAPPING FOR word WITH app.simple_dict;
+CREATE TEXT SEARCH PARSER app.default_parser (START = prsd_start, GETTOKEN = prsd_nexttoken,
+    END = prsd_end, LEXTYPES = prsd_lextype);
+CREATE TEXT SEARCH TEMPLATE app.simple_template (INIT = dsimple_init, LEXIZE = dsimple_lexize);
+CREATE FUNCTION app.abs_lt(integer, integer) RETURNS boolean LANGUAGE sql IMMUTABLE
+    AS 'SELECT abs($1) < abs($2)';
+CREATE OPERATOR app.<<< (LEFTARG = integer, RIGHTARG = integer, FUNCTION = app.abs_lt);
+CREATE FUNCTION app.abs_cmp(integer, integer) RETURNS integer LANGUAGE sql IMMUTABLE
+    AS 'SELECT btint4cmp(abs($1), abs($2))';
+CREATE OPERATOR FAMILY app.abs_ops USING btree;
+CREATE OPERATOR CLASS app.abs_int_ops FOR TYPE integer USING btree FAMILY app.abs_ops AS
+    OPERATOR 1 app.<<<, FUNCTION 1 app.abs_cmp(integer, integer);
+CREATE FUNCTION app.mood_rank(app.mood) RETURNS integer LANGUAGE sql IMMUTABLE
+    AS $$SELECT array_position(enum_range(NULL::app.mood), $1)$$;
+CREATE CAST (app.mood AS integer) WITH FUNCTION app.mood_rank(app.mood);
+CREATE FUNCTION app.pair_from_sql(internal) RETURNS internal LANGUAGE internal IMMUTABLE STRICT
+    AS 'int4recv';
+CREATE TRANSFORM FOR app.pair LANGUAGE plpgsql (FROM SQL WITH FUNCTION app.pair_from_sql(internal));
+CREATE CONVERSION app.latin1_to_utf8 FOR 'LATIN1' TO 'UTF8' FROM iso8859_1_to_utf8;
+CREATE AGGREGATE app.longest(text) (SFUNC = pg_catalog.text_larger, STYPE = text);
+COMMENT ON AGGREGATE app.longest(text) IS 'the largest text';
+CREATE PROCEDURE app.reset_ticket() LANGUAGE plpgsql AS $$BEGIN PERFORM 1; END$$;
+CREATE POLICY orders_owner ON app.orders FOR UPDATE TO alice USING (customer_id > 0)
+    WITH CHECK (total >= 0);
+COMMENT ON POLICY orders_owner ON app.orders IS 'alice updates';
+CREATE RULE order_log_no_update AS ON UPDATE TO app.order_log DO INSTEAD NOTHING;
+CREATE STATISTICS app.orders_ndistinct (ndistinct) ON customer_id, ticket FROM app.orders;
+CREATE COLLATION app."C numeric" (provider = libc, locale = 'C', deterministic = true);
+ALTER DEFAULT PRIVILEGES FOR ROLE alice GRANT EXECUTE ON FUNCTIONS TO reader;
+ALTER DEFAULT PRIVILEGES FOR ROLE alice REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+CREATE TYPE app.floatrange AS RANGE (subtype = float8);
+CREATE DOMAIN app.short_text AS text CONSTRAINT short CHECK (length(VALUE) < 100)
+    NOT NULL DEFAULT '';
+CREATE SEQUENCE app.standalone_seq AS smallint INCREMENT 5;
+GRANT USAGE ON TYPE app.mood TO reader;
+GRANT EXECUTE ON FUNCTION app.double_it(integer) TO reader;
+CREATE PUBLICATION corpus_pub FOR TABLE app.orders, app.vehicles WITH (publish = 'insert');
+COMMENT ON PUBLICATION corpus_pub IS 'orders and vehicles';
+-- Created disabled, without connecting anywhere (the connection string is never used).
+CREATE SUBSCRIPTION corpus_sub CONNECTION 'host=127.0.0.1 port=1 dbname=nowhere'
+    PUBLICATION corpus_pub
+    WITH (connect = false, enabled = false, create_slot = false, slot_name = NONE);
+COMMENT ON SUBSCRIPTION corpus_sub IS 'never enabled';
+CREATE TABLE app."Order" (id integer, "user" text, "select" boolean);
+COMMENT ON COLUMN app."Order"."user" IS 'keywords as names';
+INSERT INTO app."Order" VALUES (1, 'a', true), (2, NULL, false);
+CREATE MATERIALIZED VIEW app.vehicle_names AS SELECT name FROM app.vehicles WITH NO DATA;
+
 ANALYZE;

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -123,6 +124,62 @@ def make_version(major: int, pg18: Path) -> list[dict[str, Any]]:
     return made
 
 
+EXTRAS_SQL = r"""
+SET client_min_messages = warning;
+CREATE ROLE "extra owner";
+CREATE ACCESS METHOD heap2 TYPE TABLE HANDLER heap_tableam_handler;
+CREATE SCHEMA "select" AUTHORIZATION "extra owner";
+CREATE TABLE "select".t_in_ts (id integer PRIMARY KEY, note text) TABLESPACE corpus_ts;
+INSERT INTO "select".t_in_ts VALUES (1, 'it''s'), (2, E'back\\slash'), (3, NULL),
+    (4, 'caf\u00e9');
+CREATE TABLE "select".t_am (id integer, v text) USING heap2;
+INSERT INTO "select".t_am SELECT i, 'v' || i FROM generate_series(1, 7) AS i;
+CREATE TABLE "select".parted (id integer, v text) PARTITION BY RANGE (id) USING heap2;
+CREATE TABLE "select".parted_low PARTITION OF "select".parted FOR VALUES FROM (0) TO (10)
+    TABLESPACE corpus_ts;
+INSERT INTO "select".parted VALUES (1, 'one'), (2, 'two');
+CREATE INDEX t_am_idx ON "select".t_am (id) TABLESPACE corpus_ts;
+ALTER DATABASE extras SET search_path = "select", public;
+COMMENT ON DATABASE extras IS 'tablespaces, access methods, INSERT data';
+SELECT lo_from_bytea(0, decode('00ff27', 'hex')) IS NOT NULL;
+ANALYZE;
+"""
+
+
+def make_extras(pg18: Path) -> list[dict[str, Any]]:
+    """A small pg_dump 18 database of what corpus.sql cannot hold, because every restore
+    test would then need it too: a tablespace, a table access method of its own (also on a
+    partitioned table), INSERT-style data, standard_conforming_strings off, a LATIN1
+    database.  Its archives feed the pg_restore -f goldens (make_sql_goldens.py)."""
+    out = HERE / "sqlextra"
+    remove(out)
+    out.mkdir()
+    made: list[dict[str, Any]] = []
+    with pgenv.cluster(18) as c:
+        ts = c.datadir.parent / "ts"
+        ts.mkdir()
+        if c.user:
+            import pwd
+
+            os.chown(ts, pwd.getpwnam(c.user).pw_uid, -1)
+        c.psql("postgres", f"CREATE TABLESPACE corpus_ts LOCATION '{ts}'")
+        c.run(["createdb", "-T", "template0", "-E", "LATIN1", "--locale=C", "extras"])
+        c.psql("postgres", "ALTER DATABASE extras SET standard_conforming_strings = off")
+        sql = c.datadir.parent / "extras.sql"
+        sql.write_text(EXTRAS_SQL)
+        sql.chmod(0o644)
+        c.psql_file("extras", sql)
+        forms = [("extras.dump", ["-Fc", "-C"]),
+                 ("extras_inserts.dump", ["-Fc", "--inserts", "--no-tablespaces"]),
+                 ("extras_colinserts", ["-Fd", "--column-inserts", "--rows-per-insert=2"]),
+                 ("extras_root.tar", ["-Ft", "--load-via-partition-root", "--statistics"])]
+        for name, args in forms:
+            target = out / name
+            c.run(["pg_dump", *args, "-f", str(target), "extras"])
+            made.append(golden(target, pg18, "sqlextra", "pg_dump 18 (extras)"))
+    return made
+
+
 def golden(archive: Path, pg18: Path, group: str, made_by: str) -> dict[str, Any]:
     """Write ``<archive>.list`` (pg_restore 18 -l, TZ=UTC) beside the archive."""
     listing = archive.parent / "expected" / (archive.name + ".list")
@@ -185,12 +242,16 @@ def main() -> None:
     groups = {f"pg{m}" for m in majors}
     if not opts.no_shared:
         groups |= {"pg10", "pg11", "pg12", "samples"}
+    if 18 in majors:
+        groups.add("sqlextra")
     index = [e for e in index if e["group"] not in groups]
     if not opts.no_shared:
         index += copy_shared(pg18)
     for major in majors:
         print(f"pg_dump {major} ...", flush=True)
         index += make_version(major, pg18)
+    if 18 in majors:
+        index += make_extras(pg18)
     index.sort(key=lambda e: e["archive"])
     index_path.write_text(json.dumps(index, indent=1) + "\n")
     print(f"{len(index)} archives in {index_path}")

@@ -20,7 +20,7 @@ from helpers import TESTDATA
 # (PGARCHIVE_FUZZ_EXAMPLES, default 2000): "random" for a fresh seed each run, or a number
 # to replay one:  ``PGARCHIVE_FUZZ_SEED=random python -m pytest tests/hostile``.
 #: Fixtures that start a real PostgreSQL server: tests using them get the ``server`` marker.
-SERVER_FIXTURES = {"pg18_server", "server", "pg15_server"}
+SERVER_FIXTURES = {"pg18_server", "server", "pg15_server", "password_server"}
 FUZZ_SEED = os.environ.get("PGARCHIVE_FUZZ_SEED")
 if FUZZ_SEED:
     settings.register_profile("fuzz", max_examples=int(os.environ.get(
@@ -61,4 +61,25 @@ def pg18_server() -> Any:
         c.psql_file("ref", TESTDATA / "corpus.sql")
         c.run(["createdb", "-T", "template0", "-E", "UTF8", "shopref"])
         c.psql_file("shopref", TESTDATA / "legacy_shop.sql")
+        yield c
+
+
+@pytest.fixture(scope="session")
+def pg15_server() -> Any:
+    """A throwaway PostgreSQL 15 cluster with the corpus's roles (alice, "Bob Smith",
+    reader), so that restores of the corpus archives into it find them."""
+    import pgenv
+
+    with pgenv.cluster(15) as c:
+        c.psql("postgres", 'CREATE ROLE alice; CREATE ROLE "Bob Smith"; CREATE ROLE reader;')
+        yield c
+
+
+@pytest.fixture(scope="session")
+def password_server() -> Any:
+    """A PostgreSQL 18 cluster with password authentication and none of the corpus's
+    roles."""
+    import pgenv
+
+    with pgenv.cluster(18, password_auth=True) as c:
         yield c

@@ -20,21 +20,27 @@ class Archive:
     Use as a context manager, or call :meth:`close`.
     """
 
-    def __init__(self, container: Container) -> None:
+    def __init__(self, container: Container, read_toc: bool = True) -> None:
         self.container = container
         self.path = container.path
         self.header: Header = container.header
-        try:
-            _ = container.entries  # read and check the TOC now: open() fails on a bad one
-        except BaseException:
-            container.close()
-            raise
+        if read_toc:
+            try:
+                _ = container.entries  # read and check the TOC now: open() fails on a bad one
+            except BaseException:
+                container.close()
+                raise
         self._by_id: dict[int, TocEntry] | None = None
 
     @property
     def entries(self) -> list[TocEntry]:
         """The TOC in file order (read on first use)."""
         return self.container.entries
+
+    def iter_entries(self) -> Iterator[TocEntry]:
+        """The TOC in file order, one entry at a time and not kept: for one pass over a
+        TOC too big to hold (a million entries); errors come as the pass reaches them."""
+        return self.container.iter_entries()
 
     @property
     def format_name(self) -> str:
@@ -144,9 +150,12 @@ class Archive:
         self.close()
 
 
-def open(path: str) -> Archive:
-    """Open a pg_dump archive (custom file, directory or tar) for reading."""
-    return Archive(open_container(str(path)))
+def open(path: str, read_toc: bool = True) -> Archive:
+    """Open a pg_dump archive (custom file, directory or tar) for reading.
+
+    With ``read_toc=False`` the TOC is not read (nor checked) now: for a caller that makes
+    one pass with :meth:`Archive.iter_entries` (``entries`` still reads it when asked)."""
+    return Archive(open_container(str(path)), read_toc)
 
 
 def default_list(path: str, statistics: bool = True) -> bytes:

@@ -24,8 +24,37 @@ from typing import IO, Any, cast
 
 from .errors import CompressionError
 from .format.constants import Compression
+from .limits import INFLATE_FLOOR, INFLATE_RATIO
 
 DEFAULT_OUT_SIZE = 1 << 20
+
+
+class InflateLimit:
+    """What one entry's data may inflate to: INFLATE_FLOOR bytes plus the algorithm's
+    INFLATE_RATIO times the stored bytes read so far (README, Limits).
+    One per entry, shared by its streams (the large objects of a BLOBS entry), so a small
+    archive cannot make a reader decode terabytes; checked as it goes, so the error comes
+    as soon as the data has inflated past it, not at the end."""
+
+    def __init__(self, ratio: int | None = None, floor: int = INFLATE_FLOOR) -> None:
+        self.ratio = ratio or 0  # 0: the algorithm's, set by decompress()
+        self.floor = floor
+        self.stored = 0
+        self.inflated = 0
+
+    def count_stored(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        for chunk in chunks:
+            self.stored += len(chunk)
+            yield chunk
+
+    def check(self, pieces: Iterator[bytes]) -> Iterator[bytes]:
+        for piece in pieces:
+            self.inflated += len(piece)
+            if self.inflated > self.floor + self.ratio * self.stored:
+                raise CompressionError(
+                    f"data inflates to more than {self.ratio} times its stored size "
+                    f"({self.inflated} bytes from {self.stored}; a decompression bomb?)")
+            yield piece
 
 
 def _zlib_backends() -> list[tuple[str, ModuleType]]:
@@ -59,21 +88,30 @@ def decompress(
     gzip_file: bool = False,
     out_size: int = DEFAULT_OUT_SIZE,
     zlib_module: ModuleType | None = None,
+    limit: InflateLimit | None = None,
 ) -> Iterator[bytes]:
     """Decompress one stream given as its stored chunks.
 
     ``gzip_file`` selects a gzip (RFC 1952) wrapper for GZIP, as directory archives use; custom
-    archives store a zlib (RFC 1950) stream.
+    archives store a zlib (RFC 1950) stream.  ``limit`` bounds what the stream inflates to
+    (a fresh InflateLimit when not given: pass one per entry to bound all its streams).
     """
     if algorithm == Compression.NONE:
         return recut(chunks, out_size)
+    if limit is None:
+        limit = InflateLimit()
+    if not limit.ratio:
+        limit.ratio = INFLATE_RATIO.get(algorithm.name.lower(), max(INFLATE_RATIO.values()))
+    chunks = limit.count_stored(chunks)
     if algorithm == Compression.GZIP:
-        return _zlib(chunks, out_size, 31 if gzip_file else 15, zlib_module or zlib_backend()[1])
-    if algorithm == Compression.LZ4:
-        return _lz4(chunks, out_size)
-    if algorithm == Compression.ZSTD:
-        return _zstd(chunks, out_size)
-    raise CompressionError(f"unknown compression algorithm {algorithm}")
+        out = _zlib(chunks, out_size, 31 if gzip_file else 15, zlib_module or zlib_backend()[1])
+    elif algorithm == Compression.LZ4:
+        out = _lz4(chunks, out_size)
+    elif algorithm == Compression.ZSTD:
+        out = _zstd(chunks, out_size)
+    else:
+        raise CompressionError(f"unknown compression algorithm {algorithm}")
+    return limit.check(out)
 
 
 def recut(chunks: Iterable[bytes], out_size: int) -> Iterator[bytes]:
@@ -254,7 +292,7 @@ class _ChunkReader(io.RawIOBase):
 
     def __init__(self, chunks: Iterable[bytes], walker: ZstdFrameWalker) -> None:
         self._it = iter(chunks)
-        self._rest = b""
+        self._rest = memoryview(b"")  # a view: taking from a huge chunk copies nothing else
         self._walker = walker
 
     def readable(self) -> bool:
@@ -273,10 +311,11 @@ class _ChunkReader(io.RawIOBase):
     def readinto(self, b: Any) -> int:
         while not self._rest:
             try:
-                self._rest = next(self._it)
+                chunk = next(self._it)
             except StopIteration:
                 return 0
-            self._walker.feed(self._rest)
+            self._walker.feed(chunk)
+            self._rest = memoryview(chunk)
         n = min(len(b), len(self._rest))
         b[:n] = self._rest[:n]
         self._rest = self._rest[n:]

@@ -26,6 +26,9 @@ ESCAPES = frozenset(b"\\bfnrtvN")
 # A backslash (after escaped backslashes are removed) followed by anything else, or by nothing.
 _BAD_ESCAPE = re.compile(rb"\\(?:[^bfnrtvN]|\Z)")
 MAX_FINDINGS = 5
+#: COPY builds each row in one buffer of at most 1 GB (MaxAllocSize): no longer row exists
+#: in pg_dump's data, and an endless one (a decompression bomb) stops here.
+MAX_ROW = (1 << 30) - 1
 #: below this many bytes, bytes.count beats setting up numpy arrays
 _VECTOR_MIN = 4096
 
@@ -48,16 +51,14 @@ def row_shape(data: bytes, start: int, end: int, columns: int | None) -> tuple[i
     Exact, not a total: the tabs and newlines, in order, must repeat ``columns - 1`` tabs
     then a newline.  Vectorised, one pass over the bytes (~3 GB/s) and then work per field.
     """
+    if columns is None:  # rows only (restore's counts): bytes.count needs no numpy
+        return data.count(b"\n", start, end), True
     if end - start < _VECTOR_MIN:
         rows = data.count(b"\n", start, end)
-        if columns is None:
-            return rows, True
         return rows, all(line.count(b"\t") == columns - 1
                          for line in data[start:end].split(b"\n")[:-1])
     np = vector_module()
     view = np.frombuffer(data, np.uint8, end - start, start)
-    if columns is None:
-        return int(np.count_nonzero(view == 10)), True
     seps = view[np.flatnonzero(view <= 10)]
     if len(seps) and bool((seps < 9).any()):  # raw control bytes, which COPY lets through
         seps = seps[seps >= 9]
@@ -187,6 +188,9 @@ class CopyChecker:
         if self._row_len < len(MARKER_ROW):
             self._row_head += piece[start:start + len(MARKER_ROW) - self._row_len]
         self._row_len += end - start
+        if self._row_len > MAX_ROW and not self.findings:
+            self._add(self._row_start, f"row {self.rows + 1} is longer than {MAX_ROW} bytes, "
+                                       "more than COPY can write")
         self._row_tabs += piece.count(b"\t", start, end)
         at = start
         if self._escape_open:

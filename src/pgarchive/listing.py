@@ -1,15 +1,46 @@
-"""pg_restore -l text: render it byte for byte as PostgreSQL 18 does, and parse list files
-back as pg_restore -L does."""
+"""pg_restore -l text: render it byte for byte as PostgreSQL 18 does (list files are read back
+by :mod:`pgarchive.listfile`).
+
+pg_restore -l prints the entry's type and the header's version strings raw, and turns only
+CR and LF into spaces in names; so archive content can put a line of its own into a list
+built from it.  ``ls --format list`` keeps that (it is byte-identical to pg_restore -l);
+:func:`render_list` with ``safe=True`` (``ls --safe-list``) escapes every control character
+in the text part of each line instead, and :func:`id_list` is what ``restore`` hands to
+pg_restore -L: the dump ids alone, where no archive content can add a line.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from .format.model import Header, TocEntry
 
 _LINE_BREAKS = str.maketrans({"\n": " ", "\r": " "})
+#: Backslash, C0 and C1 controls, DEL, and lone surrogates (bytes that were not valid in the
+#: archive's encoding, kept by surrogateescape).
+_CONTROLS = re.compile("[\\\\\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_NAMED = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape_one(m: re.Match[str]) -> str:
+    c = m.group()
+    named = _NAMED.get(c)
+    if named is not None:
+        return named
+    code = ord(c)
+    if 0xDC80 <= code <= 0xDCFF:  # a raw byte kept by surrogateescape
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def escape_controls(text: str | None, hyphen: bool = False) -> str:
+    """``text`` with every control character written as a backslash escape (``\\n``,
+    ``\\x1b``, ``\\x9b``; a backslash as ``\\\\``): one line, safe for a terminal and for
+    pg_restore -L, and unambiguous.  NULL becomes '-' or '' as in :func:`sanitize`."""
+    if text is None:
+        return "-" if hyphen else ""
+    return _CONTROLS.sub(_escape_one, text)
 
 
 def sanitize(text: str | None, hyphen: bool = False) -> str:
@@ -20,12 +51,16 @@ def sanitize(text: str | None, hyphen: bool = False) -> str:
     return text.translate(_LINE_BREAKS)
 
 
-def header_lines(header: Header, format_name: str) -> list[str]:
-    """The comment block that opens pg_restore 18's -l output."""
+def header_lines(header: Header, format_name: str, safe: bool = False) -> list[str]:
+    """The comment block that opens pg_restore 18's -l output (``safe``: control
+    characters escaped in the strings that come from the archive)."""
+    def raw(text: str | None) -> str | None:
+        return escape_controls(text) if safe and text is not None else text
+
     lines = [
         ";",
         f"; Archive created at {header.created_text()}",
-        f";     dbname: {sanitize(header.dbname)}",
+        f";     dbname: {escape_controls(header.dbname) if safe else sanitize(header.dbname)}",
         f";     TOC Entries: {header.toc_count}",
         f";     Compression: {header.compression_name}",
         f";     Dump Version: {header.version_text}",
@@ -34,9 +69,9 @@ def header_lines(header: Header, format_name: str) -> list[str]:
         f";     Offset: {header.off_size} bytes",
     ]
     if header.server_version is not None:
-        lines.append(f";     Dumped from database version: {header.server_version}")
+        lines.append(f";     Dumped from database version: {raw(header.server_version)}")
     if header.dump_version is not None:
-        lines.append(f";     Dumped by pg_dump version: {header.dump_version}")
+        lines.append(f";     Dumped by pg_dump version: {raw(header.dump_version)}")
     lines += [";", ";", "; Selected TOC Entries:", ";"]
     return lines
 
@@ -47,53 +82,35 @@ def entry_line(e: TocEntry) -> str:
             f"{sanitize(e.tag)} {sanitize(e.owner)}")
 
 
+def safe_entry_line(e: TocEntry) -> str:
+    """:func:`entry_line` with every control character of the text part escaped."""
+    return (f"{e.dump_id}; {e.table_oid} {e.oid} {escape_controls(e.desc)} "
+            f"{escape_controls(e.namespace, True)} {escape_controls(e.tag)} "
+            f"{escape_controls(e.owner)}")
+
+
+def id_list(entries: Iterable[TocEntry]) -> bytes:
+    """A list file for pg_restore -L that names each entry by its dump id alone, in order:
+    all pg_restore reads of a line is its leading number."""
+    return b"".join(b"%d\n" % e.dump_id for e in entries)
+
+
 def render_list(header: Header, format_name: str, entries: Iterable[TocEntry],
-                verbose_deps: bool = False, reasons: dict[int, str] | None = None) -> str:
+                verbose_deps: bool = False, reasons: dict[int, str] | None = None,
+                safe: bool = False) -> str:
     """The whole -l text for the given (already selected and ordered) entries.
 
     ``reasons`` adds a comment line after each entry saying why it was selected; pg_restore
-    -L ignores comment lines.
+    -L ignores comment lines.  ``safe`` escapes control characters instead of printing
+    them as pg_restore does.
     """
-    out = header_lines(header, format_name)
+    out = header_lines(header, format_name, safe)
+    line = safe_entry_line if safe else entry_line
+    text = escape_controls if safe else sanitize
     for e in entries:
-        out.append(entry_line(e))
+        out.append(line(e))
         if reasons is not None:
-            out.append(f";\twhy: {sanitize(reasons.get(e.dump_id, ''))}")
+            out.append(f";\twhy: {text(reasons.get(e.dump_id, ''))}")
         if verbose_deps and e.dependencies:
             out.append(";\tdepends on: " + " ".join(map(str, e.dependencies)))
     return "\n".join(out) + "\n"
-
-
-_ID = re.compile(r"[ \t\n\r\f\v]*([+-]?)(\d+)")
-
-
-@dataclass
-class ListFile:
-    """A parsed -L list file: the ids in order, and the lines pg_restore would warn about."""
-
-    ids: list[int] = field(default_factory=list)
-    ignored: list[str] = field(default_factory=list)
-
-
-def parse_list(text: str, max_id: int) -> ListFile:
-    """Parse a list file as pg_restore's SortTocFromFile does.
-
-    Everything from the first ';' is a comment; blank lines are skipped; the id is the
-    leading integer (strtol); lines without one, ids <= 0, ids above the largest dump id
-    and repeats are ignored with a warning.  An id in range but absent from the TOC is for
-    the caller to refuse (pg_restore: "could not find entry for ID").
-    """
-    result = ListFile()
-    seen: set[int] = set()
-    for raw in text.split("\n"):
-        line = raw.split(";", 1)[0]
-        if not line.strip(" \t\r\n"):
-            continue
-        m = _ID.match(line)
-        value = int(m.group(1) + m.group(2)) if m else 0
-        if value <= 0 or value > max_id or value in seen:
-            result.ignored.append(line.rstrip("\r\n"))
-            continue
-        seen.add(value)
-        result.ids.append(value)
-    return result

@@ -1,4 +1,11 @@
-"""Rendering rows as an aligned table, JSON or CSV: the same choices for every command."""
+"""Rendering rows as an aligned table, JSON or CSV: the same choices for every command.
+
+Tables are for terminals: every cell goes through :func:`pgarchive.terminal.for_terminal`
+(``raw`` keeps the bytes).  JSON escapes DEL and C1 controls too (``\\u009b``: the same
+string to any JSON reader, and harmless on a terminal).  CSV is for spreadsheets: a text
+cell starting with ``= + - @``, a tab or a carriage return gets a leading ``'`` so that no
+spreadsheet evaluates it as a formula (``raw`` keeps it as it is).
+"""
 
 from __future__ import annotations
 
@@ -6,60 +13,113 @@ import csv
 import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+from .terminal import for_terminal
+
+_JSON_UNSAFE = re.compile("[\x7f-\x9f]")
+#: What makes a spreadsheet read a cell as a formula (OWASP's list).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(value: Any) -> str:
-    """A table cell: control characters made visible so a row stays on one line."""
+def _text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list | tuple):
-        value = " ".join(map(str, value))
-    text = str(value)
-    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+        return " ".join(map(str, value))
+    return str(value)
+
+
+def _cell(value: Any, raw: bool = False) -> str:
+    """A table cell: control characters made visible so a row stays one line."""
+    text = _text(value)
+    return text if raw else for_terminal(text)
+
+
+def table_widths(rows: Iterable[dict[str, Any]], columns: Sequence[str],
+                 raw: bool = False) -> list[int]:
+    """The width of each column (a first pass, for rows that are streamed)."""
+    widths = [len(c) for c in columns]
+    for r in rows:
+        for i, c in enumerate(columns):
+            n = len(_cell(r.get(c), raw))
+            if n > widths[i]:
+                widths[i] = n
+    return widths
+
+
+def table_lines(rows: Iterable[dict[str, Any]], columns: Sequence[str], widths: Sequence[int],
+                right: Sequence[str] = (), raw: bool = False) -> Iterator[str]:
+    """The header and one line per row, each ending in a newline."""
+    def line(cells: Sequence[str]) -> str:
+        parts = [v.rjust(w) if columns[i] in right else v.ljust(w)
+                 for i, (v, w) in enumerate(zip(cells, widths, strict=True))]
+        return "  ".join(parts).rstrip() + "\n"
+
+    yield line(list(columns))
+    for r in rows:
+        yield line([_cell(r.get(c), raw) for c in columns])
 
 
 def render_table(rows: Sequence[dict[str, Any]], columns: Sequence[str],
-                 right: Sequence[str] = ()) -> str:
-    cells = [[_cell(r.get(c)) for c in columns] for r in rows]
-    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
-    lines = []
-    for row in [list(columns), *cells]:
-        parts = [v.rjust(w) if columns[i] in right else v.ljust(w)
-                 for i, (v, w) in enumerate(zip(row, widths, strict=True))]
-        lines.append("  ".join(parts).rstrip())
-    return "\n".join(lines) + "\n"
+                 right: Sequence[str] = (), raw: bool = False) -> str:
+    widths = table_widths(rows, columns, raw)
+    return "".join(table_lines(rows, columns, widths, right, raw))
 
 
-def render_json(data: Any) -> str:
+def _json_escape(m: re.Match[str]) -> str:
+    return f"\\u{ord(m.group()):04x}"
+
+
+def render_json(data: Any, indent: int | None = 2) -> str:
     try:
-        text = json.dumps(data, indent=2, ensure_ascii=False)
+        text = json.dumps(data, indent=indent, ensure_ascii=False)
         text.encode("utf-8")
     except UnicodeEncodeError:  # undecodable bytes in names: escape them
-        text = json.dumps(data, indent=2, ensure_ascii=True)
-    return text + "\n"
+        text = json.dumps(data, indent=indent, ensure_ascii=True)
+    # DEL and C1 are only ever inside strings here: the escape is the same value
+    return _JSON_UNSAFE.sub(_json_escape, text) + "\n"
 
 
-def render_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
+def csv_cell(value: Any, raw: bool = False) -> Any:
+    """A CSV value: lists joined by spaces; text that a spreadsheet would take for a
+    formula gets a leading ``'`` (unless ``raw``)."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = " ".join(map(str, value))
+    if not raw and isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_lines(rows: Iterable[dict[str, Any]], columns: Sequence[str],
+              raw: bool = False) -> Iterator[str]:
+    """The header row and one CSV record per row."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(columns)
     for r in rows:
-        w.writerow(["" if r.get(c) is None else
-                    " ".join(map(str, r[c])) if isinstance(r.get(c), list) else r[c]
-                    for c in columns])
-    return buf.getvalue()
+        w.writerow([csv_cell(r.get(c), raw) for c in columns])
+        if buf.tell() > 1 << 16:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()
+
+
+def render_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str], raw: bool = False) -> str:
+    return "".join(csv_lines(rows, columns, raw))
 
 
 def render(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str],
-           table_columns: Sequence[str] | None = None, right: Sequence[str] = ()) -> str:
+           table_columns: Sequence[str] | None = None, right: Sequence[str] = (),
+           raw: bool = False) -> str:
     if fmt == "json":
         return render_json(list(rows))
     if fmt == "csv":
-        return render_csv(rows, columns)
-    return render_table(rows, table_columns or columns, right)
+        return render_csv(rows, columns, raw)
+    return render_table(rows, table_columns or columns, right, raw)

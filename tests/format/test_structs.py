@@ -3,6 +3,8 @@ every real archive's header and TOC byte for byte."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -88,8 +90,9 @@ def test_pure_python_walker_equals_installed_one(item: dict[str, Any]) -> None:
         extra = a.format_name == "CUSTOM"
         for mode in (tocscan.ROWS, tocscan.LIST):
             args = (raw, base, h.toc_offset - base, h.toc_count, h.version, h.int_size,
-                    h.off_size, extra, mode, a.encoding)
-            mine, pure = tocscan.walk(*args), PURE.walk(*args)
+                    h.off_size, extra, mode, a.encoding, True)
+            mine = tocscan.walk(*args, tocscan.Limits(1 << 20, 64 << 20))
+            pure = PURE.walk(*args, PURE.Limits(1 << 20, 64 << 20))
             assert (mine.rows, mine.lines, mine.done, mine.pos, mine.max_offset) == \
                 (pure.rows, pure.lines, pure.done, pure.pos, pure.max_offset)
 
@@ -130,3 +133,17 @@ def test_pure_python_gatherer_equals_installed_one(item: dict[str, Any]) -> None
                 assert chunkscan.gather(raw, 0, 4, target, a_out) == \
                     pure.gather(raw, 0, 4, target, b_out)
                 assert a_out == b_out
+
+
+@pytest.mark.skipif(os.environ.get("PGARCHIVE_PURE_PYTHON") == "1",
+                    reason="PGARCHIVE_PURE_PYTHON=1 asks for the plain-Python walkers")
+def test_compiled_walkers_are_loaded_where_a_c_compiler_exists() -> None:
+    """setup.py never fails an install for want of mypyc, so a silent build failure would
+    leave the agreement tests above comparing the source with itself: where a C compiler
+    exists (as in CI), the installed walkers must be the compiled ones."""
+    from pgarchive.format import chunkscan, tocscan
+
+    if shutil.which("cc") is None and shutil.which("gcc") is None:
+        pytest.fail("no C compiler: the compiled walkers cannot be checked here")
+    for mod in (tocscan, chunkscan):
+        assert mod.__file__ is not None and not mod.__file__.endswith(".py"), mod.__file__

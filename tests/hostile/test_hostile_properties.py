@@ -246,3 +246,339 @@ def test_directory_names_cannot_leave_the_folder(tmp_path: Path) -> None:
     os.symlink(tmp_path / "outside.dat", d / "5.dat")
     report = verify(str(d))
     assert any("link that leaves the archive" in str(p) for p in report.all_problems())
+
+
+# --- issue 12: the classes of round two, generated -------------------------------------
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.integers(-2**40, 2**40) | st.sampled_from([0, -128, -129, 255, 256, 0xD800,
+                                                       2**31 - 1, 2**63 - 1]),
+       st.sampled_from([4, 8]))
+def test_any_relkind_reads_or_fails_cleanly(relkind: int, int_size: int) -> None:
+    if int_size == 4 and abs(relkind) >= 2**32:
+        relkind = relkind % 2**32
+    h = Header(1, 16, 0, int_size, 8, ArchiveFormat.CUSTOM, Compression.NONE, None, (0,) * 7,
+               "db", "18", "18", 0, 0)
+    e = TocEntry(1, False, 0, 1, "t", "TABLE", Section.PRE_DATA, "CREATE TABLE t ();", "",
+                 None, "public", "", "heap", relkind, "o", False, ())
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "a.dump"
+        p.write_bytes(build_custom(h, [e], {}))
+        if -128 <= relkind <= 255:
+            with pgarchive.open(str(p)) as a:
+                got = a.entries[0]
+                assert got.relkind == relkind
+                assert got.relkind_char in (None, chr(relkind & 0xFF))
+        else:
+            try:
+                pgarchive.open(str(p))
+                raise AssertionError("relkind out of range was read")
+            except ArchiveError as err:
+                assert "relkind" in str(err) and "\n" not in str(err)
+
+
+def _reference_list_ids(data: bytes, max_id: int) -> list[int]:
+    """pg_restore's SortTocFromFile over whole lines, written plainly (fgets + strlen:
+    a NUL byte joins the next line on)."""
+    import re
+
+    lines, joined = [], b""
+    for physical in data.split(b"\n"):
+        if b"\0" in physical:
+            joined += physical.split(b"\0", 1)[0]
+        else:
+            lines.append(joined + physical)
+            joined = b""
+    if joined:
+        lines.append(joined)
+    ids: list[int] = []
+    for line in lines:
+        if b";" in line:
+            line = line[:line.index(b";")]
+        if not line.strip(b" \t\r\n"):
+            continue
+        m = re.match(rb"[ \t\n\v\f\r]*([+-]?)([0-9]+)", line)
+        if not m:
+            continue
+        v = min(int(m.group(2)), (1 << 63) - 1 + (m.group(1) == b"-"))
+        v = (-v if m.group(1) == b"-" else v) & 0xFFFFFFFF
+        v = v - (1 << 32) if v >= 1 << 31 else v
+        if 0 < v <= max_id and v not in ids:
+            ids.append(v)
+    return ids
+
+
+LIST_ATOMS = ["1", "2", "3", "12", "0", "9" * 30, "4294967298", " ", "\t", "\v", "\f", "\r",
+              ";", "+", "-", "\x00", "\n", "\u0661", "\uff13", "x", "7 ; 8"]
+
+
+@FAST
+@given(st.lists(st.sampled_from(LIST_ATOMS), max_size=40), st.integers(1, 9),
+       st.integers(1, 15))
+def test_list_files_read_as_pg_restore_reads_them(atoms: list[str], step: int,
+                                                 max_id: int) -> None:
+    from pgarchive.listfile import parse_list_chunks
+
+    data = "".join(atoms).encode()
+    chunks = [data[i:i + step] for i in range(0, len(data), step)]
+    assert parse_list_chunks(chunks, max_id).ids == _reference_list_ids(data, max_id)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | text,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(text, children,
+                                                                      max_size=3),
+    max_leaves=8)
+
+
+@FAST
+@given(st.sampled_from(["entries", "toc", "hash", "pgarchive_manifest", "format"]),
+       json_values, st.sampled_from(["rows", "tag", "checksum", "raw_bytes", "namespace"]))
+def test_manifests_of_any_shape_load_or_fail_cleanly(key: str, value: object,
+                                                     field: str) -> None:
+    import json
+
+    from pgarchive.manifest import load_manifest
+
+    good = {"pgarchive_manifest": 1, "hash": "xxh3_128",
+            "entries": {"1": {"desc": "TABLE DATA", "tag": "t", "rows": 1, "raw_bytes": 3,
+                              "stored_bytes": 3, "checksum": "ab"}}, "toc": {"1": "cd"}}
+    for doc in ({**good, key: value},
+                {**good, "entries": {"1": {**good["entries"]["1"], field: value}}}):
+        with tempfile.TemporaryDirectory() as d:
+            p = Path(d) / "m.json"
+            p.write_text(json.dumps(doc))
+            try:
+                got = load_manifest(str(p), 1 << 20)
+            except ArchiveError as err:
+                assert "manifest" in str(err) and "\n" not in str(err)
+            else:
+                for entry in got["entries"].values():
+                    assert isinstance(entry, dict)
+                    assert entry.get("rows") is None or type(entry["rows"]) is int
+
+
+def _regex_of(pattern: str) -> list[str]:
+    """A psql pattern as the regular expressions it stood for (the old translation)."""
+    import re
+
+    parts, cur, quoted, i = [], "", False, 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == '"':
+            if quoted and pattern[i + 1:i + 2] == '"':
+                cur += re.escape('"')
+                i += 2
+                continue
+            quoted = not quoted
+        elif quoted:
+            cur += re.escape(ch)
+        elif ch == ".":
+            parts.append(cur)
+            cur = ""
+        elif ch == "*":
+            cur += ".*"
+        elif ch == "?":
+            cur += "."
+        else:
+            cur += re.escape(ch.lower())
+        i += 1
+    return [*parts, cur]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text("ab*?.\"A_", max_size=10), st.text("abA_\n.\"", max_size=12),
+       st.text("abA_", max_size=4))
+def test_patterns_mean_their_regular_expression(pattern: str, name: str, schema: str) -> None:
+    import re
+
+    from pgarchive.errors import UsageError
+    from pgarchive.patterns import compile_pattern
+
+    try:
+        compiled = compile_pattern(pattern)
+    except UsageError:
+        return
+    if compiled.exact:
+        assert compiled.matches(name, schema) == (name == pattern)
+        return
+    parts = [re.sub(r"(\.\*)+", ".*", p) for p in _regex_of(pattern)]  # backtracks less
+    expected = (bool(re.fullmatch(parts[-1], name, re.S)) and
+                (len(parts) == 1 or bool(re.fullmatch(parts[0], schema, re.S))))
+    assert compiled.matches(name, schema) == expected
+
+
+@FAST
+@given(st.text(max_size=30) | st.binary(max_size=30).map(
+    lambda b: b.decode("utf-8", "surrogateescape")))
+def test_terminal_and_csv_renderings_are_safe(value: str) -> None:
+    from pgarchive.output import FORMULA_START, csv_cell, render_json, render_table
+    from pgarchive.terminal import for_terminal
+
+    shown = for_terminal(value)
+    assert not any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F or 0xDC80 <= ord(c) <= 0xDCFF
+                   for c in shown)
+    table = render_table([{"a": value}], ["a"])
+    assert not any((ord(c) < 32 and c != "\n") or 0x7F <= ord(c) <= 0x9F for c in table)
+    assert table.count("\n") == 2
+    cell = csv_cell(value)
+    assert not str(cell).startswith(FORMULA_START)
+    assert csv_cell(value, raw=True) == value
+    import json
+
+    out = render_json({"v": value})
+    assert not any(0x7F <= ord(c) <= 0x9F for c in out)
+    assert json.loads(out)["v"] == value
+
+
+@FAST
+@given(st.integers(1, 8), st.integers(0, 3), st.data())
+def test_names_and_definitions_past_the_limits_fail_cleanly(name_len: int, extra: int,
+                                                            data: st.DataObject) -> None:
+    """Fields are refused past the limits (lowered here), accepted up to them."""
+    from unittest import mock
+
+    from pgarchive.format import toc
+
+    limit = 5  # "false", the with_oids field, is 5 bytes
+    tag = "t" * name_len
+    defn = "d" * data.draw(st.integers(0, 12))
+    h = Header(1, 16, 0, 4, 8, ArchiveFormat.CUSTOM, Compression.NONE, None, (0,) * 7,
+               "db", "18", "18", 0, 0)
+    e = TocEntry(1, False, 0, 1, tag, "T", Section.PRE_DATA, defn, "", None, "s", "", "",
+                 0, "o", False, tuple(range(extra)))
+    with tempfile.TemporaryDirectory() as d, mock.patch.object(toc, "MAX_NAME", limit), \
+            mock.patch.object(toc, "MAX_DEFN", 10):
+        p = Path(d) / "a.dump"
+        p.write_bytes(build_custom(h, [e], {}))
+        too_long = name_len > limit or len(defn) > 10
+        try:
+            with pgarchive.open(str(p)) as a:
+                assert a.entries[0].tag == tag and a.entries[0].defn == defn
+            assert not too_long
+        except ArchiveError as err:
+            assert too_long and "longer than the limit" in str(err), str(err)
+
+
+def _reference_close(decisions: list[object], sel: Selection) -> None:
+    """--with-deps as it was before issue 12 (quadratic binding checks): the rules the
+    linear version must keep."""
+    from pgarchive.selection import (
+        ALWAYS_ALONG,
+        BELONGINGS,
+        BINDINGS,
+        DEPENDENT_DESCS,
+        OWNERS,
+        TABLE_LIKE,
+        Req,
+        _mask_only,
+        _required,
+    )
+
+    ds: list = decisions  # type: ignore[type-arg]
+    mask = Req.SCHEMA | Req.DATA | Req.STATS
+    by_id = {d.entry.dump_id: d for d in ds}
+    children: dict[int, list] = {}  # type: ignore[type-arg]
+    for d in ds:
+        for dep in set(d.entry.dependencies):
+            children.setdefault(dep, []).append(d)
+    mask_opts = _mask_only(sel.restore)
+    section = {}
+    cur = Section.PRE_DATA
+    for d in ds:
+        if d.entry.section != Section.NONE:
+            cur = d.entry.section
+        section[d.entry.dump_id] = cur
+    chosen_ids = {d.entry.dump_id for d in ds if d.reqs & mask}
+    full = {i for i in chosen_ids if by_id[i].entry.desc not in DEPENDENT_DESCS}
+    work = list(chosen_ids)
+
+    def relations_of(d: object) -> list[int]:
+        rels = []
+        for dep in d.entry.dependencies:  # type: ignore[attr-defined]
+            p = by_id.get(dep)
+            if p is None:
+                continue
+            if p.entry.desc in TABLE_LIKE and p.entry.desc != "SEQUENCE":
+                rels.append(dep)
+            elif d.entry.desc == "SEQUENCE OWNED BY" and p.entry.desc == "SEQUENCE":  # type: ignore[attr-defined]
+                rels += [x for x in p.entry.dependencies
+                         if x in by_id and by_id[x].entry.desc in TABLE_LIKE]
+        return rels
+
+    def take(d: object, why: str, parent: object, owner: bool) -> None:
+        i = d.entry.dump_id  # type: ignore[attr-defined]
+        if i in chosen_ids:
+            if owner and i not in full:
+                full.add(i)
+                work.append(i)
+            return
+        reqs = _required(d.entry, section[i], mask_opts, None, by_id)  # type: ignore[attr-defined]
+        if not reqs & mask:
+            return
+        d.reqs = reqs  # type: ignore[attr-defined]
+        d.reason = why  # type: ignore[attr-defined]
+        d.pulled_by.append(parent.entry.dump_id)  # type: ignore[attr-defined]
+        chosen_ids.add(i)
+        if owner:
+            full.add(i)
+        work.append(i)
+
+    while work:
+        i = work.pop()
+        d = by_id[i]
+        e = d.entry
+        for dep in dict.fromkeys(e.dependencies):
+            p = by_id.get(dep)
+            if p is not None:
+                take(p, f"needed by {e.label}", d, False)
+        owner_full = i in full and e.desc in OWNERS
+        partitioned = e.desc == "TABLE" and "PARTITION BY" in (e.defn or "")
+        for c in children.get(i, []):
+            ce = c.entry
+            if ce.desc in BINDINGS:
+                if (sel.with_fks and ce.desc == "FK CONSTRAINT") or all(
+                        r in full for r in relations_of(c)):
+                    take(c, f"ties selected tables ({e.label})", d, False)
+            elif ce.desc in ALWAYS_ALONG or (owner_full and ce.desc in BELONGINGS):
+                take(c, f"belongs to {e.label}", d, True)
+            elif owner_full and partitioned and ce.desc == "TABLE":
+                take(c, f"partition of {e.label}", d, True)
+
+
+CLOSURE_DESCS = ["TABLE", "TABLE DATA", "SEQUENCE", "SEQUENCE SET", "SEQUENCE OWNED BY",
+                 "FK CONSTRAINT", "TABLE ATTACH", "INDEX", "INDEX ATTACH", "COMMENT", "ACL",
+                 "VIEW", "FUNCTION", "SCHEMA", "DOMAIN", "CONSTRAINT", "DEFAULT"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(CLOSURE_DESCS),
+                          st.lists(st.integers(1, 14), max_size=5),
+                          st.sampled_from(["t", "u", "v"]), st.booleans()),
+                min_size=1, max_size=14),
+       st.sampled_from(["t", "u*", "*"]), st.booleans())
+def test_with_deps_keeps_its_rules(spec: list[tuple[str, list[int], str, bool]],
+                                   table_name: str, with_fks: bool) -> None:
+    """The linear closure decides exactly as the one it replaced, on random graphs."""
+    import copy
+
+    from pgarchive import selection
+
+    entries = [TocEntry(i, desc in ("TABLE DATA", "SEQUENCE SET"), 0, i, tag, desc,
+                        Section.PRE_DATA,
+                        ("CREATE TABLE x () PARTITION BY RANGE (a);" if part else "X;"),
+                        "", None, "public", "", "", 0, "o", False, tuple(deps))
+               for i, (desc, deps, tag, part) in enumerate(spec, 1)]
+    sel = Selection(RestoreOptions(tables=(table_name,), sel_table=True), with_deps=True,
+                    with_fks=with_fks)
+    plain = selection.required(entries, sel.restore)
+    mask = selection.Req.SCHEMA | selection.Req.DATA | selection.Req.STATS
+    for d in plain:
+        if d.reqs & mask:
+            d.reason = "selected"
+    mine, theirs = copy.deepcopy(plain), copy.deepcopy(plain)
+    selection._close(mine, sel)
+    _reference_close(theirs, sel)  # type: ignore[arg-type]
+    assert [(d.entry.dump_id, d.reqs, d.reason, d.pulled_by) for d in mine] == \
+        [(d.entry.dump_id, d.reqs, d.reason, d.pulled_by) for d in theirs]

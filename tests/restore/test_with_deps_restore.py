@@ -165,7 +165,7 @@ def test_schema_with_deps(pg18_server: Any, tmp_path: Path) -> None:
         tables = [r[0] for r in conn.execute(
             "SELECT relname FROM pg_class WHERE relnamespace = 'app'::regnamespace "
             "AND relkind IN ('r', 'p') ORDER BY 1").fetchall()]
-    assert len(tables) == 9
+    assert {"customers", "orders", "events", "vehicles", "cars"} <= set(tables)
     for t in tables:
         assert table_facts(target, "app", t) == table_facts(ref, "app", t), t
     objects = user_objects(target)

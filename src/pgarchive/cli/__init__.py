@@ -15,7 +15,16 @@ import sys
 import click
 
 from ..errors import ArchiveError
-from . import convert, info, ls, restore, verify  # noqa: F401 -- each registers its command
+from . import (  # noqa: F401 -- each registers its command
+    convert,
+    export,
+    info,
+    ls,
+    query,
+    restore,
+    sql,
+    verify,
+)
 from .app import cli
 from .options import EXIT_ERROR
 
@@ -34,6 +43,9 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(e.ctx.get_help() if e.ctx else str(e))
         sys.exit(EXIT_ERROR)
     except click.UsageError as e:
+        if isinstance(e, click.MissingParameter) and e.ctx is not None:
+            # "Missing argument 'ARCHIVE'." alone does not say what to give
+            sys.stderr.write(f"{e.ctx.get_usage()}\nTry '{e.ctx.command_path} -h' for help.\n")
         _die(e.format_message(), EXIT_ERROR)
     except click.ClickException as e:
         _die(e.format_message(), e.exit_code or EXIT_ERROR)
@@ -54,8 +66,10 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _die(message: str, status: int) -> None:
+    from ..terminal import for_terminal  # names in messages come from the archive
+
     try:
-        sys.stderr.write(f"pgarchive: error: {' '.join(message.split())}\n")
+        sys.stderr.write(f"pgarchive: error: {for_terminal(' '.join(message.split()))}\n")
         sys.stderr.flush()
     finally:
         os._exit(status) if status == 130 else sys.exit(status)

@@ -10,7 +10,7 @@ import click
 
 from .. import archive as archive_mod
 from .app import cli
-from .options import build_selection, selection_options, write_out
+from .options import build_selection, selection_options, warn_unmatched, write_out
 
 FORMATS = {"custom": "custom", "c": "custom", "directory": "directory", "d": "directory",
            "tar": "tar", "t": "tar"}
@@ -37,17 +37,12 @@ def _version(ctx: click.Context, param: click.Parameter, value: str | None) -> i
     return None if value is None else parse(value)
 
 
-@cli.command(epilog="""\b
+@cli.command(short_help="Rewrite an archive into another format, compression, archive "
+                         "version or subset, keeping everything else byte for byte.",
+             epilog="""\b
 Examples:
-  # a piped dump (no data offsets) made restorable with pg_restore -j and -L
-  pgarchive convert backup.dump backup-seekable.dump
-  # readable by the pg_restore of PostgreSQL 12-15 (lz4/zstd become gzip)
-  pgarchive convert pg17.dump pg15-readable.dump --archive-version 1.14
-  # two tables and what they need, as a smaller archive
-  pgarchive convert backup.dump orders.dump -t orders -t customers --with-deps
-  # zstd, compressed on 4 cores; a directory archive; checked before it is renamed
-  pgarchive convert backup.dump backup.zst.dump --compress zstd:9 -j 4 --verify
-  pgarchive convert backup.dump backup-dir -F directory""")
+  pgarchive convert piped.dump seekable.dump     # pg_restore -j and -L work on it
+  pgarchive convert pg17.dump pg15.dump --archive-version 1.14 -t orders --with-deps""")
 @click.argument("src")
 @click.argument("dst")
 @click.option("-F", "--format", "kind", type=click.Choice(sorted(FORMATS)),
@@ -75,8 +70,8 @@ Examples:
               help="Do not fsync the result (as pg_dump --no-sync).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def convert(src: str, dst: str, kind: str | None, compression: Any, version: int | None,
-            jobs: int, run_verify: bool, force: bool, no_sync: bool, as_json: bool,
-            **kw: Any) -> None:
+            jobs: int, run_verify: bool, force: bool,
+            no_sync: bool, as_json: bool, **kw: Any) -> None:
     """Rewrite archive SRC as DST: another format, compression, archive version or a
     subset (the selection options, with pg_restore's meaning plus --with-deps).
 
@@ -104,6 +99,8 @@ def convert(src: str, dst: str, kind: str | None, compression: Any, version: int
             report = convert_archive(a, dst, opts, progress=bar, on_total=bar.set_total)
         finally:
             bar.close()
+        if selection is not None:  # (a selection of nothing was refused, naming them)
+            warn_unmatched(a.entries, selection)
     if as_json:
         write_out(render_json(report.to_dict()).encode(), None)
         return

@@ -1,118 +1,190 @@
-"""``pgarchive restore``: the real pg_restore, checked before and after."""
+"""``pgarchive restore``: options in, ``pgarchive.restore.run``, the outcome rendered."""
 
 from __future__ import annotations
 
-import os
+import shlex
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from .. import archive as archive_mod
 from .app import cli
-from .options import EXIT_DAMAGED, EXIT_ERROR, build_selection, selection_options
+from .options import build_selection, selection_options
+
+if TYPE_CHECKING:
+    from ..restore import PgError, RestoreOutcome
 
 
-@cli.command()
+@cli.command(short_help="Restore the archive, or the selected part, with the real "
+                        "pg_restore: checked before, watched while it runs, row counts "
+                        "compared after.")
 @click.argument("archive")
 @click.option("-d", "--dbname", "target", required=True, metavar="CONNINFO_OR_URL",
-              help="Where to restore: a libpq connection string or URL (PG* variables and "
-                   "service files work as for psql).")
+              help="Where to restore: a libpq connection string or URL (PG* variables, "
+                   ".pgpass and service files work as for psql). With -C, the database "
+                   "to connect to first.")
 @selection_options
-@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True)
-@click.option("-c", "--clean", is_flag=True, help="Drop objects before creating them.")
-@click.option("--if-exists", is_flag=True, help="With --clean: DROP ... IF EXISTS.")
-@click.option("-O", "--no-owner", is_flag=True, help="Do not set object owners.")
-@click.option("--role", help="SET ROLE before restoring.")
-@click.option("-1", "--single-transaction", is_flag=True)
-@click.option("--dry-run", is_flag=True, help="Print the command and list; change nothing.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Parallel jobs (pg_restore -j): tables loaded and indexes built on N "
+                   "connections. Needs a custom archive written to a file, or a directory.")
+@click.option("-c", "--clean", is_flag=True,
+              help="Drop each object before creating it (pg_restore -c); use with "
+                   "--if-exists. Objects --with-deps adds only because they are needed are "
+                   "never dropped.")
+@click.option("--if-exists", is_flag=True,
+              help="With --clean: DROP ... IF EXISTS, so objects the target lacks are no "
+                   "error.")
+@click.option("-O", "--no-owner", is_flag=True,
+              help="Do not set owners: everything belongs to the role that restores.")
+@click.option("--role", metavar="ROLE", help="SET ROLE to this role before restoring.")
+@click.option("-1", "--single-transaction", is_flag=True,
+              help="Restore in one transaction: all or nothing (stops at the first error).")
+@click.option("-e", "--exit-on-error", is_flag=True,
+              help="Stop at the first error instead of going on (pg_restore's default).")
+@click.option("--disable-triggers", is_flag=True,
+              help="With -a: disable triggers, foreign-key checks included, while loading "
+                   "(needs a superuser); so tables linked by foreign keys load in any order.")
+@click.option("-S", "--superuser", metavar="NAME",
+              help="The superuser --disable-triggers acts as.")
+@click.option("--no-tablespaces", is_flag=True,
+              help="Create everything in the default tablespace.")
+@click.option("--no-table-access-method", is_flag=True,
+              help="Create tables with the default access method (pg_restore 14 or later).")
+@click.option("--use-set-session-authorization", is_flag=True,
+              help="Set owners with SET SESSION AUTHORIZATION instead of ALTER OWNER "
+                   "(needs a superuser).")
+@click.option("--enable-row-security", is_flag=True,
+              help="Load data with row security on (for tables with policies, when not "
+                   "restoring as their owner or a superuser).")
+@click.option("--no-data-for-failed-tables", is_flag=True,
+              help="Do not load the data of a table whose CREATE failed (e.g. it existed).")
+@click.option("--transaction-size", type=click.IntRange(1, 2**31 - 1), metavar="N",
+              help="Commit after every N objects (pg_restore 17 or later); stops at the "
+                   "first error.")
+@click.option("--dry-run", is_flag=True,
+              help="Run every check (read-only) and print the pg_restore command and the "
+                   "entries; change nothing. Exits as the restore would before starting.")
 @click.option("--pg-restore", "pg_restore_path", type=click.Path(dir_okay=False),
-              help="The pg_restore to run (default: the newest that reads the archive).")
+              help="The pg_restore to run (default: the newest not newer than the server "
+                   "that reads the archive).")
 @click.option("--force", is_flag=True,
-              help="Restore even if the checks before it fail (non-empty target, pooler...).")
+              help="Go on when a check that can be overridden fails (non-empty target, "
+                   "pooler, missing roles, existing database).")
 def restore(archive: str, target: str, jobs: int, clean: bool, if_exists: bool,
-            no_owner: bool, role: str | None, single_transaction: bool,
-            dry_run: bool, pg_restore_path: str | None, force: bool, **kw: Any) -> None:
+            no_owner: bool, role: str | None, single_transaction: bool, exit_on_error: bool,
+            disable_triggers: bool, superuser: str | None, no_tablespaces: bool,
+            no_table_access_method: bool, use_set_session_authorization: bool,
+            enable_row_security: bool, no_data_for_failed_tables: bool,
+            transaction_size: int | None, dry_run: bool, pg_restore_path: str | None,
+            force: bool, **kw: Any) -> None:
     """Restore ARCHIVE (or the selected part) with the real pg_restore, checked before,
     visible while it runs, and verified by row counts afterwards.
 
     Exit status: 0 restored and every row count matches; 1 pg_restore reported errors or
     counts differ; 2 nothing was done (checks failed, bad usage).
+
+    \b
+    Examples:
+      pgarchive restore backup.dump -d 'dbname=shop' -t orders --with-deps --with-fks
+      pgarchive restore backup.dump -d shop -s && pgarchive restore backup.dump -d shop -a
     """
-    import tempfile
+    import os
 
-    from ..listing import render_list
     from ..progress import StepProgress
-    from ..restore import (
-        RestoreRequest,
-        archive_row_counts,
-        build_command,
-        choose_pg_restore,
-        compare_rows,
-        parse_target,
-        preflight,
-        run_pg_restore,
-    )
-    from ..selection import chosen, select
+    from ..restore import RestoreEvents, RestoreRequest, parse_target, run
 
-    no_acl, create = kw["no_acl"], kw["create"]
-    tgt = parse_target(target)
-    with archive_mod.open(archive) as a:
-        decisions = chosen(select(a.entries, build_selection(a.entries, kw)))
-        entries = [d.entry for d in decisions]
-        listing = render_list(a.header, a.format_name, entries).encode(a.encoding,
-                                                                        "surrogateescape")
-        pg = choose_pg_restore(a.header.vmaj, a.header.vmin, pg_restore_path)
-        req = RestoreRequest(os.path.abspath(archive), tgt, jobs, clean, if_exists,
-                             create, no_owner, no_acl, role, single_transaction)
-        if dry_run:
-            argv = build_command(pg, req, "LIST_FILE")
-            shown = [tgt.masked if x == tgt.conninfo else x for x in argv]
-            click.echo("# " + " ".join(_shell_quote(x) for x in shown))
-            click.echo(f"# pg_restore {pg.version} ({pg.path}); LIST_FILE is:")
-            sys.stdout.flush()
-            sys.stdout.buffer.write(listing)
-            return
-        findings = preflight(a, entries, req, force)
-        for f in findings:
-            click.echo(f"pgarchive: {f.level}: {f.message}", err=True)
-        if any(f.level == "error" for f in findings):
-            sys.exit(EXIT_ERROR)
-        expected = archive_row_counts(a, entries)
-    with tempfile.NamedTemporaryFile("wb", prefix="pgarchive-", suffix=".list") as lf:
-        lf.write(listing)
-        lf.flush()
-        argv = build_command(pg, req, lf.name)
-        bar = StepProgress(len(entries))
+    def selection(entries: Any) -> Any:
+        return build_selection(entries, dict(kw))
 
-        def show_error(line: str) -> None:
+    request = RestoreRequest(
+        os.path.abspath(archive), parse_target(target), selection, jobs=jobs, clean=clean,
+        if_exists=if_exists, no_owner=no_owner, role=role,
+        single_transaction=single_transaction, exit_on_error=exit_on_error,
+        disable_triggers=disable_triggers, superuser=superuser,
+        no_tablespaces=no_tablespaces, no_table_access_method=no_table_access_method,
+        use_set_session_authorization=use_set_session_authorization,
+        enable_row_security=enable_row_security, strict_names=kw["strict_names"],
+        no_data_for_failed_tables=no_data_for_failed_tables,
+        transaction_size=transaction_size, dry_run=dry_run, pg_restore=pg_restore_path,
+        force=force)
+    bar = StepProgress(1)
+
+    def ready(out: RestoreOutcome) -> None:
+        bar.total = max(len(out.entries), 1)
+        render_checks(out)
+
+    def error(err: PgError) -> None:
+        if err.known is None:
             bar.clear()
-            click.echo(line, err=True)
+            click.echo(err.text, err=True)
 
-        try:
-            result = run_pg_restore(argv, tgt, dict(os.environ), on_progress=bar,
-                                    on_error=show_error)
-        finally:
-            bar.close()
-    db_target = tgt
-    if create:
-        db_target = tgt.with_dbname(next((e.tag for e in entries if e.desc == "DATABASE"),
-                                         a.header.dbname or ""))
-    mismatches = compare_rows(db_target, entries, expected)
-    for m in mismatches:
-        got = "missing" if m.target_rows is None else f"{m.target_rows} rows"
-        click.echo(f"pgarchive: rows differ: {m.entry}: archive {m.archive_rows} rows, "
-                   f"target {got}", err=True)
-    failures = len(result.errors) or result.ignored_errors
-    summary = (f"restored {len(entries)} entries with pg_restore {pg.version} into "
-               f"{db_target.masked}; {len(expected) - len(mismatches)}/{len(expected)} tables "
-               f"with matching row counts; {failures} pg_restore errors")
-    click.echo(summary, err=True)
-    if result.returncode != 0 or failures or mismatches:
-        sys.exit(EXIT_DAMAGED)
+    try:
+        outcome = run(request, RestoreEvents(ready, bar, error))
+    finally:
+        bar.close()
+    render(outcome)
+    sys.exit(outcome.exit_code)
 
 
-def _shell_quote(text: str) -> str:
-    import shlex
+def say(text: str, level: str = "note") -> None:
+    click.echo(f"pgarchive: {level}: {text}", err=True)
 
-    return shlex.quote(text)
+
+def render_checks(out: RestoreOutcome) -> None:
+    """What the checks found, before pg_restore runs (or instead of it)."""
+    if out.choice is not None:
+        say(f"using {out.choice.reason}")
+    for text in out.unmatched:
+        say(text, "warning")
+    for f in out.findings:
+        say(f.message, f.level)
+    if out.left_out:
+        say(f"left out {len(out.left_out)} entr{'y' if len(out.left_out) == 1 else 'ies'} "
+            "that --with-deps needs and the target already has: "
+            + ", ".join(e.label for e in out.left_out[:8])
+            + (" ..." if len(out.left_out) > 8 else ""))
+
+
+def render(out: RestoreOutcome) -> None:
+    """The outcome as the user reads it: stdout for a dry run's command and list, stderr
+    for everything else."""
+    if out.run is None:  # refused, or a dry run: the checks were not shown yet
+        if out.request.dry_run and out.choice is not None:
+            click.echo("# " + " ".join(shlex.quote(x) for x in out.command))
+            click.echo("# LIST_FILE holds the dump id of each of these entries, in order:")
+            click.echo(out.listing, nl=False)
+            sys.stdout.flush()
+        render_checks(out)
+        return
+    harmless = out.run.harmless
+    if harmless:
+        k = harmless[0].known
+        assert k is not None
+        say(f"{len(harmless)} known harmless error{'s' if len(harmless) > 1 else ''} of "
+            f"{out.choice.pg.describe() if out.choice else 'pg_restore'} not counted: "
+            f"{k.command} fails with {k.error}; {k.why}")
+    if out.count_error:
+        say(f"the archive's rows could not be counted, so no row count was compared: "
+            f"{out.count_error}", "error")
+    for t in out.tables:
+        if t.status == "not restored":
+            say(f"not restored: {t.name}: {t.why}", "warning")
+        elif t.status != "match":
+            got = "no rows counted" if t.target_rows is None else f"target {t.target_rows} rows"
+            say(f"rows differ: {t.name}: archive {t.archive_rows} rows, {got} ({t.why})",
+                "error")
+    loaded = [t for t in out.tables if t.status != "not restored"]
+    matched = sum(1 for t in loaded if t.status == "match")
+    errors = len(out.run.counted)
+    version = out.choice.pg.version if out.choice else "?"
+    counts = f"{matched}/{len(loaded)} tables with matching row counts"
+    if out.not_restored:
+        counts += f", {len(out.not_restored)} not restored"
+    tail = (f"{counts}; {errors} pg_restore error{'' if errors == 1 else 's'}"
+            + (f" ({len(harmless)} harmless not counted)" if harmless else ""))
+    if out.exit_code == 0:
+        click.echo(f"restored {len(out.entries)} entries with pg_restore {version} into "
+                   f"{out.database}; {tail}", err=True)
+    else:
+        click.echo(f"restore into {out.database} with pg_restore {version} did not fully "
+                   f"succeed: {tail}", err=True)

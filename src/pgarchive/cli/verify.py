@@ -19,7 +19,8 @@ from .options import (
 )
 
 
-@cli.command()
+@cli.command(short_help="Read, decompress and check every data block of an archive; write "
+                        "or compare a manifest of checksums.")
 @click.argument("archive")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Cores to use: entries in parallel (custom with offsets, directory); "
@@ -30,29 +31,43 @@ from .options import (
               help="Record checksums, rows and sizes to this JSON file.")
 @click.option("--manifest", "manifest_path", type=click.Path(dir_okay=False),
               help="Compare with a manifest written earlier.")
+@click.option("--types", is_flag=True,
+              help="Also check that every value parses as its column's type (types from "
+                   "the CREATE statements in the archive); each bad value is reported with "
+                   "entry, row and column.  Much faster with pyarrow (pgarchive[parquet]).")
 @selection_options
-def verify(archive: str, jobs: int, fmt: str, write_manifest: str | None,
-           manifest_path: str | None, **kw: Any) -> None:
+def verify(archive: str, jobs: int, fmt: str, raw: bool, write_manifest: str | None,
+           manifest_path: str | None, types: bool, **kw: Any) -> None:
     """Read, decompress and check every data block of ARCHIVE.
 
     Exit status: 0 intact, 1 damaged (or different from --manifest), 2 unreadable.
+
+    \b
+    Examples:
+      pgarchive verify backup.dump -j 2 --write-manifest backup.manifest.json
+      pgarchive verify backup.dump --manifest backup.manifest.json
     """
-    from ..manifest import build_manifest, compare, load_manifest
+    from ..manifest import build_manifest, compare, load_manifest, manifest_limit
     from ..output import render, render_json
     from ..progress import ByteProgress
     from ..selection import chosen, select
+    from ..terminal import for_terminal
     from ..verify import verify as run_verify
 
-    manifest = load_manifest(manifest_path) if manifest_path else None
+    manifest = None
     only = None
-    if any(v for v in kw.values()):
+    selective = any(v for v in kw.values())
+    if manifest_path or selective:
         with archive_mod.open(archive) as a:
-            only = {d.entry.dump_id for d in chosen(select(a.entries,
-                                                           build_selection(a.entries, kw)))}
+            if manifest_path:  # its size is bounded by what this archive's can be
+                manifest = load_manifest(manifest_path, manifest_limit(a.entries))
+            if selective:
+                only = {d.entry.dump_id for d in chosen(select(a.entries,
+                                                               build_selection(a.entries, kw)))}
     bar = ByteProgress()
     try:
         report = run_verify(archive, jobs=jobs, progress=bar, only=only,
-                            on_total=bar.set_total)
+                            on_total=bar.set_total, types=types)
     finally:
         bar.close()
     if manifest is not None and manifest_path:
@@ -70,11 +85,13 @@ def verify(archive: str, jobs: int, fmt: str, write_manifest: str | None,
                 for e in report.entries]
         cols = ["id", "type", "schema", "name", "rows", "raw bytes", "stored bytes",
                 "checksum", "status"]
-        text = render(rows, "table", cols, right=("id", "rows", "raw bytes", "stored bytes"))
+        text = render(rows, "table", cols, right=("id", "rows", "raw bytes", "stored bytes"),
+                      raw=raw)
+        shown = (lambda t: t) if raw else for_terminal
         for p in report.all_problems():
-            text += f"damage: {p}\n"
+            text += f"damage: {shown(str(p))}\n"
         for note in report.notes:
-            text += f"note: {note}\n"
+            text += f"note: {shown(note)}\n"
         secs = max(report.elapsed, 1e-9)
         text += (f"{len(report.entries)} entries checked, {report.total_rows} rows, "
                  f"{report.total_raw} bytes ({report.total_stored} stored), "

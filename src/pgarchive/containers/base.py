@@ -14,13 +14,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, ClassVar
 
-from ..compression import DEFAULT_OUT_SIZE, decompress
+from ..compression import DEFAULT_OUT_SIZE, InflateLimit, decompress
 from ..encodings import python_codec
 from ..errors import ArchiveError, FormatError, NotAnArchiveError, UsageError
 from ..format import tocscan
 from ..format.constants import K_VERS_1_7, ArchiveFormat, Compression
 from ..format.model import Header, TocEntry
-from ..format.toc import Buffer, TocRead, read_toc
+from ..format.toc import Buffer, TocRead, TocWalk, read_toc
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,9 @@ def window_reader(buf: Buffer) -> Callable[[int, int], bytes]:
     """read(offset, size) over a buffer or memory map, returning bytes."""
 
     def read(offset: int, size: int) -> bytes:
-        return bytes(buf[offset:offset + size])
+        out = bytes(buf[offset:offset + size])
+        release_pages(buf, offset, offset + size)  # copied: a huge TOC leaves no RSS behind
+        return out
 
     return read
 
@@ -128,6 +130,28 @@ class Container(ABC):
             self._entries = entries
         return self._entries
 
+    def iter_entries(self) -> Iterator[TocEntry]:
+        """Every TOC entry in file order, decoded as :attr:`entries` decodes them, without
+        keeping them: one pass over a TOC of any size in the memory of a window (issue 12).
+        The TOC's own checks run as it goes; the last ones when it ends."""
+        if self._entries is not None:
+            yield from self._entries
+            return
+        read, end, extra, where = self._toc_source()
+        try:
+            if self.codec == "utf-8":  # the ENCODING entry comes first: look for it
+                for batch, _ in TocWalk(read, end, self.header, extra).batches():
+                    found = next((e for e in batch if e.desc == "ENCODING"), None)
+                    if found is not None:
+                        self.codec = python_codec(found.defn or "")
+                        break
+            walk = TocWalk(read, end, self.header, extra, self.codec)
+            for batch, _ in walk.batches():
+                yield from batch
+            self._after_toc(TocRead([], [], walk.end, walk.max_offset))
+        except ArchiveError as e:
+            raise e.located(path=where) from None
+
     def default_list_body(self, statistics: bool = True) -> bytes:
         """The entry lines of ``pg_restore -l`` with default options, as raw bytes (each
         ending in a newline), without building entries: the fast path of ``ls``."""
@@ -177,17 +201,18 @@ class Container(ABC):
                       out_size: int = DEFAULT_OUT_SIZE) -> Iterator[LargeObjectStream]:
         """The large objects of one BLOBS entry, each as decompressed pieces."""
         self._require_data(entry)
+        limit = InflateLimit()  # one for all the entry's large objects
         for oid, stream in self.stored_streams(entry):
             if oid is None:
                 raise ArchiveError("BLOBS data without large object ids", path=self.path,
                                    entry=entry.label)
-            yield LargeObjectStream(oid, self._decompressed(entry, stream, out_size))
+            yield LargeObjectStream(oid, self._decompressed(entry, stream, out_size, limit))
 
-    def _decompressed(self, entry: TocEntry, stream: StoredStream,
-                      out_size: int) -> Iterator[bytes]:
+    def _decompressed(self, entry: TocEntry, stream: StoredStream, out_size: int,
+                      limit: InflateLimit | None = None) -> Iterator[bytes]:
         try:
             yield from decompress(self.compression_of(entry), stream.chunks,
-                                  gzip_file=self.gzip_files(), out_size=out_size)
+                                  gzip_file=self.gzip_files(), out_size=out_size, limit=limit)
         except ArchiveError as e:
             raise e.located(path=stream.path, offset=stream.offset, entry=entry.label) from None
 

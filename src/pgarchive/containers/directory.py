@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Iterator
 
 from ..compression import decompress
 from ..errors import ArchiveError, FormatError, MissingDataError, NotAnArchiveError
-from ..format.constants import K_VERS_1_16, ArchiveFormat, Compression
+from ..format.constants import K_VERS_1_16, SUFFIXES, ArchiveFormat, Compression
 from ..format.model import TocEntry
 from ..format.toc import TocRead, decimal_uint, parse_header
+from ..limits import MAX_BLOB_LINES
 from .base import Container, StoredStream, map_file, window_reader
 
-SUFFIXES = {Compression.NONE: "", Compression.GZIP: ".gz", Compression.LZ4: ".lz4",
-            Compression.ZSTD: ".zst"}
 TOC_NAMES = (("toc.dat", Compression.NONE), ("toc.dat.gz", Compression.GZIP),
              ("toc.dat.lz4", Compression.LZ4), ("toc.dat.zst", Compression.ZSTD))
 READ_SIZE = 1 << 20
@@ -95,6 +95,11 @@ class DirectoryContainer(Container):
     def member_path(self, name: str) -> str:
         """The path of a file of the archive, refusing names and links that leave it."""
         p = os.path.join(self.path, safe_name(name, "data file name"))
+        try:  # a plain name that is no link stays inside: one lstat, not a realpath
+            if not stat.S_ISLNK(os.lstat(p).st_mode):
+                return p
+        except OSError:
+            return p
         real = os.path.realpath(p)
         if os.path.dirname(real) != self.root:
             raise FormatError(f"data file {name!r} is a link that leaves the archive folder")
@@ -130,6 +135,8 @@ class DirectoryContainer(Container):
         except OSError as e:
             raise FormatError(f"could not open large object TOC file \"{toc}\" for input: "
                               f"{e.strerror}") from None
+        if raw.count(b"\n") > MAX_BLOB_LINES:  # issue 12: a documented limit
+            raise FormatError(f"large object TOC file has more than {MAX_BLOB_LINES} lines")
         out = []
         for lineno, line in enumerate(raw.splitlines(), 1):
             parts = line.split()

@@ -10,7 +10,8 @@ from ..compression import CompressionSpec
 from ..errors import UsageError
 from ..format.constants import K_VERS_1_12, K_VERS_1_15, ArchiveFormat, Compression
 from ..format.model import Header, TocEntry
-from ..selection import Selection
+from ..selection import SPECIAL_DESCS, Selection
+from ..strictnames import unmatched
 from . import versions
 from .model import KINDS, OutEntry, Plan
 from .subset import subset
@@ -47,6 +48,10 @@ def make_plan(header: Header, source_kind: str, entries: list[TocEntry],
                                          explicit_version=opts.version is not None,
                                          notes=notes)
     kept = subset(entries, opts.selection) if opts.selection is not None else list(entries)
+    if opts.selection is not None and all(e.desc in SPECIAL_DESCS for e in kept):
+        missing = unmatched(entries, opts.selection.restore)  # as restore refuses it
+        raise UsageError("nothing to convert: " + ("; ".join(missing) if missing
+                                                   else "the options select no entry"))
     items = [OutEntry(e, (e,) if e.has_data else ()) for e in kept]
     if target_v < source_v:
         items = versions.downgrade(items, source_v, target_v,

@@ -16,6 +16,7 @@ from ..archive import Archive
 from ..compression import (
     DEFAULT_OUT_SIZE,
     CompressionSpec,
+    InflateLimit,
     compressed,
     decompress,
     gzip_to_zlib,
@@ -109,12 +110,13 @@ def entry_streams(a: Archive, plan: Plan, item: OutEntry) -> Iterator[Stream]:
     gzip_file = target_gzip_file(plan.kind)
     mode = entry_mode(a, plan, item)
     for src in item.sources:
+        limit = InflateLimit()  # one per source entry, for all its streams, as readers do
         for oid, stored in a.stored_streams(src):
             chunks: Iterator[bytes] = stored.chunks
             if mode is Mode.RECOMPRESS:
                 algorithm, source_gzip_file = a.stored_compression(src)
                 plain = decompress(algorithm, recut(chunks, BATCH), gzip_file=source_gzip_file,
-                                   out_size=DEFAULT_OUT_SIZE)
+                                   out_size=DEFAULT_OUT_SIZE, limit=limit)
                 chunks = compressed(plan.spec, recut(plain, DEFAULT_OUT_SIZE),
                                     gzip_file=gzip_file)
             elif mode is Mode.REWRAP:

@@ -14,8 +14,8 @@ and ACLs one per object, and one BLOBS data entry holding every object (tested f
 field against the same database dumped by pg_dump 15 and 16).  They stay where the 1.16
 entries were, after the table data, where pg_dump 16 put them at the end of pre-data: the
 order of entries is kept; a serial restore creates the objects just before the BLOBS data
-that follows them, a parallel one with the rest of pre-data (tested with pg_restore 15).  What an older version cannot record is
-refused, with the reason.
+that follows them, a parallel one with the rest of pre-data (tested with pg_restore 15).
+What an older version cannot record is refused, with the reason.
 """
 
 from __future__ import annotations

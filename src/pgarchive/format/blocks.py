@@ -22,6 +22,9 @@ from .toc import Buffer, IntReader
 RELEASE_EVERY = 4 << 20
 #: block_end reads 64 kB windows after chunks smaller than 16 kB, else lengths alone.
 DENSE_WINDOW, DENSE_CHUNK = 64 << 10, 16 << 10
+#: The largest piece of one chunk handed on at a time (pg_dump's chunks are far smaller,
+#: except an uncompressed row, which is one chunk however long).
+PIECE = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +101,8 @@ class BlockReader:
                 raise TruncatedError(
                     f"archive is truncated: chunk of {n} bytes at offset {p - size} extends "
                     f"past the end of the file ({end} bytes)", offset=p - size)
-            yield buf[p:p + n]
+            for q in range(p, p + n, PIECE):  # a huge chunk is handed on in pieces
+                yield buf[q:min(q + PIECE, p + n)]
             p += n
             if release is not None and p - released > RELEASE_EVERY:
                 release(released, p)
@@ -143,8 +147,14 @@ class BlockReader:
                     raise TruncatedError(
                         f"archive is truncated: chunk of {n} bytes at offset {here} extends "
                         f"past the end of the file ({self.end} bytes)", offset=here)
-                need = max(window, size + max(n, 0))
-                start, buf, p = here, read(here, min(need, self.end - here)), 0
+                if n > window:  # one huge chunk (a long row): read in pieces, never whole
+                    body = here + size
+                    for off in range(0, n, target):
+                        yield read(body + off, min(target, n - off))
+                    here = body + n
+                    n = 0
+                start, buf, p = here, read(here, min(max(window, size + max(n, 0)),
+                                                     self.end - here)), 0
 
     def skip_chunks(self, pos: int) -> int:
         """The position after the chunk list at ``pos``, reading only the lengths."""

@@ -111,7 +111,8 @@ class TocEntry(NamedTuple):
     namespace: str | None
     tablespace: str | None
     tableam: str | None
-    #: pg_class.relkind as its character code (1.16+); 0 when absent.
+    #: pg_class.relkind as pg_dump wrote it, a C char (-128..255; the reader refuses
+    #: anything else); 0 when absent (before 1.16, and for entries that are no relation).
     relkind: int
     owner: str | None
     with_oids: bool
@@ -133,7 +134,8 @@ class TocEntry(NamedTuple):
 
     @property
     def relkind_char(self) -> str | None:
-        return chr(self.relkind) if self.relkind else None
+        """The relkind as a one-character string (a signed char is taken as its byte)."""
+        return chr(self.relkind & 0xFF) if self.relkind else None
 
     @property
     def label(self) -> str:

@@ -10,11 +10,12 @@ the buffer before it is used, so a hostile length allocates nothing.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
 from ..errors import FormatError, TruncatedError, UnsupportedVersionError
+from ..limits import MAX_DEFN, MAX_NAME
 from . import tocscan
 from .constants import (
     K_VERS_1_2,
@@ -177,6 +178,82 @@ class TocRead:
     max_offset: int  # largest SET data offset (custom), -1 if none
 
 
+#: How much of the TOC is read at a time; one entry bigger than this is read whole, in
+#: one read of the size it needs.
+WINDOW = 1 << 20
+
+
+class TocWalk:
+    """A walk over the TOC that starts at ``header.toc_offset``, in batches.
+
+    ``read(offset, size)`` returns file bytes (fewer at the end); ``file_end`` is where the
+    TOC must end at the latest.  The TOC is read a window at a time, so neither its size
+    nor a hostile count makes it allocate more than the largest entry (bounded by
+    :mod:`pgarchive.limits`) plus a window.  Strings are decoded with ``encoding`` and
+    ``surrogateescape``, so any byte round-trips.  After the batches, ``end`` is where the
+    TOC ends and ``max_offset`` the largest set data offset.
+    """
+
+    def __init__(self, read: Callable[[int, int], bytes], file_end: int, header: Header,
+                 extra: str, encoding: str = "utf-8", mode: int = tocscan.ROWS,
+                 statistics: bool = True) -> None:
+        self.read, self.file_end, self.header = read, file_end, header
+        self.extra, self.encoding, self.mode, self.statistics = extra, encoding, mode, statistics
+        self.end = header.toc_offset
+        self.max_offset = -1
+        isz = 1 + header.int_size
+        if header.toc_count > (file_end - header.toc_offset) // (isz * 4):
+            raise _truncated(f"TOC of {header.toc_count} entries", header.toc_offset)
+
+    def batches(self) -> Iterator[tuple[list[TocEntry], list[bytes]]]:
+        """(entries, list lines) of each window, in file order."""
+        header, file_end = self.header, self.file_end
+        count = header.toc_count
+        sections = [Section(i) for i in range(1, 5)]
+        flags = [None, OffsetFlag.NOT_SET, OffsetFlag.SET, OffsetFlag.NO_DATA]
+        base = header.toc_offset
+        buf = self.read(base, min(WINDOW, file_end - base))
+        p = 0
+        done = 0
+        offset_extra = self.extra == "offset"
+        make = TocEntry._make
+        limits = tocscan.Limits(MAX_NAME, MAX_DEFN)
+        while done < count:
+            try:
+                res = tocscan.walk(buf, base, p, count - done, header.version,
+                                   header.int_size, header.off_size, offset_extra, self.mode,
+                                   self.encoding, self.statistics, limits)
+            except tocscan.ScanError as e:
+                err = (TruncatedError if e.truncated else FormatError)(e.message, offset=e.pos)
+                raise err.located(entry=f"#{done + e.index + 1} of {count}") from None
+            entries = []
+            if self.mode == tocscan.ROWS:
+                for row in res.rows:
+                    sec, flag = cast(int, row[6]), cast(int, row[17])
+                    entries.append(make((*row[:6], sections[sec - 1], *row[7:17],
+                                         flags[flag] if offset_extra else None,
+                                         row[18] if offset_extra else None, *row[19:])))
+            self.max_offset = max(self.max_offset, res.max_offset)
+            done += res.done
+            p = res.pos
+            self.end = base + p
+            yield entries, res.lines
+            if done == count:
+                break
+            if base + len(buf) >= file_end:
+                raise _truncated(f"TOC entry #{done + 1}", base + p).located(
+                    entry=f"#{done + 1} of {count}")
+            # Read on from the entry that did not fit: a window, or what that entry needs
+            # as far as known (a string's length); when the same entry is short again (many
+            # dependencies), twice the window, so one big entry is read O(log) times.
+            grow = 2 * len(buf) if res.done == 0 else WINDOW
+            base += p
+            size = min(max(grow, res.need - p + WINDOW), file_end - base)
+            buf = b""  # drop the old window before reading the new one
+            buf = self.read(base, size)
+            p = 0
+
+
 def read_toc(
     read: Callable[[int, int], bytes],
     file_end: int,
@@ -186,57 +263,14 @@ def read_toc(
     mode: int = tocscan.ROWS,
     statistics: bool = True,
 ) -> TocRead:
-    """Walk the TOC that starts at ``header.toc_offset``.
-
-    ``read(offset, size)`` returns file bytes (fewer at the end); ``file_end`` is where the
-    TOC must end at the latest.  The TOC is read in growing windows, so its size need not
-    be known and a hostile count allocates nothing.  Strings are decoded with ``encoding``
-    and ``surrogateescape``, so any byte round-trips.
-    """
-    count = header.toc_count
-    isz = 1 + header.int_size
-    if count > (file_end - header.toc_offset) // (isz * 4):
-        raise _truncated(f"TOC of {count} entries", header.toc_offset)
-    sections = [Section(i) for i in range(1, 5)]
-    flags = [None, OffsetFlag.NOT_SET, OffsetFlag.SET, OffsetFlag.NO_DATA]
-    window = 1 << 20
-    base = header.toc_offset
-    buf = read(base, min(window, file_end - base))
-    p = 0
+    """Walk the whole TOC at once (see :class:`TocWalk`)."""
+    walk = TocWalk(read, file_end, header, extra, encoding, mode, statistics)
     entries: list[TocEntry] = []
     lines: list[bytes] = []
-    max_offset = -1
-    done = 0
-    offset_extra = extra == "offset"
-    make = TocEntry._make
-    while done < count:
-        try:
-            res = tocscan.walk(buf, base, p, count - done, header.version, header.int_size,
-                               header.off_size, offset_extra, mode, encoding, statistics)
-        except tocscan.ScanError as e:
-            err = (TruncatedError if e.truncated else FormatError)(e.message, offset=e.pos)
-            raise err.located(entry=f"#{done + e.index + 1} of {count}") from None
-        if mode == tocscan.ROWS:
-            for row in res.rows:
-                sec, flag = cast(int, row[6]), cast(int, row[17])
-                entries.append(make((*row[:6], sections[sec - 1], *row[7:17],
-                                     flags[flag] if offset_extra else None,
-                                     row[18] if offset_extra else None, *row[19:])))
-        lines += res.lines
-        max_offset = max(max_offset, res.max_offset)
-        done += res.done
-        p = res.pos
-        if done == count:
-            break
-        if base + len(buf) >= file_end:
-            raise _truncated(f"TOC entry #{done + 1}", base + p).located(
-                entry=f"#{done + 1} of {count}")
-        window *= 2
-        more = read(base + len(buf), min(window, file_end - base - len(buf)))
-        buf = buf[p:] + more
-        base += p
-        p = 0
-    return TocRead(entries, lines, base + p, max_offset)
+    for batch, batch_lines in walk.batches():
+        entries += batch
+        lines += batch_lines
+    return TocRead(entries, lines, walk.end, walk.max_offset)
 
 
 def parse_toc(

@@ -41,17 +41,51 @@ class ScanError(Exception):
 
 
 class _Short(Exception):
-    """The buffer ends inside the current entry."""
+    """The buffer ends inside the current entry; ``need`` is the buffer position it must
+    reach at least (so a caller reads what one big entry needs at once, not by doubling)."""
+
+    def __init__(self, need: int) -> None:
+        super().__init__()
+        self.need = need
 
 
 class WalkResult:
     def __init__(self, rows: list[tuple[object, ...]], lines: list[bytes], done: int,
-                 pos: int, max_offset: int) -> None:
+                 pos: int, max_offset: int, need: int) -> None:
         self.rows = rows
         self.lines = lines
         self.done = done          # entries completed
         self.pos = pos            # buffer position after the last completed entry
         self.max_offset = max_offset  # the largest SET data offset seen (custom)
+        self.need = need          # when stopped early: buffer position the entry needs
+
+
+class Limits:
+    """The largest name and definition the walker accepts (see pgarchive.limits), and the
+    values it shares between entries: the same owner, schema or dependency id is one
+    object, not one per entry (a million entries name a few owners)."""
+
+    def __init__(self, max_name: int, max_defn: int) -> None:
+        self.max_name = max_name
+        self.max_defn = max_defn
+        self.names: dict[bytes, str] = {}
+        self.ints: dict[int, object] = {}
+
+    def name(self, raw: bytes, encoding: str) -> str:
+        s = self.names.get(raw)
+        if s is None:
+            s = raw.decode(encoding, "surrogateescape")
+            if len(raw) <= 128 and len(self.names) < 65536:
+                self.names[raw] = s
+        return s
+
+    def int_(self, value: int) -> object:
+        o = self.ints.get(value)
+        if o is None:
+            o = value
+            if len(self.ints) < 65536:  # bounded: a pass over a huge TOC keeps no more
+                self.ints[value] = o
+        return o
 
 
 def uint_text(s: bytes) -> int:
@@ -107,7 +141,7 @@ class _Walker:
         p = self.p
         isz = self.isz
         if p + 1 + isz > self.end:
-            raise _Short()
+            raise _Short(p + 1 + isz)
         buf = self.buf
         if isz == 4:
             v = buf[p + 1] | (buf[p + 2] << 8) | (buf[p + 3] << 16) | (buf[p + 4] << 24)
@@ -118,49 +152,69 @@ class _Walker:
         self.p = p + 1 + isz
         return -v if buf[p] != 0 else v
 
-    def str_(self) -> bytes | None:
-        """A Str: None for NULL (a negative length)."""
+    def length(self, limit: int, what: str) -> int:
+        """The length of a Str, refused past ``limit`` before anything is read."""
+        start = self.p
         n = self.int_()
+        if n > limit:
+            raise _TooLong(f"{what} of {n} bytes is longer than the limit of {limit} bytes "
+                           "(see README, Limits)", start)
+        return n
+
+    def str_(self, limit: int, what: str) -> bytes | None:
+        """A Str: None for NULL (a negative length)."""
+        n = self.length(limit, what)
         if n < 0:
             return None
         p = self.p
         if n > self.end - p:
-            raise _Short()
+            raise _Short(p + n)
         self.p = p + n
         return self.buf[p:p + n] if n else b""
 
-    def defn_kind(self) -> int:
+    def defn_kind(self, limit: int) -> int:
         """Read a defn without copying it: 0 NULL or empty, 1 a partition-root comment,
         2 a real definition (all that the default selection needs to know)."""
-        n = self.int_()
+        n = self.length(limit, "definition")
         if n <= 0:
             return 0
         p = self.p
         if n > self.end - p:
-            raise _Short()
+            raise _Short(p + n)
         self.p = p + n
         k = len(_PARTITION_ROOT)
         if n >= k and self.buf[p:p + k] == _PARTITION_ROOT:
             return 1
         return 2
 
-    def skip_str(self) -> bool:
+    def skip_str(self, limit: int, what: str) -> bool:
         """Skip a Str; False if it was NULL."""
-        n = self.int_()
+        n = self.length(limit, what)
         if n < 0:
             return False
         if n > self.end - self.p:
-            raise _Short()
+            raise _Short(self.p + n)
         self.p += n
         return True
 
 
+class _TooLong(Exception):
+    """A field longer than its limit, at ``pos`` (in the buffer)."""
+
+    def __init__(self, message: str, pos: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.pos = pos
+
+
 def walk(buf: bytes, base: int, pos: int, count: int, version: int, int_size: int,
          off_size: int, offset_extra: bool, mode: int, encoding: str,
-         statistics: bool = True) -> WalkResult:
+         statistics: bool, limits: Limits) -> WalkResult:
     """Walk up to ``count`` entries of ``buf`` from ``pos``; ``base`` is the file offset of
     ``buf[0]`` (for positions in results and errors).  Stops early, without error, when the
-    buffer ends inside an entry: ``done`` tells how many were read."""
+    buffer ends inside an entry: ``done`` tells how many were read, ``need`` how far the
+    buffer must reach for the next one.  Fields longer than ``limits`` allow, and a relkind
+    that is not a character, are errors."""
     w = _Walker(buf, base, int_size)
     w.p = pos
     rows: list[tuple[object, ...]] = []
@@ -168,6 +222,8 @@ def walk(buf: bytes, base: int, pos: int, count: int, version: int, int_size: in
     max_offset = -1
     done = 0
     errs = "surrogateescape"
+    name = limits.max_name
+    big = limits.max_defn
     for index in range(count):
         start = w.p
         try:
@@ -176,10 +232,10 @@ def walk(buf: bytes, base: int, pos: int, count: int, version: int, int_size: in
                 raise ScanError(f"entry ID {dump_id} out of range -- perhaps a corrupt TOC",
                                 base + start, index, False)
             had_dumper = w.int_()
-            tableoid = w.str_() if version >= 0x010800 else None
-            oid = w.str_()
-            tag = w.str_()
-            desc = w.str_()
+            tableoid = w.str_(name, "table oid") if version >= 0x010800 else None
+            oid = w.str_(name, "oid")
+            tag = w.str_(name, "tag")
+            desc = w.str_(name, "desc")
             desc_b = desc if desc is not None else b""
             tag_b = tag if tag is not None else b""
             if version >= 0x010B00:
@@ -192,47 +248,54 @@ def walk(buf: bytes, base: int, pos: int, count: int, version: int, int_size: in
             defn: bytes | None = None
             defn_kind = 0
             if mode == ROWS:
-                defn = w.str_()
+                defn = w.str_(big, "definition")
             else:
-                defn_kind = w.defn_kind()
+                defn_kind = w.defn_kind(big)
             drop: bytes | None = None
             copy: bytes | None = None
             if mode == ROWS:
-                drop = w.str_()
-                copy = w.str_() if version >= 0x010300 else None
+                drop = w.str_(big, "drop statement")
+                copy = w.str_(big, "COPY statement") if version >= 0x010300 else None
             else:
-                w.skip_str()
+                w.skip_str(big, "drop statement")
                 if version >= 0x010300:
-                    w.skip_str()
-            ns = w.str_() if version >= 0x010600 else None
+                    w.skip_str(big, "COPY statement")
+            ns = w.str_(name, "namespace") if version >= 0x010600 else None
             ts: bytes | None = None
             am: bytes | None = None
             if mode == ROWS:
-                ts = w.str_() if version >= 0x010A00 else None
-                am = w.str_() if version >= 0x010E00 else None
+                ts = w.str_(name, "tablespace") if version >= 0x010A00 else None
+                am = w.str_(name, "table access method") if version >= 0x010E00 else None
             else:
                 if version >= 0x010A00:
-                    w.skip_str()
+                    w.skip_str(name, "tablespace")
                 if version >= 0x010E00:
-                    w.skip_str()
-            relkind = w.int_() if version >= 0x011000 else 0
-            owner = w.str_()
+                    w.skip_str(name, "table access method")
+            relkind = 0
+            if version >= 0x011000:
+                at = w.p
+                relkind = w.int_()
+                if relkind < -128 or relkind > 255:
+                    # pg_dump writes pg_class.relkind, a C char: anything else is damage
+                    raise ScanError(f"relkind {relkind} is not a character",
+                                    base + at, index, False)
+            owner = w.str_(name, "owner")
             with_oids = False
-            deps: list[int] = []
+            deps: list[object] = []
             if mode == ROWS:
                 if version >= 0x010900:
-                    with_oids = w.str_() == b"true"
+                    with_oids = w.str_(name, "with oids") == b"true"
                 if version >= 0x010500:
                     while True:
-                        d = w.str_()
+                        d = w.str_(name, "dependency")
                         if d is None:
                             break
-                        deps.append(uint_text(d))
+                        deps.append(limits.int_(uint_text(d)))
             else:
                 if version >= 0x010900:
-                    w.skip_str()
+                    w.skip_str(name, "with oids")
                 if version >= 0x010500:
-                    while w.skip_str():
+                    while w.skip_str(name, "dependency"):
                         pass
             flag = 0
             offset = 0
@@ -241,7 +304,7 @@ def walk(buf: bytes, base: int, pos: int, count: int, version: int, int_size: in
                 if version >= 0x010700:
                     p = w.p
                     if p + 1 + off_size > w.end:
-                        raise _Short()
+                        raise _Short(p + 1 + off_size)
                     flag = buf[p]
                     if flag < 1 or flag > 3:
                         raise ScanError(f"unexpected data offset flag {flag}", base + p,
@@ -261,23 +324,25 @@ def walk(buf: bytes, base: int, pos: int, count: int, version: int, int_size: in
                 if flag == 2 and offset > max_offset:
                     max_offset = offset
             else:
-                filename = w.str_()
-        except _Short:
-            return _result(rows, parts, done, start, max_offset)
+                filename = w.str_(name, "file name")
+        except _Short as short:
+            return _result(rows, parts, done, start, max_offset, short.need)
+        except _TooLong as long:
+            raise ScanError(long.message, base + long.pos, index, False) from None
         if mode == ROWS:
             rows.append((
                 dump_id, had_dumper != 0,
-                uint_text(tableoid) if tableoid is not None else 0,
+                limits.int_(uint_text(tableoid)) if tableoid is not None else 0,
                 uint_text(oid) if oid is not None else 0,
-                tag_b.decode(encoding, errs), desc_b.decode(encoding, errs), section,
+                tag_b.decode(encoding, errs), limits.name(desc_b, encoding), section,
                 defn.decode(encoding, errs) if defn is not None else None,
                 drop.decode(encoding, errs) if drop is not None else None,
                 copy.decode(encoding, errs) if copy is not None else None,
-                ns.decode(encoding, errs) if ns is not None else None,
-                ts.decode(encoding, errs) if ts is not None else None,
-                am.decode(encoding, errs) if am is not None else None,
+                limits.name(ns, encoding) if ns is not None else None,
+                limits.name(ts, encoding) if ts is not None else None,
+                limits.name(am, encoding) if am is not None else None,
                 relkind,
-                owner.decode(encoding, errs) if owner is not None else None,
+                limits.name(owner, encoding) if owner is not None else None,
                 with_oids, tuple(deps), flag, offset,
                 filename.decode(encoding, errs) if filename is not None else None,
                 base + start,
@@ -290,12 +355,12 @@ def walk(buf: bytes, base: int, pos: int, count: int, version: int, int_size: in
                 _sanitize(ns) if ns is not None else b"-", _sanitize(tag_b),
                 _sanitize(owner) if owner is not None else b""))
         done += 1
-    return _result(rows, parts, done, w.p, max_offset)
+    return _result(rows, parts, done, w.p, max_offset, 0)
 
 
 def _result(rows: list[tuple[object, ...]], parts: list[bytes], done: int, pos: int,
-            max_offset: int) -> WalkResult:
-    return WalkResult(rows, [b"".join(parts)] if parts else [], done, pos, max_offset)
+            max_offset: int, need: int) -> WalkResult:
+    return WalkResult(rows, [b"".join(parts)] if parts else [], done, pos, max_offset, need)
 
 
 def _oid_text(s: bytes | None) -> bytes:

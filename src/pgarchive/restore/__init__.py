@@ -1,13 +1,22 @@
-"""Restore through the real pg_restore: pick the binary, check the target first, run it
-with a list file, watch it, and compare row counts afterwards."""
+"""Restore through the real pg_restore: ``run(RestoreRequest(...)) -> RestoreOutcome``.
 
-from .binaries import PgRestore, choose_pg_restore, find_pg_restores
+Pick the binary by the target server, check the target first (read-only), run pg_restore
+with a list file of dump ids, watch it, and compare row counts afterwards.  The modules:
+plan (request, pg_restore's option checks, argv), binaries (which pg_restore and why),
+conninfo (targets and their secrets), preflight and existing (the checks), runner (the
+child and its output), compat (known harmless errors), rowcheck (the counts), run (all of
+it in order).
+"""
+
+from .binaries import Choice, PgRestore, choose, find_pg_restores, usable
 from .conninfo import Target, parse_target
-from .plan import RestoreRequest, build_command
-from .preflight import Finding, preflight
-from .rowcheck import RowMismatch, archive_row_counts, compare_rows
-from .runner import RunResult, run_pg_restore
+from .plan import RestoreRequest, build_command, check_options
+from .preflight import Finding
+from .rowcheck import TableCheck, archive_row_counts, compare_rows
+from .run import RestoreEvents, RestoreOutcome, run
+from .runner import PgError, RunResult, run_pg_restore
 
-__all__ = ["Finding", "PgRestore", "RestoreRequest", "RowMismatch", "RunResult", "Target",
-           "archive_row_counts", "build_command", "choose_pg_restore", "compare_rows",
-           "find_pg_restores", "parse_target", "preflight", "run_pg_restore"]
+__all__ = ["Choice", "Finding", "PgError", "PgRestore", "RestoreEvents", "RestoreOutcome",
+           "RestoreRequest", "RunResult", "TableCheck", "Target", "archive_row_counts",
+           "build_command", "check_options", "choose", "compare_rows", "find_pg_restores",
+           "parse_target", "run", "run_pg_restore", "usable"]

@@ -1,33 +1,55 @@
-"""After a restore: count the rows of every restored table on the target and compare them
-with the rows in the archive."""
+"""After a restore: count the rows of every table whose data pg_restore loaded and compare
+them with the rows in the archive.
+
+A table whose data pg_restore did not load (its COPY failed, pg_restore stopped before it,
+or -1 rolled everything back) is "not restored": nothing is claimed about its rows.  Only
+a table that was loaded can "match" or "differ"; "missing" is a loaded table that is not
+there afterwards.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import psycopg
-from psycopg import sql
+from typing import TYPE_CHECKING, Any
 
 from ..archive import Archive
 from ..copytext import CopyChecker
 from ..format.model import TocEntry
-from .conninfo import Target
+from .runner import RunResult
+
+if TYPE_CHECKING:
+    import psycopg
+
+MATCH, DIFFER, MISSING, NOT_RESTORED, UNCHECKED = (
+    "match", "differ", "missing", "not restored", "unchecked")
 
 
 @dataclass(frozen=True)
-class RowMismatch:
-    entry: str
+class TableCheck:
+    """One table's data: rows in the archive, rows on the target, and the verdict."""
+
+    entry: TocEntry
     archive_rows: int
-    target_rows: int | None  # None: the table is missing
+    target_rows: int | None
+    status: str
+    why: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.entry.namespace}.{self.entry.tag}" if self.entry.namespace else \
+            self.entry.tag
+
+
+def counted_entries(entries: Sequence[TocEntry]) -> list[TocEntry]:
+    """The entries whose rows can be compared: table data loaded with COPY."""
+    return [e for e in entries if e.desc == "TABLE DATA" and e.has_data and e.copy_stmt]
 
 
 def archive_row_counts(archive: Archive, entries: Sequence[TocEntry]) -> dict[int, int]:
     """Rows of each COPY TABLE DATA entry, counted from the archive's data."""
     counts: dict[int, int] = {}
-    for e in entries:
-        if e.desc != "TABLE DATA" or not e.has_data or not e.copy_stmt:
-            continue
+    for e in counted_entries(entries):
         rows = CopyChecker(None)  # the rows verify counts: those before the \. marker
         for piece in archive.data(e):
             rows.feed(piece)
@@ -35,20 +57,96 @@ def archive_row_counts(archive: Archive, entries: Sequence[TocEntry]) -> dict[in
     return counts
 
 
-def compare_rows(target: Target, entries: Sequence[TocEntry],
-                 expected: dict[int, int]) -> list[RowMismatch]:
-    out: list[RowMismatch] = []
-    with psycopg.connect(target.conninfo, password=target.password, autocommit=True) as conn:
-        for e in entries:
-            if e.dump_id not in expected:
-                continue
-            q = sql.SQL("SELECT count(*) FROM ONLY {}.{}").format(
-                sql.Identifier(e.namespace or "public"), sql.Identifier(e.tag))
-            try:
-                row = conn.execute(q).fetchone()
-                got = int(row[0]) if row else None
-            except psycopg.Error:
-                got = None
-            if got != expected[e.dump_id]:
-                out.append(RowMismatch(e.label, expected[e.dump_id], got))
+def not_loaded(entries: Sequence[TocEntry], run: RunResult, parallel: bool,
+               single_transaction: bool) -> dict[int, str]:
+    """dump id -> why, for each table data entry whose rows pg_restore did not load."""
+    data = counted_entries(entries)
+    if single_transaction and not run.ok:
+        return {e.dump_id: "-1 rolled the whole restore back after an error" for e in data}
+    out: dict[int, str] = {}
+    failed = run.failed_entries()
+    for e in data:
+        if e.dump_id in failed:
+            out[e.dump_id] = "pg_restore could not load its data (errors above)"
+    if run.completed:
+        return out
+    # pg_restore stopped at an error: what came after it in the list was never reached.
+    if parallel:
+        reached = run.finished
+    else:
+        stop = max((i for i, e in enumerate(entries) if e.dump_id in failed), default=-1)
+        reached = {e.dump_id for e in entries[:stop + 1]}
+    for e in data:
+        if e.dump_id not in reached and e.dump_id not in out:
+            out[e.dump_id] = "pg_restore stopped before it"
+    return out
+
+
+def compare_rows(conn: psycopg.Connection[Any], entries: Sequence[TocEntry],
+                 expected: dict[int, int], skipped: dict[int, str],
+                 uncertain: str | None = None) -> list[TableCheck]:
+    """Count the target's rows of each loaded table (one query) and give every table its
+    verdict.  ``uncertain``: why a loaded table that differs may have been rolled back
+    (pg_restore stopped inside a --transaction-size batch)."""
+    from psycopg import sql
+
+    checks: dict[int, TableCheck] = {}
+    todo: list[TocEntry] = []
+    for e in counted_entries(entries):
+        if e.dump_id not in expected:
+            continue
+        if e.dump_id in skipped:
+            checks[e.dump_id] = TableCheck(e, expected[e.dump_id], None, NOT_RESTORED,
+                                           skipped[e.dump_id])
+        else:
+            todo.append(e)
+    names = [sql.Identifier(e.namespace or "public", e.tag) for e in todo]
+    present: list[bool] = []
+    if todo:
+        row = conn.execute(
+            sql.SQL("SELECT ARRAY[{}]").format(sql.SQL(", ").join(
+                sql.SQL("to_regclass({}) IS NOT NULL").format(sql.Literal(n.as_string(conn)))
+                for n in names))).fetchone()
+        present = list(row[0]) if row else [False] * len(todo)
+    counted = [(e, n) for e, n, here in zip(todo, names, present, strict=True) if here]
+    got: dict[int, int | str] = {}
+    if counted:
+        try:
+            row = conn.execute(sql.SQL("SELECT {}").format(sql.SQL(", ").join(
+                sql.SQL("(SELECT count(*) FROM ONLY {})").format(n) for _, n in counted))
+            ).fetchone()
+            got = {e.dump_id: int(v) for (e, _), v in zip(counted, row or (), strict=True)}
+        except Exception:  # one table we may not read: count them one by one
+            got = _one_by_one(conn, counted)
+    for e, here in zip(todo, present, strict=True):
+        want = expected[e.dump_id]
+        value = got.get(e.dump_id)
+        if not here:
+            checks[e.dump_id] = TableCheck(e, want, None, MISSING,
+                                           "the table is not on the target")
+        elif isinstance(value, str) or value is None:
+            checks[e.dump_id] = TableCheck(e, want, None, UNCHECKED, value or "")
+        elif value == want:
+            checks[e.dump_id] = TableCheck(e, want, value, MATCH)
+        elif uncertain:
+            checks[e.dump_id] = TableCheck(e, want, value, NOT_RESTORED, uncertain)
+        else:
+            more = "more" if value > want else "fewer"
+            checks[e.dump_id] = TableCheck(e, want, value, DIFFER,
+                                           f"the target has {more} rows than the archive")
+    return [checks[e.dump_id] for e in counted_entries(entries) if e.dump_id in checks]
+
+
+def _one_by_one(conn: psycopg.Connection[Any], counted: list[tuple[TocEntry, Any]]
+                ) -> dict[int, int | str]:
+    import psycopg
+    from psycopg import sql
+
+    out: dict[int, int | str] = {}
+    for e, name in counted:
+        try:
+            row = conn.execute(sql.SQL("SELECT count(*) FROM ONLY {}").format(name)).fetchone()
+            out[e.dump_id] = int(row[0]) if row else "no answer"
+        except psycopg.Error as err:
+            out[e.dump_id] = f"cannot count: {' '.join(str(err).split())}"
     return out

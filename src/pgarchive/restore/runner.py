@@ -1,5 +1,6 @@
-"""Running pg_restore: argv only (no shell), the password in the environment, its verbose
-output turned into progress, its errors shown as they happen and counted."""
+"""Running pg_restore: argv only (no shell), secrets through the environment, its verbose
+output turned into progress, its errors shown as they happen, tied to the TOC entry they
+belong to, and counted (known harmless ones apart)."""
 
 from __future__ import annotations
 
@@ -8,46 +9,151 @@ import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .conninfo import Target, mask_text
+from .compat import KnownError, recognise
 
 _PROGRESS = re.compile(r"^pg_restore: (?:creating|processing data for|processing item|"
-                       r"launching item|executing|restoring|finished item)\b")
-_IGNORED = re.compile(r"errors ignored on restore: (\d+)")
+                       r"launching item|executing|restoring|finished item|processing BLOBS|"
+                       r"restored \d+ large objects?|dropping|skipping item|connecting|"
+                       r"entering|finished main parallel loop|implied|disabling triggers|"
+                       r"enabling triggers)\b")
+_FROM_ENTRY = re.compile(r"^pg_restore: from TOC entry (\d+);")
+_FINISHED = re.compile(r"^pg_restore: finished item (\d+) ")
+_IGNORED = re.compile(r"^pg_restore: warning: errors ignored on restore: (\d+)")
+_STAGE = re.compile(r"^pg_restore: while [A-Z ]+:$")
+
+
+@dataclass
+class PgError:
+    """One error pg_restore reported: its text (secrets masked), the dump id of the TOC
+    entry it came from (None for errors outside any entry), and the known harmless error
+    it is, if it is one."""
+
+    text: str
+    entry: int | None
+    known: KnownError | None = None
 
 
 @dataclass
 class RunResult:
+    """What a pg_restore run did, as far as its output and exit status say."""
+
     returncode: int
-    errors: list[str] = field(default_factory=list)
-    ignored_errors: int = 0
+    errors: list[PgError] = field(default_factory=list)
+    #: pg_restore's own "errors ignored on restore" count (printed when it ran to the end)
+    ignored_errors: int | None = None
+    #: dump ids of the entries pg_restore reported finished (parallel restores)
+    finished: set[int] = field(default_factory=set)
+
+    @property
+    def counted(self) -> list[PgError]:
+        """The errors that count: all but the known harmless ones."""
+        return [e for e in self.errors if e.known is None]
+
+    @property
+    def harmless(self) -> list[PgError]:
+        return [e for e in self.errors if e.known is not None]
+
+    @property
+    def completed(self) -> bool:
+        """pg_restore went through its whole list (it did not stop at an error)."""
+        return self.returncode == 0 or self.ignored_errors is not None
 
     @property
     def ok(self) -> bool:
-        return self.returncode == 0 and not self.errors and not self.ignored_errors
+        """No error that counts, and pg_restore did not fail in some other way.
+
+        pg_restore's own count can be lower than the errors it printed (in parallel
+        restores, errors of the workers' connection set-up are shown but not all counted),
+        never higher: a higher count means an error we could not read, and that counts.
+        """
+        if self.counted:
+            return False
+        return self.returncode == 0 or (self.ignored_errors is not None and
+                                        self.ignored_errors <= len(self.harmless))
+
+    def failed_entries(self) -> set[int]:
+        return {e.entry for e in self.counted if e.entry is not None}
 
 
-def run_pg_restore(argv: Sequence[str], target: Target, env: dict[str, str],
+class _Reader:
+    """Folds pg_restore's lines into progress and error records."""
+
+    def __init__(self, result: RunResult, known: list[KnownError],
+                 on_progress: Callable[[str], None] | None,
+                 on_error: Callable[[PgError], None] | None) -> None:
+        self.result = result
+        self.known = known
+        self.on_progress = on_progress
+        self.on_error = on_error
+        self.entry: int | None = None
+        self.record: list[str] | None = None
+
+    def line(self, line: str) -> None:
+        while line.startswith("pg_restore:pg_restore: "):  # two processes' writes interleaved
+            line = line[len("pg_restore:"):]
+        if not line.startswith("pg_restore: "):
+            if self.record is not None:  # DETAIL:, CONTEXT:, Command was:, the SQL...
+                self.record.append(line)
+            return
+        self.flush()
+        m = _FROM_ENTRY.match(line)
+        if m:
+            self.entry = int(m.group(1))
+            return
+        if _STAGE.match(line):
+            self.entry = None
+            return
+        m = _FINISHED.match(line)
+        if m:
+            self.result.finished.add(int(m.group(1)))
+        m = _IGNORED.match(line)
+        if m:
+            self.result.ignored_errors = int(m.group(1))
+            return
+        if line.startswith("pg_restore: error: "):
+            self.record = [line]
+            return
+        if _PROGRESS.match(line):
+            if self.on_progress:
+                self.on_progress(line)
+            if line.startswith(("pg_restore: processing data for", "pg_restore: creating",
+                                "pg_restore: executing", "pg_restore: processing item")):
+                self.entry = None  # the next error's entry is named again
+            return
+        self.record = [line]  # a warning or another message: shown, not counted
+
+    def flush(self) -> None:
+        if self.record is None:
+            return
+        text = "\n".join(self.record)
+        self.record = None
+        if not text.startswith("pg_restore: error: "):
+            if self.on_error:
+                self.on_error(PgError(text, None, None))
+            return
+        err = PgError(text, self.entry, recognise(text, self.known))
+        self.result.errors.append(err)
+        if self.on_error:
+            self.on_error(err)
+
+
+def run_pg_restore(argv: Sequence[str], env: dict[str, str], mask: Callable[[str], str],
+                   known: list[KnownError] | None = None,
                    on_progress: Callable[[str], None] | None = None,
-                   on_error: Callable[[str], None] | None = None) -> RunResult:
-    """Run pg_restore; ``on_progress`` gets each verbose step, ``on_error`` each error
-    line (password masked) the moment it appears."""
+                   on_error: Callable[[PgError], None] | None = None) -> RunResult:
+    """Run pg_restore; ``on_progress`` gets each verbose step, ``on_error`` each error or
+    warning (secrets masked) the moment it is complete."""
     proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, env=target.child_env(env))
+                            stderr=subprocess.STDOUT, env=env)
     assert proc.stdout is not None
     result = RunResult(0)
+    reader = _Reader(result, known or [], on_progress, on_error)
     for raw in proc.stdout:
-        line = mask_text(raw.decode("utf-8", "replace").rstrip("\n"), target.masked)
-        if _PROGRESS.match(line):
-            if on_progress:
-                on_progress(line)
-            continue
-        m = _IGNORED.search(line)
-        if m:
-            result.ignored_errors = int(m.group(1))
-        if "error:" in line or line.startswith(("ERROR:", "Command was:", "DETAIL:")):
-            if "error:" in line:
-                result.errors.append(line)
-            if on_error:
-                on_error(line)
+        reader.line(mask(raw.decode("utf-8", "replace").rstrip("\n")))
+    reader.flush()
     result.returncode = proc.wait()
+    unread = (result.ignored_errors or 0) - len(result.errors)
+    if unread > 0 and not result.harmless:
+        result.errors.append(PgError(f"pg_restore counted {result.ignored_errors} errors, "
+                                     f"{len(result.errors)} of them could be read", None))
     return result

@@ -1,0 +1,294 @@
+"""The whole restore as one library call: ``run(request) -> RestoreOutcome``.
+
+Open the archive, select, refuse what pg_restore would refuse and empty selections, find
+the pg_restores that can do it, connect once and run every read-only check (which also
+picks the pg_restore by the server's version), then, unless it is a dry run or a check
+failed, run pg_restore with a list file of dump ids and compare the row counts of every
+table whose data it loaded.  Nothing is written to the target before the checks pass.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..archive import Archive
+from ..archive import open as open_archive
+from ..errors import UsageError
+from ..format.model import TocEntry
+from ..listing import id_list, render_list
+from ..selection import Decision, Selection, chosen, select
+from ..strictnames import unmatched
+from .binaries import READS_UP_TO, Choice, choose, find_pg_restores, usable
+from .compat import KnownError, expected
+from .plan import RestoreRequest, build_command, check_options, needed_major
+from .preflight import (
+    Facts,
+    Finding,
+    check_needed,
+    check_pooler,
+    check_privileges,
+    check_roles,
+    check_target,
+    connect,
+    dumped_from_major,
+    looks_pooled,
+)
+from .rowcheck import (
+    MATCH,
+    NOT_RESTORED,
+    TableCheck,
+    archive_row_counts,
+    compare_rows,
+    not_loaded,
+)
+from .runner import PgError, RunResult, run_pg_restore
+
+EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
+
+
+@dataclass
+class RestoreEvents:
+    """Callbacks for what happens while the restore runs (all optional)."""
+
+    #: the checks passed: the outcome so far (choice, findings, entries), before pg_restore
+    ready: Callable[[RestoreOutcome], None] | None = None
+    #: each verbose step of pg_restore
+    progress: Callable[[str], None] | None = None
+    #: each error or warning of pg_restore, as it happens
+    error: Callable[[PgError], None] | None = None
+
+
+@dataclass
+class RestoreOutcome:
+    """What a restore did, or would do (dry run), or why it refused."""
+
+    request: RestoreRequest
+    entries: list[TocEntry]
+    choice: Choice | None = None
+    findings: list[Finding] = field(default_factory=list)
+    #: entries --with-deps needed that the target already has: left out
+    left_out: list[TocEntry] = field(default_factory=list)
+    #: name options that matched nothing
+    unmatched: list[str] = field(default_factory=list)
+    #: the pg_restore command, secrets masked (LIST_FILE in a dry run)
+    command: list[str] = field(default_factory=list)
+    #: the entries of the list file, in pg_restore -l form with control characters escaped
+    listing: str = ""
+    expected_errors: list[KnownError] = field(default_factory=list)
+    run: RunResult | None = None
+    tables: list[TableCheck] = field(default_factory=list)
+    #: the database the data went to (masked conninfo)
+    database: str = ""
+    #: why the archive's rows could not be counted (a damaged archive): nothing compared
+    count_error: str | None = None
+
+    @property
+    def refused(self) -> bool:
+        """A check failed: nothing was (or, in a dry run, would be) written."""
+        return any(f.level == "error" for f in self.findings)
+
+    @property
+    def mismatches(self) -> list[TableCheck]:
+        return [t for t in self.tables if t.status not in (MATCH, NOT_RESTORED)]
+
+    @property
+    def not_restored(self) -> list[TableCheck]:
+        return [t for t in self.tables if t.status == NOT_RESTORED]
+
+    @property
+    def exit_code(self) -> int:
+        """0 restored and every row count matches (or a dry run whose checks pass);
+        1 pg_restore failed or counts differ; 2 refused before anything was written."""
+        if self.refused:
+            return EXIT_REFUSED
+        if self.run is None:
+            return EXIT_OK
+        if not self.run.ok or self.mismatches or self.not_restored or self.count_error:
+            return EXIT_FAILED
+        return EXIT_OK
+
+
+def resolve_selection(req: RestoreRequest, entries: list[TocEntry]) -> Selection:
+    """The request's selection, built from the TOC when it is a function (for -L files)."""
+    return req.selection(entries) if callable(req.selection) else req.selection
+
+
+def run(req: RestoreRequest, events: RestoreEvents | None = None) -> RestoreOutcome:
+    """Restore as ``req`` asks (see the module docstring); raises UsageError for requests
+    pg_restore would refuse or that select nothing."""
+    ev = events or RestoreEvents()
+    with open_archive(req.archive) as a:
+        sel = resolve_selection(req, a.entries)
+        check_options(req, sel)
+        decisions = select(a.entries, sel)
+        picked = chosen(decisions)
+        missing = unmatched(a.entries, sel.restore)
+        if not picked:
+            what = "; ".join(missing) if missing else "the options select no entry"
+            raise UsageError(f"nothing to restore: {what}")
+        if missing and req.strict_names:
+            raise UsageError(f"--strict-names: {'; '.join(missing)}")
+        vmaj, vmin = a.header.vmaj, a.header.vmin
+        major, options = needed_major(req)
+        able = usable(find_pg_restores(req.pg_restore), vmaj, vmin, req.pg_restore, major,
+                      tuple(options))
+        entries = [d.entry for d in picked]
+        dbname = _database_name(entries, a.header.dbname) if sel.restore.create else None
+        out = RestoreOutcome(req, entries, unmatched=missing)
+        facts = _preflight(req, sel, decisions, entries, dbname, a.can_seek_data,
+                           a.format_name, a.header.server_version)
+        try:
+            out.choice = choose(able, vmaj, vmin, facts.server_major, bool(req.pg_restore),
+                                tuple(options))
+            if out.choice.newer_than_server and facts.server_major is not None:
+                _newer_binary(req, out, facts, vmaj, vmin)
+            out.findings = _forced(facts.findings, req.force)
+            out.left_out = [e for e in entries if e.dump_id in facts.left_out]
+            out.entries = entries = [e for e in entries if e.dump_id not in facts.left_out]
+            out.listing = render_list(a.header, a.format_name, entries, safe=True)
+            target = req.target.with_dbname(dbname) if dbname else req.target
+            out.database = target.masked
+            if out.refused or req.dry_run:
+                out.command = build_command(out.choice.pg, req, sel, "LIST_FILE",
+                                            req.target.masked)
+                return out
+            if ev.ready:
+                ev.ready(out)
+            _execute(req, sel, a, out, facts, dbname, ev)
+        finally:
+            if facts.conn is not None:
+                facts.conn.close()
+    return out
+
+
+def _database_name(entries: list[TocEntry], header_dbname: str | None) -> str:
+    """The database -C creates: the DATABASE entry's tag (looked up here, once)."""
+    return next((e.tag for e in entries if e.desc == "DATABASE"), header_dbname or "")
+
+
+def _preflight(req: RestoreRequest, sel: Selection, decisions: list[Decision],
+               entries: list[TocEntry], dbname: str | None, can_seek: bool, fmt: str,
+               dumped_from: str | None) -> Facts:
+    facts = Facts()
+    target = req.target
+    if looks_pooled(target):
+        facts.error(f"{target.masked} looks like a pooled (PgBouncer-style) endpoint; "
+                    "pg_restore needs session state that poolers drop. Use the direct, "
+                    "unpooled connection string of the database (or --force)", forcible=True)
+        if not req.force:
+            return facts
+    if req.jobs > 1 and not can_seek:
+        why = ("tar archives can only be read from start to end" if fmt == "TAR"
+               else "this custom archive was written to a pipe and records no data offsets")
+        facts.error(f"--jobs {req.jobs} is not possible: {why}. Restore with --jobs 1, or "
+                    "re-dump with pg_dump -Fc -f FILE or -Fd for parallel restores")
+    conn = connect(target, facts)
+    if conn is None:
+        return facts
+    check_pooler(conn, target, facts)
+    src = dumped_from_major(dumped_from)
+    dst = facts.server_major
+    if src is not None and dst is not None and dst < src:
+        facts.warning(f"restoring into PostgreSQL {dst}, older than the PostgreSQL {src} the "
+                      "archive was dumped from: objects using newer features may fail")
+    check_target(conn, target, sel, entries, dbname, req.clean, facts)
+    check_roles(conn, entries, sel, req.no_owner, req.role,
+                req.use_set_session_authorization, req.disable_triggers, req.superuser,
+                facts)
+    if sel.with_deps and not sel.restore.create:
+        check_needed(conn, decisions, req.clean, facts)
+    if not sel.restore.create and not sel.restore.data_only:
+        check_privileges(conn, [e for e in entries if e.dump_id not in facts.left_out],
+                         req.role, facts)
+    if req.disable_triggers and not sel.restore.data_only and any(
+            e.defn and e.desc != "TABLE DATA" for e in entries):
+        facts.warning("--disable-triggers acts only in a data-only restore (-a); this one "
+                      "also creates objects, so pg_restore will not disable triggers")
+    return facts
+
+
+def _newer_binary(req: RestoreRequest, out: RestoreOutcome, facts: Facts, vmaj: int,
+                  vmin: int) -> None:
+    """A pg_restore newer than the server: its known errors are harmless, unless the restore
+    stops at the first error."""
+    assert out.choice is not None and facts.server_major is not None
+    out.expected_errors = expected(out.choice.pg.major, facts.server_major)
+    if out.expected_errors and req.stops_at_first_error:
+        first = out.expected_errors[0]
+        what = ("-1" if req.single_transaction else
+                "--transaction-size" if req.transaction_size else "-e")
+        readers = [m for m, top in READS_UP_TO.items() if top >= (vmaj, vmin)]
+        if readers and min(readers) > facts.server_major:
+            fix = (f"no pg_restore of PostgreSQL {facts.server_major} or older reads archive "
+                   f"version {vmaj}.{vmin}: leave {what} out, or restore into PostgreSQL "
+                   f"{min(readers)} or later")
+        else:
+            fix = (f"install the pg_restore of PostgreSQL {facts.server_major}, which reads "
+                   f"this archive, or leave {what} out")
+        facts.error(f"{what} cannot work here: pg_restore {out.choice.pg.major} sends "
+                    f"{first.command}, which PostgreSQL {facts.server_major} rejects, and "
+                    f"{what} stops at the first error; {fix}")
+
+
+def _forced(findings: list[Finding], force: bool) -> list[Finding]:
+    if not force:
+        return findings
+    return [Finding("warning", f.message + " [--force: going on]") if f.forcible and
+            f.level == "error" else f for f in findings]
+
+
+def _execute(req: RestoreRequest, sel: Selection, a: Archive, out: RestoreOutcome,
+             facts: Facts, dbname: str | None, ev: RestoreEvents) -> None:
+    """Run pg_restore (counting the archive's rows meanwhile) and compare."""
+    assert out.choice is not None
+    counts: dict[int, int] = {}
+    failure: list[BaseException] = []
+
+    def count() -> None:
+        try:
+            counts.update(archive_row_counts(a, out.entries))
+        except Exception as e:  # reported after the run
+            failure.append(e)
+
+    # The archive's rows are counted while pg_restore runs: its run is the server's work,
+    # so the counting costs no wall time on a machine with a second core.
+    counter = threading.Thread(target=count, name="pgarchive-row-count", daemon=True)
+    counter.start()
+    with tempfile.NamedTemporaryFile("wb", prefix="pgarchive-", suffix=".list") as lf:
+        lf.write(id_list(out.entries))
+        lf.flush()
+        with req.target.for_child(dict(os.environ)) as (conninfo, env):
+            argv = build_command(out.choice.pg, req, sel, lf.name, conninfo)
+            out.command = build_command(out.choice.pg, req, sel, lf.name,
+                                        req.target.masked)
+            out.run = run_pg_restore(argv, env, req.target.mask, out.expected_errors,
+                                     ev.progress, ev.error)
+    counter.join()
+    if failure:  # pg_restore has run: say what is known, and that counts are not
+        out.count_error = str(failure[0])
+        return
+    skipped = not_loaded(out.entries, out.run, req.jobs > 1, req.single_transaction)
+    uncertain = None
+    if req.transaction_size and not out.run.completed:
+        uncertain = ("pg_restore stopped at an error; the rows of its last --transaction-size "
+                     "batch were rolled back")
+    conn = facts.conn
+    if dbname or conn is None:
+        import psycopg
+
+        target = req.target.with_dbname(dbname) if dbname else req.target
+        try:
+            conn = target.connect()
+        except psycopg.Error:
+            out.tables = [TableCheck(e, counts[e.dump_id], None, NOT_RESTORED,
+                                     f"database {dbname!r} cannot be reached")
+                          for e in out.entries if e.dump_id in counts]
+            return
+        with conn:
+            out.tables = compare_rows(conn, out.entries, counts, skipped, uncertain)
+        return
+    out.tables = compare_rows(conn, out.entries, counts, skipped, uncertain)

@@ -1,0 +1,513 @@
+"""The restore pg_restore 18 performs, entry by entry, as typed Steps.
+
+This follows ``RestoreArchive``, ``restore_toc_entry`` and ``_printTocEntry`` of
+PostgreSQL 18's ``pg_backup_archiver.c`` in script mode (``pg_restore -f``): the fixed
+settings, the DROP pass of ``--clean`` (reversed TOC order), the main pass, the ACL pass
+and the post-ACL pass; and the session state pg_restore tracks so as to write each
+``SET SESSION AUTHORIZATION``, ``search_path``, ``default_tablespace`` and
+``default_table_access_method`` only when it changes.  Pure: entries and decisions in,
+Steps out; the data itself is left to the consumer (:mod:`pgarchive.script.writer`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+
+from ..errors import UsageError
+from ..format.constants import K_VERS_1_12, Section
+from ..format.model import Header, TocEntry
+from ..selection import Decision, Req
+from . import model as m
+from .clean import if_exists_statement
+from .options import ScriptOptions
+from .quoting import fmt_id, fmt_qualified_id, psql_connect, sanitize_line, string_literal
+
+INV_WRITE = 0x20000
+# Req as plain ints (IntFlag arithmetic is slow on a 100,000-entry TOC)
+_SCHEMA, _DATA, _STATS = int(Req.SCHEMA), int(Req.DATA), int(Req.STATS)
+_SCHEMA_OR_DATA = _SCHEMA | _DATA
+_ANY = _SCHEMA | _DATA | _STATS
+PASS_MAIN, PASS_ACL, PASS_POST_ACL = 0, 1, 2
+ACL_DESCS = frozenset({"ACL", "ACL LANGUAGE", "DEFAULT ACL"})
+
+# _getObjectDescription(): how ALTER ... OWNER TO names an object of each type.
+_PLAIN_OWNED = frozenset({
+    "COLLATION", "CONVERSION", "DOMAIN", "FOREIGN TABLE", "MATERIALIZED VIEW", "SEQUENCE",
+    "STATISTICS", "TABLE", "TEXT SEARCH DICTIONARY", "TEXT SEARCH CONFIGURATION", "TYPE",
+    "VIEW", "DATABASE", "PROCEDURAL LANGUAGE", "SCHEMA", "EVENT TRIGGER",
+    "FOREIGN DATA WRAPPER", "SERVER", "PUBLICATION", "SUBSCRIPTION"})
+_FROM_DROP = frozenset({"AGGREGATE", "FUNCTION", "OPERATOR", "OPERATOR CLASS",
+                        "OPERATOR FAMILY", "PROCEDURE"})
+_UNOWNED = frozenset({"CAST", "CHECK CONSTRAINT", "CONSTRAINT", "DATABASE PROPERTIES",
+                      "DEFAULT", "FK CONSTRAINT", "INDEX", "RULE", "TRIGGER", "ROW SECURITY",
+                      "POLICY", "USER MAPPING"})
+
+# Canonical PostgreSQL encoding names (pg_encoding_to_char) by their "clean" spelling
+# (lower case, letters and digits only), with the aliases of encnames.c.
+_CANONICAL = ["SQL_ASCII", "EUC_JP", "EUC_CN", "EUC_KR", "EUC_TW", "EUC_JIS_2004", "UTF8",
+              "MULE_INTERNAL", "LATIN1", "LATIN2", "LATIN3", "LATIN4", "LATIN5", "LATIN6",
+              "LATIN7", "LATIN8", "LATIN9", "LATIN10", "WIN1256", "WIN1258", "WIN866",
+              "WIN874", "KOI8R", "WIN1251", "WIN1252", "ISO_8859_5", "ISO_8859_6",
+              "ISO_8859_7", "ISO_8859_8", "WIN1250", "WIN1253", "WIN1254", "WIN1255",
+              "WIN1257", "KOI8U", "SJIS", "BIG5", "GBK", "UHC", "GB18030", "JOHAB",
+              "SHIFT_JIS_2004"]
+_ALIASES = {"unicode": "UTF8", "alt": "WIN866", "koi8": "KOI8R", "tcvn": "WIN1258",
+            "tcvn5712": "WIN1258", "vscii": "WIN1258", "mskanji": "SJIS", "shiftjis": "SJIS",
+            "abc": "WIN1258", "iso88591": "LATIN1", "iso88592": "LATIN2",
+            "iso88593": "LATIN3", "iso88594": "LATIN4", "iso88599": "LATIN5",
+            "iso885910": "LATIN6", "iso885913": "LATIN7", "iso885914": "LATIN8",
+            "iso885915": "LATIN9", "iso885916": "LATIN10", "iso88595": "ISO_8859_5",
+            "iso88596": "ISO_8859_6", "iso88597": "ISO_8859_7", "iso88598": "ISO_8859_8",
+            "win": "WIN1251", "wansung": "EUC_KR", "windows1250": "WIN1250",
+            "windows1251": "WIN1251", "windows1252": "WIN1252", "windows1253": "WIN1253",
+            "windows1254": "WIN1254", "windows1255": "WIN1255", "windows1256": "WIN1256",
+            "windows1257": "WIN1257", "windows1258": "WIN1258", "windows866": "WIN866",
+            "windows874": "WIN874", "windows932": "SJIS", "windows936": "GBK",
+            "windows949": "UHC", "windows950": "BIG5", "cp932": "SJIS", "cp936": "GBK",
+            "cp949": "UHC", "cp950": "BIG5", "cp1250": "WIN1250", "cp1251": "WIN1251",
+            "cp1252": "WIN1252", "cp1253": "WIN1253", "cp1254": "WIN1254",
+            "cp1255": "WIN1255", "cp1256": "WIN1256", "cp1257": "WIN1257",
+            "cp1258": "WIN1258", "cp866": "WIN866", "cp874": "WIN874", "koi8r": "KOI8R",
+            "koi8u": "KOI8U", "mule": "MULE_INTERNAL"}
+_BY_CLEAN = {"".join(c for c in n.lower() if c.isalnum()): n for n in _CANONICAL}
+_BY_CLEAN.update(_ALIASES)
+
+
+def encoding_of(defn: str) -> str:
+    """processEncodingEntry(): the canonical encoding named in ``SET client_encoding =
+    'x';``, refused as pg_restore refuses it."""
+    first = defn.find("'")
+    second = defn.find("'", first + 1) if first >= 0 else -1
+    if second < 0:
+        raise UsageError(f"invalid ENCODING item: {defn}")
+    name = defn[first + 1:second]
+    clean = "".join(c for c in name.lower() if c.isascii() and c.isalnum())
+    found = _BY_CLEAN.get(clean)
+    if found is None:
+        raise UsageError(f'unrecognized encoding "{name}"')
+    return found
+
+
+def std_strings_of(defn: str) -> bool:
+    """processStdStringsEntry(): ``'on'`` or ``'off'`` after the first quote."""
+    at = defn.find("'")
+    if at >= 0 and defn.startswith("'on'", at):
+        return True
+    if at >= 0 and defn.startswith("'off'", at):
+        return False
+    raise UsageError(f"invalid STDSTRINGS item: {defn}")
+
+
+def restore_pass(e: TocEntry) -> int:
+    """_tocEntryRestorePass(): ACLs after everything else, then event triggers, matview
+    data and the statistics that may depend on it."""
+    desc = e.desc
+    if desc in ACL_DESCS:
+        return PASS_ACL
+    if desc in ("EVENT TRIGGER", "MATERIALIZED VIEW DATA"):
+        return PASS_POST_ACL
+    if desc in ("COMMENT", "SECURITY LABEL") and e.tag.startswith("EVENT TRIGGER "):
+        return PASS_POST_ACL
+    if desc == "STATISTICS DATA" and e.section == Section.POST_DATA:
+        return PASS_POST_ACL
+    return PASS_MAIN
+
+
+class Renderer:
+    """Turns an archive's selected entries into pg_restore's Steps.
+
+    ``warn`` receives the warnings pg_restore prints on stderr (an ``--if-exists``
+    statement it could not rewrite, a WARNING entry of the dump).
+    """
+
+    def __init__(self, header: Header, decisions: Sequence[Decision], opts: ScriptOptions,
+                 *, create: bool = False, dump_schema: bool = True,
+                 warn: Callable[[str], None] | None = None) -> None:
+        self.header = header
+        self.create = create
+        self.decisions = decisions
+        self.opts = opts
+        self.warn = warn or (lambda _msg: None)
+        self.by_id: dict[int, TocEntry] = {}
+        for d in decisions:
+            self.by_id.setdefault(d.entry.dump_id, d.entry)
+        self.encoding = "SQL_ASCII"
+        self.std_strings = False
+        self.searchpath: str | None = None
+        for d in decisions:  # ReadToc's processing of the special entries
+            e = d.entry
+            if e.desc == "ENCODING":
+                self.encoding = encoding_of(e.defn or "")
+            elif e.desc == "STDSTRINGS":
+                self.std_strings = std_strings_of(e.defn or "")
+            elif e.desc == "SEARCHPATH":
+                self.searchpath = e.defn
+        # "implied no-schema restore": nothing selected has a schema part
+        self.dump_schema = dump_schema and any(int(d.reqs) & _SCHEMA for d in decisions)
+        self.key = opts.restrict_key or ""
+        self.txn_size = opts.transaction_size
+        self.txn_count = 0
+        self.curr_user: str | None = None
+        self.curr_schema: str | None = None
+        self.curr_tablespace: str | None = None
+        self.curr_tableam: str | None = None
+        self.old_lo_style = header.version < K_VERS_1_12
+
+    # -- the whole restore -------------------------------------------------------------
+
+    def steps(self) -> Iterator[m.Step]:
+        """Every Step of the script, in pg_restore's order."""
+        o = self.opts
+        head = m.Step(None, m.PREAMBLE)
+        p = head.parts
+        p.append((m.COMMENT, "--\n-- PostgreSQL database dump\n--\n\n"))
+        p.append((m.META, f"\\restrict {self.key}\n\n"))
+        if self.header.server_version is not None:
+            p.append((m.COMMENT, f"-- Dumped from database version "
+                                 f"{self.header.server_version}\n"))
+        if self.header.dump_version is not None:
+            p.append((m.COMMENT, f"-- Dumped by pg_dump version {self.header.dump_version}\n"))
+        p.append((m.COMMENT, "\n"))
+        if o.single_transaction:
+            p.append((m.TRANSACTION, "BEGIN;\n\n"))
+        self._fixed_state(p)
+        yield head
+        if o.clean:
+            yield from self._drops()
+        later: list[list[Decision]] = [[], []]
+        for d in self.decisions:
+            if not int(d.reqs) & _ANY:
+                continue
+            which = restore_pass(d.entry)
+            if which == PASS_MAIN:
+                yield from self._restore(d)
+            else:
+                later[which - 1].append(d)
+        for group in later:
+            for d in group:
+                yield from self._restore(d)
+        tail = m.Step(None, m.EPILOGUE)
+        if o.single_transaction or self.txn_size > 0:
+            tail.parts.append((m.TRANSACTION, "COMMIT;\n\n"))
+        tail.parts.append((m.COMMENT, "--\n-- PostgreSQL database dump complete\n--\n\n"))
+        tail.parts.append((m.META, f"\\unrestrict {self.key}\n\n"))
+        yield tail
+
+    def _fixed_state(self, p: list[m.Part]) -> None:
+        """_doSetFixedOutputState()."""
+        o = self.opts
+        text = ("SET statement_timeout = 0;\n"
+                "SET lock_timeout = 0;\n"
+                "SET idle_in_transaction_session_timeout = 0;\n"
+                "SET transaction_timeout = 0;\n"
+                f"SET client_encoding = '{self.encoding}';\n"
+                f"SET standard_conforming_strings = {'on' if self.std_strings else 'off'};\n")
+        p.append((m.SESSION, text))
+        if o.role:
+            p.append((m.SESSION, f"SET ROLE {fmt_id(o.role, self.encoding)};\n"))
+        if self.searchpath is not None:
+            p.append((m.SESSION, self.searchpath))
+        text = ("SET check_function_bodies = false;\n"
+                "SET xmloption = content;\n"
+                "SET client_min_messages = warning;\n")
+        if not self.std_strings:
+            text += "SET escape_string_warning = off;\n"
+        text += f"SET row_security = {'on' if o.enable_row_security else 'off'};\n"
+        p.append((m.SESSION, text))
+        if self.txn_size > 0:
+            p.append((m.TRANSACTION, "\nBEGIN;\n"))
+            self.txn_count = 0
+        p.append((m.COMMENT, "\n"))
+
+    # -- session state -----------------------------------------------------------------
+
+    def _become_user(self, p: list[m.Part], user: str | None) -> None:
+        user = user or ""
+        if self.curr_user is not None and self.curr_user == user:
+            return
+        if user:
+            p.append((m.SESSION, "SET SESSION AUTHORIZATION "
+                      f"{string_literal(user, self.encoding, self.std_strings)};\n\n"))
+        else:
+            p.append((m.SESSION, "SET SESSION AUTHORIZATION DEFAULT;\n\n"))
+        self.curr_user = user
+
+    def _become_owner(self, p: list[m.Part], e: TocEntry) -> None:
+        if self.opts.no_owner or not self.opts.use_set_session_authorization:
+            return
+        self._become_user(p, e.owner)
+
+    def _select_schema(self, p: list[m.Part], schema: str | None) -> None:
+        if self.searchpath is not None:
+            return
+        if not schema or self.curr_schema == schema:
+            return
+        text = f"SET search_path = {fmt_id(schema, self.encoding)}"
+        if schema != "pg_catalog":
+            text += ", pg_catalog"
+        p.append((m.SESSION, text + ";\n\n"))
+        self.curr_schema = schema
+
+    def _select_tablespace(self, p: list[m.Part], tablespace: str | None) -> None:
+        if self.opts.no_tablespaces or tablespace is None:
+            return
+        if self.curr_tablespace is not None and self.curr_tablespace == tablespace:
+            return
+        if tablespace == "":
+            p.append((m.SESSION, "SET default_tablespace = '';\n\n"))
+        else:
+            p.append((m.SESSION, "SET default_tablespace = "
+                                 f"{fmt_id(tablespace, self.encoding)};\n\n"))
+        self.curr_tablespace = tablespace
+
+    def _select_tableam(self, p: list[m.Part], tableam: str | None) -> None:
+        if self.opts.no_table_access_method or tableam is None:
+            return
+        if self.curr_tableam is not None and self.curr_tableam == tableam:
+            return
+        p.append((m.SESSION, "SET default_table_access_method = "
+                             f"{fmt_id(tableam, self.encoding)};\n\n"))
+        self.curr_tableam = tableam
+
+    def _count_action(self, p: list[m.Part], text: str = "COMMIT;\nBEGIN;\n\n") -> None:
+        """One more action against --transaction-size: commit when it is time to."""
+        self.txn_count += 1
+        if self.txn_count >= self.txn_size:
+            p.append((m.TRANSACTION, text))
+            self.txn_count = 0
+
+    # -- the DROP pass -----------------------------------------------------------------
+
+    def _drops(self) -> Iterator[m.Step]:
+        o = self.opts
+        for d in reversed(self.decisions):
+            e = d.entry
+            is_db = e.desc in ("DATABASE", "DATABASE PROPERTIES")
+            if self.create and not is_db:
+                continue
+            if not int(d.reqs) & _SCHEMA_OR_DATA or e.drop_stmt is None:
+                continue
+            step = m.Step(e, m.DROP)
+            p = step.parts
+            if self.txn_size > 0 and is_db:
+                p.append((m.TRANSACTION, "COMMIT;\n"))
+            self._become_owner(p, e)
+            self._select_schema(p, e.namespace)
+            drop = e.drop_stmt
+            if e.desc == "BLOB METADATA":
+                if o.if_exists:
+                    self._per_blob(p, e, "SELECT pg_catalog.lo_unlink(oid) FROM "
+                                  "pg_catalog.pg_largeobject_metadata WHERE oid = '", "'")
+                else:
+                    self._per_blob(p, e, "SELECT pg_catalog.lo_unlink('", "')")
+            elif drop:
+                if not o.if_exists or drop.startswith("--"):
+                    p.append((m.SQL, drop))
+                elif e.desc == "BLOB":
+                    p.append((m.SQL, "SELECT pg_catalog.lo_unlink(oid) FROM "
+                                     "pg_catalog.pg_largeobject_metadata WHERE oid = "
+                                     f"'{e.oid}';\n"))
+                else:
+                    text, problem = if_exists_statement(e.desc, drop)
+                    if problem:
+                        self.warn(problem)
+                    p.append((m.SQL, text))
+            if self.txn_size > 0:
+                if is_db:
+                    p.append((m.TRANSACTION, "BEGIN;\n"))
+                    self.txn_count = 0
+                else:
+                    self._count_action(p, "COMMIT;\nBEGIN;\n")
+            yield step
+        self.curr_schema = None
+
+    # -- one entry ---------------------------------------------------------------------
+
+    def _restore(self, d: Decision) -> Iterator[m.Step]:
+        """restore_toc_entry()."""
+        e, reqs = d.entry, int(d.reqs)
+        if e.desc == "WARNING" and (e.defn or e.copy_stmt):
+            self.warn(f"warning from original dump file: "
+                      f"{e.defn if self.dump_schema and e.defn else e.copy_stmt}")
+        defn_dumped = False
+        if reqs & _SCHEMA:
+            step = m.Step(e, m.SCHEMA)
+            p = step.parts
+            is_db = e.desc in ("DATABASE", "DATABASE PROPERTIES")
+            if is_db and self.txn_size > 0:
+                p.append((m.TRANSACTION, "COMMIT;\n\n"))
+            self._print_entry(p, e, "")
+            defn_dumped = True
+            if is_db:
+                self._reconnect(p, e.tag)
+            yield step
+        if reqs & _DATA:
+            if e.had_dumper:
+                yield self._data(e)
+            elif not defn_dumped:
+                step = m.Step(e, m.DATA_PHASE)
+                self._print_entry(step.parts, e, "")
+                yield step
+        if reqs & _STATS:
+            step = m.Step(e, m.STATS)
+            self._print_entry(step.parts, e, "Statistics for ")
+            yield step
+        if self.txn_size > 0 and reqs & _ANY:
+            step = m.Step(e, m.EPILOGUE)
+            self._count_action(step.parts)
+            if step.parts:
+                yield step
+
+    def _data(self, e: TocEntry) -> m.Step:
+        step = m.Step(e, m.DATA_PHASE)
+        p = step.parts
+        self._print_entry(p, e, "Data for ")
+        if e.desc in ("BLOBS", "BLOB COMMENTS"):
+            self._select_schema(p, "pg_catalog")
+            if not e.has_data:
+                return step
+            if e.desc == "BLOB COMMENTS":
+                p.append((m.DATA, ""))
+                return step
+            in_txn = self.opts.single_transaction or self.txn_size > 0
+            if not in_txn:
+                p.append((m.TRANSACTION, "BEGIN;\n\n"))
+            p.append((m.LARGE_OBJECTS, ""))
+            if not in_txn:
+                p.append((m.TRANSACTION, "COMMIT;\n\n"))
+            return step
+        triggers = not self.dump_schema and self.opts.disable_triggers
+        if triggers:
+            self._become_user(p, self.opts.superuser)
+            p.append((m.SQL, f"ALTER TABLE {fmt_qualified_id(e.namespace, e.tag, self.encoding)}"
+                             " DISABLE TRIGGER ALL;\n\n"))
+        self._become_owner(p, e)
+        self._select_schema(p, e.namespace)
+        if e.copy_stmt:
+            p.append((m.COPY, e.copy_stmt))
+        if e.has_data:
+            p.append((m.DATA, ""))
+        if triggers:
+            self._become_user(p, self.opts.superuser)
+            p.append((m.SQL, f"ALTER TABLE {fmt_qualified_id(e.namespace, e.tag, self.encoding)}"
+                             " ENABLE TRIGGER ALL;\n\n"))
+        return step
+
+    def _reconnect(self, p: list[m.Part], dbname: str) -> None:
+        """_reconnectToDB() in script mode: leave restricted mode for \\connect."""
+        p.append((m.META, f"\\unrestrict {self.key}\n"))
+        p.append((m.CONNECT, psql_connect(dbname)))
+        p.append((m.META, f"\\restrict {self.key}\n\n"))
+        self.curr_user = self.curr_schema = self.curr_tableam = self.curr_tablespace = None
+        self._fixed_state(p)
+
+    def _print_entry(self, p: list[m.Part], e: TocEntry, pfx: str) -> None:
+        """_printTocEntry()."""
+        o = self.opts
+        self._become_owner(p, e)
+        self._select_schema(p, e.namespace)
+        self._select_tablespace(p, e.tablespace)
+        partitioned = e.relkind == 0x70  # 'p'
+        if not partitioned:
+            self._select_tableam(p, e.tableam)
+        head = (f"--\n-- {pfx}Name: {sanitize_line(e.tag, False)}; Type: {e.desc}; "
+                f"Schema: {sanitize_line(e.namespace, True)}; "
+                f"Owner: {sanitize_line(None if o.no_owner else e.owner, True)}")
+        if e.tablespace and not o.no_tablespaces:
+            head += f"; Tablespace: {sanitize_line(e.tablespace, False)}"
+        p.append((m.COMMENT, head + "\n--\n\n"))
+        desc = e.desc
+        defn = e.defn or ""
+        if o.no_owner and desc == "SCHEMA" and not defn.startswith("--"):
+            p.append((m.SQL, f"CREATE SCHEMA {fmt_id(e.tag, self.encoding)};\n\n\n"))
+        elif desc == "BLOB METADATA":
+            self._per_blob(p, e, "SELECT pg_catalog.lo_create('", "')")
+        elif desc == "ACL" and e.tag.startswith("LARGE OBJECTS"):
+            self._acl_per_blob(p, e)
+        elif defn:
+            p.append((m.SQL, defn + "\n\n"))
+            if self.txn_size > 0 and desc not in ("FUNCTION", "PROCEDURE"):
+                semis = defn.count(";")
+                if semis > 1:
+                    self.txn_count += semis - 1
+        owner = e.owner
+        if (not o.no_owner and owner and e.drop_stmt and
+                (not o.use_set_session_authorization or
+                 (desc == "SCHEMA" and defn.startswith("--")))):
+            if desc == "BLOB METADATA":
+                self._per_blob(p, e, "ALTER LARGE OBJECT ",
+                               f" OWNER TO {fmt_id(owner, self.encoding)}")
+            else:
+                what = self._object_description(e)
+                if what:
+                    p.append((m.SQL, f"ALTER {what} OWNER TO "
+                                     f"{fmt_id(owner, self.encoding)};\n\n"))
+        if partitioned and not o.no_table_access_method and e.tableam:
+            p.append((m.SQL, f"ALTER TABLE {fmt_qualified_id(e.namespace, e.tag, self.encoding)}"
+                             f" SET ACCESS METHOD {fmt_id(e.tableam, self.encoding)};\n\n"))
+        if desc in ACL_DESCS:
+            self.curr_user = None
+
+    def _object_description(self, e: TocEntry) -> str:
+        """_getObjectDescription(): the object as ALTER ... OWNER TO names it."""
+        desc = e.desc
+        if desc in _PLAIN_OWNED:
+            ns = f"{fmt_id(e.namespace, self.encoding)}." if e.namespace else ""
+            return f"{desc} {ns}{fmt_id(e.tag, self.encoding)}"
+        if desc == "BLOB":
+            return f"LARGE OBJECT {e.tag}"
+        if desc in _FROM_DROP:
+            return (e.drop_stmt or "")[5:].rstrip("\n;")
+        if desc in _UNOWNED:
+            return ""
+        raise UsageError(f'don\'t know how to set owner for object type "{desc}"',
+                         entry=e.label)
+
+    def _per_blob(self, p: list[m.Part], e: TocEntry, begin: str, end: str) -> None:
+        """IssueCommandPerBlob(): one command per OID line of a BLOB METADATA entry."""
+        lines = (e.defn or "").split("\n")[:-1]
+        if self.txn_size > 0:
+            for oid in lines:
+                p.append((m.SQL, f"{begin}{oid}{end};\n"))
+                self._count_action(p)
+        elif lines:
+            p.append((m.SQL, "".join(f"{begin}{oid}{end};\n" for oid in lines)))
+        p.append((m.SQL, "\n"))
+
+    def _acl_per_blob(self, p: list[m.Part], e: TocEntry) -> None:
+        """IssueACLPerBlob(): the one copy of the GRANT/REVOKE commands of a "LARGE
+        OBJECTS" ACL entry, applied to every large object of its BLOB METADATA entry."""
+        dep = e.dependencies[0] if e.dependencies else 0
+        blob = self.by_id.get(dep)
+        if blob is None:
+            raise UsageError(f"could not find entry for ID {dep}", entry=e.label)
+        text = e.defn or ""
+        i, n = 0, len(text)
+        start, second = 0, -1
+        first = ""
+        inquotes = False
+        while i < n:
+            ch = text[i]
+            if ch == '"':
+                inquotes = not inquotes
+            if inquotes:
+                i += 1
+                continue
+            if text.startswith("LARGE OBJECT ", i):
+                i += 13
+                first = text[start:i]
+                i += 1
+                while i < n and text[i].isdigit() and text[i].isascii():
+                    i += 1
+                second = i
+            elif ch == ";":
+                if second < 0:
+                    raise UsageError("malformed LARGE OBJECTS ACL entry", entry=e.label)
+                self._per_blob(p, blob, first, text[second:i])
+                i += 1
+                while i < n and text[i] in " \t\n\r\f\v":
+                    i += 1
+                start, second = i, -1
+            else:
+                i += 1
+

@@ -1,0 +1,109 @@
+"""The script text: Steps turned into the bytes ``pg_restore -f`` writes.
+
+Text parts are gathered and encoded in the archive's own encoding (the bytes of every
+definition come back exactly as they were stored); table data is copied from the archive
+as it is decompressed, and large objects are written as pg_restore writes them: one
+``lowrite`` per 16 kB (LOBBUFSIZE) of data, as a bytea literal.  Memory stays bounded by
+the decompressor's pieces and one 16 kB large-object buffer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import BinaryIO, Protocol
+
+from ..containers import LargeObjectStream
+from ..format.model import TocEntry
+from . import model as m
+from .quoting import bytea_literal
+
+LOBBUFSIZE = 16384
+INV_WRITE = 0x20000
+FLUSH_AT = 1 << 18
+#: Pieces of table data asked of the archive: the size uncompressed custom data is
+#: gathered in, so no piece is joined again before it is written (cache-resident too).
+DATA_PIECE = 256 << 10
+
+
+class DataSource(Protocol):
+    """What the writer reads data from: an open Archive."""
+
+    def data(self, entry: TocEntry, chunk_size: int = ...) -> Iterable[bytes]: ...
+
+    def large_objects(self, entry: TocEntry | None = ...,
+                      chunk_size: int = ...) -> Iterable[LargeObjectStream]: ...
+
+
+class ScriptWriter:
+    """Writes Steps to a binary stream."""
+
+    def __init__(self, source: DataSource, out: BinaryIO, codec: str, *,
+                 std_strings: bool, drop_large_objects: bool = False,
+                 old_lo_style: bool = False) -> None:
+        self.source = source
+        self.out = out
+        self.codec = codec
+        self.std_strings = std_strings
+        self.drop_los = drop_large_objects
+        self.old_lo_style = old_lo_style
+        self._pending: list[str] = []
+        self._size = 0
+
+    def write(self, steps: Iterable[m.Step]) -> None:
+        """Write every step, then flush."""
+        pending = self._pending
+        for step in steps:
+            for kind, text in step.parts:
+                if kind < m.DATA:
+                    pending.append(text)
+                    self._size += len(text)
+                elif kind == m.DATA:
+                    assert step.entry is not None
+                    self._flush()
+                    write = self.out.write
+                    for chunk in self.source.data(step.entry, DATA_PIECE):
+                        write(chunk)
+                else:
+                    assert step.entry is not None
+                    self._large_objects(step.entry)
+            if self._size >= FLUSH_AT:
+                self._flush()
+        self._flush()
+        self.out.flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self.out.write("".join(self._pending).encode(self.codec, "surrogateescape"))
+            self._pending.clear()
+            self._size = 0
+
+    def _large_objects(self, entry: TocEntry) -> None:
+        """StartRestoreLO/ahwrite/dump_lo_buf/EndRestoreLO for each large object."""
+        self._flush()
+        write = self.out.write
+        for lo in self.source.large_objects(entry):
+            head = ""
+            if self.old_lo_style:
+                if self.drop_los:
+                    head = ("SELECT pg_catalog.lo_unlink(oid) FROM "
+                            f"pg_catalog.pg_largeobject_metadata WHERE oid = '{lo.oid}';\n")
+                head += (f"SELECT pg_catalog.lo_open(pg_catalog.lo_create('{lo.oid}'), "
+                         f"{INV_WRITE});\n")
+            else:
+                head = f"SELECT pg_catalog.lo_open('{lo.oid}', {INV_WRITE});\n"
+            write(head.encode("ascii"))
+            carry = b""  # never more than LOBBUFSIZE bytes
+            for chunk in lo.chunks:
+                data = carry + chunk if carry else chunk
+                pos, n = 0, len(data)
+                while n - pos > LOBBUFSIZE:
+                    self._lowrite(data[pos:pos + LOBBUFSIZE])
+                    pos += LOBBUFSIZE
+                carry = data[pos:]
+            if carry:
+                self._lowrite(carry)
+            write(b"SELECT pg_catalog.lo_close(0);\n\n")
+
+    def _lowrite(self, data: bytes) -> None:
+        literal = bytea_literal(data, self.std_strings)
+        self.out.write(f"SELECT pg_catalog.lowrite(0, {literal});\n".encode("ascii"))

@@ -1,0 +1,78 @@
+"""Help and messages, as text: every option says what it does, every command ends its help
+with examples, the top-level help shows whole descriptions, usage errors show the usage."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from helpers import TESTDATA
+from pgarchive.cli import cli
+
+COMMANDS = sorted(cli.commands)
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_option_has_help(name: str) -> None:
+    command = cli.commands[name]
+    for param in command.params:
+        if isinstance(param, click.Option):
+            assert param.help and param.help.strip().endswith((".", ")")), \
+                (name, param.opts)
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_help_ends_with_examples(name: str) -> None:
+    res = CliRunner().invoke(cli, [name, "-h"])
+    assert res.exit_code == 0
+    text = res.output
+    examples = text.split("Examples:\n", 1)[1].split("\nOptions:", 1)[0]
+    lines = [x.strip() for x in examples.strip().splitlines()]
+    assert 1 <= len(lines) <= 2 and all(x.startswith(f"pgarchive {name} ") for x in lines)
+
+
+def test_top_level_help_shows_whole_descriptions() -> None:
+    res = CliRunner().invoke(cli, ["--help"])
+    commands = res.output.split("Commands:", 1)[1]
+    text = " ".join(res.output.split())
+    assert "..." not in commands and "…" not in commands
+    assert ("restore Restore the archive, or the selected part, with the real pg_restore: "
+            "checked before, watched while it runs, row counts compared after.") in text
+    assert "Run 'pgarchive COMMAND -h' for a command's options and examples." in text
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_missing_archive_shows_the_usage(name: str) -> None:
+    res = subprocess.run([sys.executable, "-m", "pgarchive", name], capture_output=True,
+                         text=True)
+    assert res.returncode == 2
+    first = next(p for p in cli.commands[name].params if isinstance(p, click.Argument))
+    arg = first.human_readable_name  # ARCHIVE; SRC for convert
+    lines = res.stderr.splitlines()
+    assert lines[0].startswith(f"Usage: pgarchive {name} [OPTIONS] {arg}")
+    assert lines[1] == f"Try 'pgarchive {name} -h' for help."
+    assert lines[-1] == f"pgarchive: error: Missing argument '{arg}'."
+
+
+def test_ls_warns_about_names_that_match_nothing() -> None:
+    res = CliRunner().invoke(cli, ["ls", str(TESTDATA / "pg18" / "custom.dump"), "-t",
+                                   "Orders", "-F", "list"])
+    assert res.exit_code == 0
+    assert ("pgarchive: warning: -t Orders matched nothing (did you mean orders? names are "
+            "case-sensitive)") in res.stderr
+    assert "pgarchive: warning: the selection matches no entry" in res.stderr
+
+
+def test_connection_error_is_sentences() -> None:
+    from pgarchive.restore.preflight import connection_error
+
+    text = ('connection failed: connection to server at "127.0.0.1", port 1 failed: '
+            'Connection refused\n\tIs the server running on that host and accepting TCP/IP '
+            'connections?')
+    assert connection_error(text) == (
+        'connection failed: connection to server at "127.0.0.1", port 1 failed: Connection '
+        'refused. Is the server running on that host and accepting TCP/IP connections?')
