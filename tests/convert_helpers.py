@@ -124,10 +124,13 @@ def snapshot(conninfo: str) -> dict[str, Any]:
         for key, sql in SNAPSHOT.items():
             facts[key] = c.execute(sql).fetchall()
         tables = c.execute(
-            "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c "
+            "SELECT format('%I.%I', n.nspname, c.relname), c.relispopulated FROM pg_class c "
             "JOIN pg_namespace n ON n.oid = c.relnamespace "
             f"WHERE c.relkind IN ('r', 'm') AND {_USER_SCHEMAS} ORDER BY 1").fetchall()
-        for (name,) in tables:
+        facts["populated"] = tables  # a materialized view WITH NO DATA cannot be read
+        for name, populated in tables:
+            if not populated:
+                continue
             facts[f"data {name}"] = c.execute(
                 f"SELECT count(*), md5(coalesce(string_agg(t::text, E'\\n' ORDER BY "
                 f"t::text), '')) FROM {name} t").fetchone()

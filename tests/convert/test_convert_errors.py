@@ -212,6 +212,8 @@ def test_source_and_destination_are_checked(tmp_path: Path) -> None:
                    "convert writes archive versions")
     one_line_error(cli(str(src), str(tmp_path / "c.dump"), "-Z", "gzip:11"),
                    "between 1 and 9")
+    one_line_error(cli(str(src), str(tmp_path / "c.dump"), "--target-version", "13"),
+                   "--target-version 13 is not supported")
     assert src.read_bytes() == (PG18 / "custom.dump").read_bytes()
 
 
@@ -261,6 +263,10 @@ def test_cli_report_and_verify(tmp_path: Path) -> None:
         in out
     assert f"verify: {n} entries" in out and ": OK" in out
     assert "note: large objects" in out
+    res = cli(str(PG18 / "custom_stats.dump"), str(tmp_path / "t.dump"), "--target-version",
+              "16")
+    assert res.returncode == 0, res.stderr
+    assert "note: --target-version 16: left out statistics" in res.stdout.decode()
     import json
 
     res = cli(str(PG18 / "custom.dump"), str(tmp_path / "y.dump"), "--json", "-t", "orders")

@@ -59,6 +59,10 @@ Examples:
                    "17+; 1.15: 16+; 1.14: 12+; 1.13: 11+ (and 10.3+); 1.12: 9.0+. Older "
                    "versions get large objects as older pg_dump wrote them and lz4/zstd "
                    "data recompressed with gzip; what they cannot express is refused.")
+@click.option("--target-version", type=int, metavar="MAJOR",
+              help="Adapt the entries' SQL to this older PostgreSQL server (14-17), with "
+                   "the rules of sql --target-version: what it lacks is adapted or left "
+                   "out, each change marked with a comment.")
 @selection_options
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Compress this many entries at once (custom and directory output).")
@@ -70,7 +74,7 @@ Examples:
               help="Do not fsync the result (as pg_dump --no-sync).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def convert(src: str, dst: str, kind: str | None, compression: Any, version: int | None,
-            jobs: int, run_verify: bool, force: bool,
+            target_version: int | None, jobs: int, run_verify: bool, force: bool,
             no_sync: bool, as_json: bool, **kw: Any) -> None:
     """Rewrite archive SRC as DST: another format, compression, archive version or a
     subset (the selection options, with pg_restore's meaning plus --with-deps).
@@ -93,7 +97,8 @@ def convert(src: str, dst: str, kind: str | None, compression: Any, version: int
         selection = build_selection(a.entries, kw) if selective else None
         opts = ConvertOptions(kind=FORMATS[kind] if kind else None, compression=compression,
                               version=version, selection=selection, jobs=jobs,
-                              verify=run_verify, force=force, sync=not no_sync)
+                              verify=run_verify, force=force, sync=not no_sync,
+                              target_version=target_version)
         bar = ByteProgress()
         try:
             report = convert_archive(a, dst, opts, progress=bar, on_total=bar.set_total)

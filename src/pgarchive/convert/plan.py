@@ -12,7 +12,7 @@ from ..format.constants import K_VERS_1_12, K_VERS_1_15, ArchiveFormat, Compress
 from ..format.model import Header, TocEntry
 from ..selection import SPECIAL_DESCS, Selection
 from ..strictnames import unmatched
-from . import versions
+from . import sqltarget, versions
 from .model import KINDS, OutEntry, Plan
 from .subset import subset
 
@@ -33,6 +33,8 @@ class ConvertOptions:
     force: bool = False
     #: fsync the result before renaming it into place (pg_dump syncs too; --no-sync)
     sync: bool = True
+    #: adapt the entries' SQL to this PostgreSQL major (sql --target-version's rules)
+    target_version: int | None = None
 
 
 def make_plan(header: Header, source_kind: str, entries: list[TocEntry],
@@ -53,6 +55,8 @@ def make_plan(header: Header, source_kind: str, entries: list[TocEntry],
         raise UsageError("nothing to convert: " + ("; ".join(missing) if missing
                                                    else "the options select no entry"))
     items = [OutEntry(e, (e,) if e.has_data else ()) for e in kept]
+    if opts.target_version is not None:
+        items = sqltarget.adapt(items, opts.target_version, notes)
     if target_v < source_v:
         items = versions.downgrade(items, source_v, target_v,
                                    versions.fresh_ids(entries)(), notes)
