@@ -105,7 +105,9 @@ def write_archive(path: str, a: Archive, plan: Plan, jobs: Jobs,
     items = plan.entries
     codec = a.encoding
     spooled = _spool(a, plan, jobs)
-    with open(path, "w+b", buffering=BUFFER) as f, contextlib.ExitStack() as stack:
+    # r+b, not w+b: the staged file exists (empty); truncating it makes ext4 start
+    # writeback of everything written when it is closed (auto_da_alloc), ~1 s a GB
+    with open(path, "r+b", buffering=BUFFER) as f, contextlib.ExitStack() as stack:
         source = (stack.enter_context(open(a.path, "rb")) if a.format_name == "CUSTOM"
                   else None)
         first = build_toc_file(plan.header, _with_offsets(items, {}), "offset", codec)
