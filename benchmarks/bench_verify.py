@@ -18,10 +18,10 @@ import sys
 from common import (
     env_utc,
     interleaved_medians,
+    make_table_archives,
     peak_rss_kib,
     pgarchive_cmd,
     pgenv,
-    work_path,
 )
 
 # What any reader built on these Python decoders must spend: decompress every table's data
@@ -46,29 +46,20 @@ def rows_sql(table: str, gb: float) -> str:
 
 def make_all(gb: float) -> dict[str, str]:
     """Archives by label, created once in one cluster."""
-    want = {
+    return make_table_archives({
         "gzip": (f"one_{gb}_gzip.dump", ["-Fc"], "one"),
         "lz4": (f"one_{gb}_lz4.dump", ["-Fc", "-Z", "lz4"], "one"),
         "zstd": (f"one_{gb}_zstd.dump", ["-Fc", "-Z", "zstd"], "one"),
         "none": (f"one_{gb}_none.dump", ["-Fc", "-Z0"], "one"),
         "multi-custom": (f"four_{gb}.dump", ["-Fc", "-Z", "lz4"], "four"),
         "multi-dir": (f"four_{gb}_dir", ["-Fd", "-Z", "lz4"], "four"),
-    }
-    paths = {k: work_path(name) for k, (name, _a, _db) in want.items()}
-    if all(p.exists() for p in paths.values()):
-        return {k: str(p) for k, p in paths.items()}
-    with pgenv.cluster(18, settings={"max_wal_size": "8GB"}) as c:
-        for db, sql in (("one", rows_sql("big", gb)),
-                        ("four", "".join(rows_sql(f"t{i}", gb / 4) for i in range(4)))):
-            c.run(["createdb", db])
-            f = work_path(f"{db}_{gb}.sql")
-            f.write_text(sql)
-            f.chmod(0o644)
-            c.psql_file(db, f)
-        for k, (_name, args, db) in want.items():
-            if not paths[k].exists():
-                c.run(["pg_dump", *args, "-f", str(paths[k]), db])
-    return {k: str(p) for k, p in paths.items()}
+    }, databases(gb))
+
+
+def databases(gb: float) -> dict[str, str]:
+    """One table of about ``gb`` GB ("one"), and four of a quarter of that ("four")."""
+    return {"one": rows_sql("big", gb),
+            "four": "".join(rows_sql(f"t{i}", gb / 4) for i in range(4))}
 
 
 def main() -> None:

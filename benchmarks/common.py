@@ -45,6 +45,31 @@ def make_archive(name: str, major: int, setup_sql: str | Callable[[pgenv.Cluster
     return target
 
 
+def make_table_archives(want: dict[str, tuple[str, list[str], str]],
+                        databases: dict[str, str]) -> dict[str, str]:
+    """Archives by label, made once (cached in benchmarks/work) in one cluster: ``want``
+    maps a label to (file name, pg_dump arguments, database); ``databases`` maps each
+    database to the SQL that fills it.  Databases whose archives all exist are skipped."""
+    paths = {k: work_path(name) for k, (name, _a, _db) in want.items()}
+    if all(p.exists() for p in paths.values()):
+        return {k: str(p) for k, p in paths.items()}
+    with pgenv.cluster(18, settings={"max_wal_size": "8GB"}) as c:
+        for db, sql in databases.items():
+            if all(paths[k].exists() for k, (_n, _a, d) in want.items() if d == db):
+                continue
+            c.run(["createdb", db])
+            f = work_path(f"{db}.sql")
+            f.write_text(sql)
+            f.chmod(0o644)
+            c.psql_file(db, f)
+        for k, (_name, args, db) in want.items():
+            if not paths[k].exists():
+                tmp = paths[k].with_name(paths[k].name + ".partial")
+                c.run(["pg_dump", *args, "-f", str(tmp), db])
+                tmp.rename(paths[k])
+    return {k: str(p) for k, p in paths.items()}
+
+
 def run_timed(argv: Sequence[str], env: dict[str, str] | None = None) -> tuple[float, int]:
     """Wall time and peak RSS (KiB) of one run of a command, output discarded."""
     start = time.perf_counter()

@@ -38,3 +38,17 @@ def facts_for(item: dict[str, Any]) -> dict[str, Any] | None:
     """tables.json (row counts and COPY checksums from the server) for the archive's group."""
     p = TESTDATA / item["group"] / "tables.json"
     return json.loads(p.read_text()) if p.exists() else None
+
+
+def make_features_archive(out: Path) -> Path:
+    """pg_dump 18's archive (-Fc -C --statistics) of a database using everything
+    tests/script/target_features.sql uses: what --target-version adapts for older servers."""
+    import pgenv
+
+    with pgenv.cluster(18) as c:
+        # the builtin locale provider (17+) for the database itself
+        c.run(["createdb", "-T", "template0", "-E", "UTF8", "--locale-provider=builtin",
+               "--builtin-locale=C", "tv"])
+        c.psql_file("tv", REPO / "tests" / "script" / "target_features.sql")
+        c.run(["pg_dump", "-Fc", "-C", "--statistics", "-f", str(out), "tv"])
+    return out

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from types import TracebackType
 
 from .compression import DEFAULT_OUT_SIZE
-from .containers import Container, LargeObjectStream, open_container
-from .errors import UsageError
+from .containers import Container, LargeObjectStream, StoredStream, open_container
+from .errors import ArchiveError, TruncatedError, UsageError
+from .format.constants import Compression
 from .format.model import Header, TocEntry
 
 
@@ -77,6 +78,47 @@ class Archive:
     def data(self, entry: TocEntry, chunk_size: int = DEFAULT_OUT_SIZE) -> Iterator[bytes]:
         """Stream the decompressed data of an entry (TABLE DATA etc.) in bounded pieces."""
         return self.container.data(entry, chunk_size)
+
+    def stored_streams(self, entry: TocEntry) -> Iterator[tuple[int | None, StoredStream]]:
+        """The entry's data as the archive stores it, still compressed and without the
+        custom format's chunk framing: one (None, stream) for table data, one (oid, stream)
+        per large object of a BLOBS entry.  For copying data without decompressing it;
+        :meth:`stored_compression` says how to read it."""
+        return self.container.stored_streams(entry)
+
+    def stored_extent(self, entry: TocEntry) -> tuple[int, int] | None:
+        """(start, end) of the entry's whole data block in a custom archive's file, its
+        framing walked (chunk lengths only, no data read) and found whole; None for other
+        containers.  For copying a block as it is, without going through its chunks."""
+        from .containers import CustomContainer
+
+        c = self.container
+        if not isinstance(c, CustomContainer):
+            return None
+        hdr = c.block_of(entry)
+        try:
+            return hdr.position, c.blocks.block_end(hdr)
+        except ArchiveError as e:
+            raise e.located(path=self.path, entry=entry.label) from None
+
+    def script_member(self) -> bytes | None:
+        """The ``restore.sql`` member of a tar archive (the psql script pg_dump adds for
+        people; pg_restore never reads it), or None."""
+        from .containers import TarContainer
+
+        c = self.container
+        if not isinstance(c, TarContainer) or "restore.sql" not in c.members:
+            return None
+        m = c.members["restore.sql"]
+        if m.name in c.cut_short:
+            raise TruncatedError(f"archive is truncated inside {m.name}", path=self.path,
+                                 offset=m.offset)
+        return bytes(c.buf[m.offset:m.offset + m.size])
+
+    def stored_compression(self, entry: TocEntry) -> tuple[Compression, bool]:
+        """(algorithm, gzip_file) of the entry's stored streams: gzip data is a gzip file
+        (RFC 1952) in directory archives, a zlib stream (RFC 1950) in custom ones."""
+        return self.container.compression_of(entry), self.container.gzip_files()
 
     def large_objects(self, entry: TocEntry | None = None,
                       chunk_size: int = DEFAULT_OUT_SIZE) -> Iterator[LargeObjectStream]:

@@ -1,4 +1,4 @@
-"""One streaming decompressor interface for none, gzip/zlib, lz4 and zstd.
+"""Streaming decompressors and compressors for none, gzip/zlib, lz4 and zstd.
 
 Every decoder takes the stored chunks of one stream and yields decompressed pieces of at
 most ``out_size`` bytes, so a small "bomb" cannot exhaust memory, and raises
@@ -6,6 +6,10 @@ most ``out_size`` bytes, so a small "bomb" cannot exhaust memory, and raises
 
 For zlib and gzip the fastest well-kept zlib-compatible inflater that is installed is used
 (python-isal, then zlib-ng, then the standard library); see ``benchmarks/decompress.py``.
+
+The compressors write pg_dump's exact stream forms (a zlib stream in custom archives, a gzip
+file in directory archives, LZ4 and zstd frames with pg_dump's settings), and a deflate
+stream can change wrapper (zlib <-> gzip) without being compressed again.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import functools
 import io
 import zlib
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from types import ModuleType
 from typing import IO, Any, cast
 
@@ -334,3 +339,387 @@ def _zstd(chunks: Iterable[bytes], out_size: int) -> Iterator[bytes]:
         raise CompressionError("unexpected data after the end of the zstd frame")
     if not walker.complete or walker.pending:
         raise CompressionError("zstd stream is truncated (frame not complete)")
+
+
+# --- compressors: pg_dump's stream forms, for writing ------------------------------------
+
+#: The level pg_dump uses when none is given (src/common/compression.c): zlib's default,
+#: lz4's fast mode, ZSTD_CLEVEL_DEFAULT.
+DEFAULT_LEVELS = {Compression.GZIP: zlib.Z_DEFAULT_COMPRESSION, Compression.LZ4: 0,
+                  Compression.ZSTD: 3}
+#: The levels pg_dump accepts (validate_compress_specification): zlib 1-9, lz4 1-12,
+#: ZSTD_minCLevel()..ZSTD_maxCLevel().
+LEVEL_RANGES = {Compression.GZIP: (1, 9), Compression.LZ4: (1, 12),
+                Compression.ZSTD: (-(1 << 17), 22)}
+#: pg_dump's DEFAULT_IO_BUFFER_SIZE: the zlib output buffer, so custom archives hold gzip
+#: streams in chunks of exactly this size (the last one shorter).
+GZIP_CHUNK = 4096
+
+
+@dataclass(frozen=True)
+class CompressionSpec:
+    """A compression method and level as pg_dump's ``-Z`` takes them.
+
+    ``level`` None means pg_dump's default for the method (and, for convert, that data
+    already compressed with the same method can be copied as it is).
+    """
+
+    algorithm: Compression
+    level: int | None = None
+    long_distance: bool = False
+
+    @property
+    def effective_level(self) -> int:
+        """The level the compressor uses (pg_dump's default when none was given)."""
+        if self.level is not None:
+            return self.level
+        return DEFAULT_LEVELS.get(self.algorithm, 0)
+
+    def __str__(self) -> str:
+        text = self.algorithm.name.lower()
+        if self.level is not None and self.algorithm != Compression.NONE:
+            text += f":{self.level}"
+        if self.long_distance:
+            text += ",long" if ":" in text else ":long"
+        return text
+
+    @classmethod
+    def parse(cls, text: str) -> CompressionSpec:
+        """Parse ``none``, ``gzip``, ``gzip:9``, ``zstd:level=19,long``, or a bare level
+        0-9 (gzip; 0 is none), as pg_dump's ``-Z`` does.  Raises ValueError with
+        pg_dump's wording."""
+        raw = text.strip()
+        if raw.lstrip("-").isdigit():
+            if int(raw) == 0:
+                return cls(Compression.NONE)
+            return cls._checked(Compression.GZIP, int(raw), False)
+        name, _, options = raw.partition(":")
+        try:
+            algorithm = Compression[name.strip().upper()]
+        except KeyError:
+            raise ValueError(f"unrecognized compression algorithm: \"{name}\"") from None
+        level: int | None = None
+        long_distance = False
+        for opt in filter(None, (o.strip() for o in options.split(","))):
+            key, eq, value = opt.partition("=")
+            key = key.strip()
+            if not eq and key.lstrip("-").isdigit():
+                key, value = "level", key
+            if key == "level":
+                try:
+                    level = int(value)
+                except ValueError:
+                    raise ValueError(f"value for compression option \"level\" must be an "
+                                     f"integer: \"{value}\"") from None
+            elif key == "long":
+                if algorithm != Compression.ZSTD:
+                    raise ValueError(f"compression algorithm \"{name}\" does not support "
+                                     "long-distance mode")
+                long_distance = value.strip().lower() not in ("0", "off", "false", "no")
+            else:
+                raise ValueError(f"unrecognized compression option: \"{key}\"")
+        if algorithm == Compression.NONE:
+            if level not in (None, 0):
+                raise ValueError("compression algorithm \"none\" does not accept a "
+                                 "compression level")
+            return cls(Compression.NONE)
+        return cls._checked(algorithm, level, long_distance)
+
+    @classmethod
+    def _checked(cls, algorithm: Compression, level: int | None,
+                 long_distance: bool) -> CompressionSpec:
+        if level is not None:
+            low, high = LEVEL_RANGES[algorithm]
+            if not low <= level <= high:
+                raise ValueError(f"compression algorithm \"{algorithm.name.lower()}\" expects "
+                                 f"a compression level between {low} and {high}")
+        return cls(algorithm, level, long_distance)
+
+
+class Compressor:
+    """Compresses one stream the way pg_dump does: ``begin()`` gives the bytes written
+    before any data (lz4's frame header, which pg_dump writes as a chunk of its own),
+    ``compress()`` what the data gives at once, ``finish()`` the end of the stream."""
+
+    def begin(self) -> bytes:
+        """What the stream starts with, before any data."""
+        return b""
+
+    def compress(self, data: bytes) -> bytes:
+        """The output that ``data`` gives now (may be empty: compressors buffer)."""
+        return bytes(data)
+
+    def finish(self) -> bytes:
+        """The rest of the stream and its end."""
+        return b""
+
+
+class _Deflate(Compressor):
+    """zlib's deflate at pg_dump's settings: deflateInit (a zlib stream, custom format) or
+    gzopen's deflateInit2 with windowBits 31 (a gzip file, directory format): memLevel 8,
+    default strategy.  The standard library's zlib gives pg_dump's exact bytes."""
+
+    def __init__(self, level: int, gzip_file: bool) -> None:
+        self._c = zlib.compressobj(level, zlib.DEFLATED, 31 if gzip_file else 15, 8,
+                                   zlib.Z_DEFAULT_STRATEGY)
+
+    def compress(self, data: bytes) -> bytes:
+        return self._c.compress(data)
+
+    def finish(self) -> bytes:
+        return self._c.flush()
+
+
+class _Lz4(Compressor):
+    """An LZ4 frame with pg_dump's LZ4F preferences: everything zero but the level, that
+    is 64 KiB linked blocks, no checksums, no content size."""
+
+    def __init__(self, level: int) -> None:
+        import lz4.frame
+
+        self._c = lz4.frame.LZ4FrameCompressor(
+            block_size=lz4.frame.BLOCKSIZE_DEFAULT, block_linked=True, content_checksum=False,
+            block_checksum=False, auto_flush=False, compression_level=level,
+            return_bytearray=False)
+
+    def begin(self) -> bytes:
+        return bytes(self._c.begin())
+
+    def compress(self, data: bytes) -> bytes:
+        return bytes(self._c.compress(data))
+
+    def finish(self) -> bytes:
+        return bytes(self._c.flush())
+
+
+class _Zstd(Compressor):
+    """A zstd frame as pg_dump's ZSTD_compressStream2 writes it: the level (and long-distance
+    matching, with zstd's default long window of 2^27), no checksum, no content size."""
+
+    def __init__(self, level: int, long_distance: bool) -> None:
+        import zstandard
+
+        if long_distance:
+            params = zstandard.ZstdCompressionParameters.from_level(
+                level, enable_ldm=True, window_log=27, write_content_size=0,
+                write_checksum=0)
+            cctx = zstandard.ZstdCompressor(compression_params=params)
+        else:
+            cctx = zstandard.ZstdCompressor(level=level, write_content_size=False,
+                                            write_checksum=False)
+        self._c = cctx.compressobj()
+
+    def compress(self, data: bytes) -> bytes:
+        return bytes(self._c.compress(data))
+
+    def finish(self) -> bytes:
+        return bytes(self._c.flush())
+
+
+def compressor(spec: CompressionSpec, *, gzip_file: bool = False) -> Compressor:
+    """A compressor for one stream; ``gzip_file`` gives gzip files (directory archives)
+    instead of zlib streams (custom archives) for GZIP."""
+    level = spec.effective_level
+    if spec.algorithm == Compression.NONE:
+        return Compressor()
+    if spec.algorithm == Compression.GZIP:
+        return _Deflate(level, gzip_file)
+    if spec.algorithm == Compression.LZ4:
+        return _Lz4(level)
+    if spec.algorithm == Compression.ZSTD:
+        return _Zstd(level, spec.long_distance)
+    raise CompressionError(f"unknown compression algorithm {spec.algorithm}")
+
+
+def compressed(spec: CompressionSpec, pieces: Iterable[bytes], *,
+               gzip_file: bool = False) -> Iterator[bytes]:
+    """Compress a stream given as pieces; yields the non-empty outputs as they come."""
+    c = compressor(spec, gzip_file=gzip_file)
+    if head := c.begin():
+        yield head
+    for piece in pieces:
+        if out := c.compress(piece):
+            yield out
+    if tail := c.finish():
+        yield tail
+
+
+# --- one deflate stream, two wrappers: zlib (custom) <-> gzip (directory) ----------------
+#
+# Custom archives hold zlib streams (RFC 1950), directory archives gzip files (RFC 1952),
+# around the same deflate data.  Changing the wrapper keeps the deflate bytes; only the
+# trailer's checksum (Adler-32 against CRC-32) needs the data, so the stream is inflated
+# to compute it -- and the old checksum is checked on the way.
+
+#: zlib's gzip XFL byte for a level (deflate.c): 2 for level 9, 4 for the fastest, else 0.
+def _gzip_xfl(level: int | None, flevel: int | None) -> int:
+    if level is not None and level != -1:
+        return 2 if level == 9 else 4 if level < 2 else 0
+    return {0: 4, 3: 0}.get(flevel if flevel is not None else 2, 0)
+
+
+def _zlib_header(level: int | None, xfl: int | None) -> bytes:
+    """The two zlib header bytes deflateInit writes: 32 KiB window, FLEVEL from the level
+    (or from the gzip XFL byte when the level is unknown), FCHECK."""
+    if level is not None and level != -1:
+        flevel = 0 if level < 2 else 1 if level < 6 else 2 if level == 6 else 3
+    else:
+        flevel = {2: 3, 4: 0}.get(xfl if xfl is not None else 0, 2)
+    cmf = 0x78
+    flg = flevel << 6
+    flg |= 31 - ((cmf << 8) | flg) % 31
+    return bytes([cmf, flg])
+
+
+_GZIP_HEAD_MAX = 64 << 10
+
+
+def _take(pending: bytearray, chunks: Iterator[bytes], n: int, what: str) -> bytes:
+    """The first ``n`` bytes of a stream, from ``pending`` then the chunks."""
+    while len(pending) < n:
+        try:
+            pending += next(chunks)
+        except StopIteration:
+            raise CompressionError(f"{what} is truncated (incomplete header)") from None
+    out = bytes(pending[:n])
+    del pending[:n]
+    return out
+
+
+def _gzip_header_length(buf: bytearray, chunks: Iterator[bytes]) -> int:
+    """Bytes of the gzip member header at the start of ``buf`` (more are read into it
+    from ``chunks`` as needed)."""
+    def need(n: int) -> None:
+        while len(buf) < n:
+            if len(buf) > _GZIP_HEAD_MAX:
+                raise CompressionError("damaged gzip stream: header too long")
+            try:
+                buf.extend(next(chunks))
+            except StopIteration:
+                raise CompressionError("gzip stream is truncated (incomplete header)") from None
+
+    need(10)
+    if buf[0] != 0x1F or buf[1] != 0x8B or buf[2] != 8:
+        raise CompressionError("damaged gzip stream: incorrect header check")
+    flags = buf[3]
+    pos = 10
+    if flags & 4:  # FEXTRA
+        need(pos + 2)
+        pos += 2 + int.from_bytes(buf[pos:pos + 2], "little")
+        need(pos)
+    for bit in (8, 16):  # FNAME, FCOMMENT: zero-terminated
+        if flags & bit:
+            while True:
+                need(pos + 1)
+                end = buf.find(b"\0", pos)
+                if end >= 0:
+                    pos = end + 1
+                    break
+                need(len(buf) + 1)
+    if flags & 2:  # FHCRC
+        pos += 2
+        need(pos)
+    return pos
+
+
+class _DeflateBody:
+    """The raw deflate bytes of a stream (those before its trailer), yielded as they come;
+    inflated on the way to learn crc32, adler32 and size of the data.  After iteration,
+    ``rest`` holds the bytes that followed the deflate data (the trailer)."""
+
+    def __init__(self, chunks: Iterator[bytes], first: bytes, name: str,
+                 mod: ModuleType) -> None:
+        self._chunks, self._first, self._name, self._mod = chunks, first, name, mod
+        self._d = mod.decompressobj(-15)
+        self.crc, self.adler, self.size = 0, 1, 0
+        self.rest = bytearray()
+
+    def _count(self, out: bytes) -> None:
+        if out:
+            self.crc = self._mod.crc32(out, self.crc)
+            self.adler = self._mod.adler32(out, self.adler)
+            self.size += len(out)
+
+    def _feed(self, piece: bytes) -> bytes:
+        d, data = self._d, piece
+        while data and not d.eof:
+            try:
+                out = d.decompress(data, DEFAULT_OUT_SIZE)
+            except self._mod.error as e:
+                raise CompressionError(f"damaged {self._name} stream: {e}") from None
+            self._count(out)
+            data = d.unconsumed_tail
+        if d.eof:
+            tail = d.unused_data
+            self.rest += tail
+            return piece[:len(piece) - len(tail)]
+        return piece
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self._first and (body := self._feed(self._first)):
+            yield body
+        for chunk in self._chunks:
+            if self._d.eof:
+                self.rest += chunk
+                if len(self.rest) > 64:  # damage: no need to read on
+                    break
+                continue
+            if body := self._feed(chunk):
+                yield body
+        if not self._d.eof:
+            try:
+                self._count(self._d.flush())
+            except self._mod.error as e:
+                raise CompressionError(f"damaged {self._name} stream: {e}") from None
+            if not self._d.eof:
+                raise CompressionError(
+                    f"{self._name} stream is truncated (no end of stream marker)")
+
+
+def zlib_to_gzip(chunks: Iterable[bytes], level: int | None = None,
+                 zlib_module: ModuleType | None = None) -> Iterator[bytes]:
+    """A custom archive's zlib stream as the gzip file a directory archive holds, with the
+    same deflate bytes: exactly what gzwrite gives for the same data and level.  The
+    Adler-32 trailer is checked; a damaged stream raises CompressionError."""
+    mod = zlib_module or zlib_backend()[1]
+    it = iter(chunks)
+    pending = bytearray()
+    head = _take(pending, it, 2, "zlib stream")
+    cmf, flg = head
+    if cmf & 0x0F != 8 or cmf >> 4 > 7 or ((cmf << 8) | flg) % 31 or flg & 0x20:
+        raise CompressionError("damaged zlib stream: incorrect header check")
+    yield b"\x1f\x8b\x08\x00\x00\x00\x00\x00" + bytes([_gzip_xfl(level, flg >> 6), 3])
+    body = _DeflateBody(it, bytes(pending), "zlib", mod)
+    yield from body
+    rest = body.rest
+    if len(rest) < 4:
+        raise CompressionError("zlib stream is truncated (no checksum)")
+    if int.from_bytes(rest[:4], "big") != body.adler:
+        raise CompressionError("damaged zlib stream: incorrect data check")
+    if len(rest) > 4:
+        raise CompressionError("unexpected data after the end of the zlib stream")
+    yield body.crc.to_bytes(4, "little") + (body.size & 0xFFFFFFFF).to_bytes(4, "little")
+
+
+def gzip_to_zlib(chunks: Iterable[bytes], level: int | None = None,
+                 zlib_module: ModuleType | None = None) -> Iterator[bytes]:
+    """A directory archive's gzip file as the zlib stream a custom archive holds, with the
+    same deflate bytes (what deflate gives for the same data and level).  The CRC-32 and
+    length trailer is checked; a damaged stream raises CompressionError."""
+    mod = zlib_module or zlib_backend()[1]
+    it = iter(chunks)
+    buf = bytearray()
+    n = _gzip_header_length(buf, it)
+    xfl = buf[8]
+    yield _zlib_header(level, xfl)
+    body = _DeflateBody(it, bytes(buf[n:]), "gzip", mod)
+    yield from body
+    rest = body.rest
+    if len(rest) < 8:
+        raise CompressionError("gzip stream is truncated (no trailer)")
+    if (int.from_bytes(rest[:4], "little") != body.crc
+            or int.from_bytes(rest[4:8], "little") != body.size & 0xFFFFFFFF):
+        raise CompressionError("damaged gzip stream: incorrect data check")
+    if len(rest) > 8:
+        raise CompressionError("unexpected data after the end of the gzip stream")
+    yield body.adler.to_bytes(4, "big")

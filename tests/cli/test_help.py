@@ -55,10 +55,12 @@ def test_missing_archive_shows_the_usage(name: str) -> None:
     res = subprocess.run([sys.executable, "-m", "pgarchive", name], capture_output=True,
                          text=True)
     assert res.returncode == 2
+    first = next(p for p in cli.commands[name].params if isinstance(p, click.Argument))
+    arg = first.human_readable_name  # ARCHIVE; SRC for convert
     lines = res.stderr.splitlines()
-    assert lines[0].startswith(f"Usage: pgarchive {name} [OPTIONS] ARCHIVE")
+    assert lines[0].startswith(f"Usage: pgarchive {name} [OPTIONS] {arg}")
     assert lines[1] == f"Try 'pgarchive {name} -h' for help."
-    assert lines[-1] == "pgarchive: error: Missing argument 'ARCHIVE'."
+    assert lines[-1] == f"pgarchive: error: Missing argument '{arg}'."
 
 
 def test_ls_warns_about_names_that_match_nothing() -> None:

@@ -15,26 +15,16 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from helpers import make_features_archive
 from pgarchive.cli import cli
 from pgarchive.script.target import rules
 
-HERE = Path(__file__).resolve().parent
-FEATURES = HERE / "target_features.sql"
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def features_archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    import pgenv
-
-    out = tmp_path_factory.mktemp("target") / "features.dump"
-    with pgenv.cluster(18) as c:
-        # the builtin locale provider (17+) for the database itself
-        c.run(["createdb", "-T", "template0", "-E", "UTF8", "--locale-provider=builtin",
-               "--builtin-locale=C", "tv"])
-        c.psql_file("tv", FEATURES)
-        c.run(["pg_dump", "-Fc", "-C", "--statistics", "-f", str(out), "tv"])
-    yield out
+    yield make_features_archive(tmp_path_factory.mktemp("target") / "features.dump")
 
 
 def _script(archive: Path, *args: str) -> str:

@@ -16,6 +16,7 @@ import click
 
 from ..errors import ArchiveError
 from . import (  # noqa: F401 -- each registers its command
+    convert,
     export,
     info,
     ls,

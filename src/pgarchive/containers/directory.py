@@ -8,14 +8,12 @@ from collections.abc import Callable, Iterator
 
 from ..compression import decompress
 from ..errors import ArchiveError, FormatError, MissingDataError, NotAnArchiveError
-from ..format.constants import K_VERS_1_16, ArchiveFormat, Compression
+from ..format.constants import K_VERS_1_16, SUFFIXES, ArchiveFormat, Compression
 from ..format.model import TocEntry
 from ..format.toc import TocRead, decimal_uint, parse_header
 from ..limits import MAX_BLOB_LINES
 from .base import Container, StoredStream, map_file, window_reader
 
-SUFFIXES = {Compression.NONE: "", Compression.GZIP: ".gz", Compression.LZ4: ".lz4",
-            Compression.ZSTD: ".zst"}
 TOC_NAMES = (("toc.dat", Compression.NONE), ("toc.dat.gz", Compression.GZIP),
              ("toc.dat.lz4", Compression.LZ4), ("toc.dat.zst", Compression.ZSTD))
 READ_SIZE = 1 << 20

@@ -77,6 +77,10 @@ class Compression(IntEnum):
     ZSTD = 3
 
 
+#: The suffix pg_dump adds to a directory archive's data file names, by algorithm.
+SUFFIXES = {Compression.NONE: "", Compression.GZIP: ".gz", Compression.LZ4: ".lz4",
+            Compression.ZSTD: ".zst"}
+
 #: Section guessed from desc for archives older than 1.11 (as ReadToc does).
 SECTION_NONE_DESCS = frozenset({"COMMENT", "ACL", "ACL LANGUAGE"})
 SECTION_DATA_DESCS = frozenset({"TABLE DATA", "BLOBS", "BLOB COMMENTS"})

@@ -1,0 +1,91 @@
+"""Writing a directory-format archive (pg_backup_directory.c): ``<dumpId>.dat`` per table
+data entry and ``blob_<oid>.dat`` per large object, each with the compression's suffix
+(gzip files, LZ4 or zstd frames), the large-object index ``blobs.toc`` (``blobs_<dumpId>
+.toc`` from 1.16 on), and ``toc.dat``, always uncompressed, whose header names the tar
+format as pg_dump's does."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+
+from ..archive import Archive
+from ..errors import ArchiveError
+from ..format.model import TocEntry
+from ..format.writer import (
+    blob_file_name,
+    blobs_toc_line,
+    blobs_toc_name,
+    build_toc_file,
+    data_file_name,
+    suffix,
+    toc_file_name,
+)
+from .model import OutEntry, Plan
+from .parallel import Jobs
+from .streams import Counts, Stream, entry_mode, entry_streams
+
+BUFFER = 1 << 20
+
+
+def _write_file(path: str, pieces: Iterable[bytes]) -> None:
+    with open(path, "xb", buffering=BUFFER) as f:
+        for piece in pieces:
+            f.write(piece)
+
+
+def _write_stream(path: str, stream: Stream) -> None:
+    try:
+        _write_file(path, stream.pieces)
+    except ArchiveError as err:
+        raise stream.located(err) from None
+
+
+def write_entry(folder: str, a: Archive, plan: Plan, item: OutEntry) -> Counts:
+    """The files of one entry with data."""
+    counts = Counts()
+    counts.count(entry_mode(a, plan, item))
+    ext = suffix(plan.spec.algorithm)
+    e = item.entry
+    if item.is_blobs:
+        lines = []
+        for stream in entry_streams(a, plan, item):
+            assert stream.oid is not None
+            name = blob_file_name(stream.oid)
+            _write_stream(os.path.join(folder, name + ext), stream)
+            lines.append(blobs_toc_line(stream.oid, name))
+        _write_file(os.path.join(folder, blobs_toc_name(plan.header.version, e.dump_id)),
+                    [b"".join(lines)])
+    else:
+        for stream in entry_streams(a, plan, item):
+            _write_stream(os.path.join(folder, data_file_name(e.dump_id) + ext), stream)
+    return counts
+
+
+def named_entries(plan: Plan, kind: str) -> list[TocEntry]:
+    """The entries with the file names a directory or tar TOC records ("" without data)."""
+    v = plan.header.version
+    return [item.entry._replace(
+        filename=toc_file_name(v, kind, item.entry) if item.has_data else "",
+        offset_flag=None, data_offset=None) for item in plan.entries]
+
+
+def write_archive(folder: str, a: Archive, plan: Plan, jobs: Jobs,
+                  progress: Callable[[int], None] | None = None) -> Counts:
+    """Write the whole archive into ``folder`` (new and empty)."""
+    counts = Counts()
+    work = jobs.parallel_entries(a, plan)
+    started = jobs.start(lambda index, out: write_entry(out, a, plan, plan.entries[index]),
+                         {k: folder for k in work}) if work else {}
+    for k, item in enumerate(plan.entries):
+        if not item.has_data:
+            continue
+        if k in started:
+            counts.add(started[k]())
+        else:
+            counts.add(write_entry(folder, a, plan, item))
+        if progress is not None:
+            progress(sum(a.stored_size(s) or 0 for s in item.sources))
+    toc = build_toc_file(plan.header, named_entries(plan, "directory"), "filename", a.encoding)
+    _write_file(os.path.join(folder, "toc.dat"), [toc])
+    return counts

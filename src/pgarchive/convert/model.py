@@ -1,0 +1,54 @@
+"""What convert writes: the target archive's header and entries, each output entry with the
+source entries its data comes from.  Plain values, made by :mod:`.plan`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..compression import CompressionSpec
+from ..format.model import Header, TocEntry
+
+#: The container kinds convert writes (as ``Archive.format_name.lower()`` names them).
+KINDS = ("custom", "directory", "tar")
+
+
+@dataclass(frozen=True)
+class OutEntry:
+    """One entry of the output TOC.
+
+    ``sources`` are the source archive's entries whose data streams, in order, become this
+    entry's data: one for table data; for a BLOBS entry, one or (when 1.16's several BLOBS
+    entries are merged into the single one of older versions) more.  Empty: no data.
+    """
+
+    entry: TocEntry
+    sources: tuple[TocEntry, ...] = ()
+
+    @property
+    def has_data(self) -> bool:
+        """Whether the entry gets a data stream (block, file or member)."""
+        return bool(self.sources)
+
+    @property
+    def is_blobs(self) -> bool:
+        """Whether the data is large objects (one stream each) rather than table data."""
+        return self.entry.desc == "BLOBS"
+
+
+@dataclass
+class Plan:
+    """Everything decided before a byte is written."""
+
+    kind: str
+    #: the target header (format code, version, compression fields, TOC count set)
+    header: Header
+    #: the target compression; level None: pg_dump's default, and data already
+    #: compressed with the same method is copied
+    spec: CompressionSpec
+    entries: list[OutEntry]
+    #: which PostgreSQL releases' pg_restore read the result
+    readers: str
+    #: what was adapted on purpose, said to the user
+    notes: list[str] = field(default_factory=list)
+    #: the source header's recorded zlib level (archives before 1.15), for the copy rule
+    source_level: int | None = None

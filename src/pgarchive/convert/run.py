@@ -1,0 +1,111 @@
+"""``convert``: read an archive, plan the target, write it beside its destination, check it
+if asked, and rename it into place."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .. import archive as archive_mod
+from ..archive import Archive
+from ..errors import ArchiveError
+from . import custom, directory, tar
+from .parallel import Jobs
+from .plan import ConvertOptions, make_plan
+from .staging import destination, staged
+from .versions import text as version_text
+
+Progress = Callable[[int], None]
+WRITERS = {"custom": custom.write_archive, "directory": directory.write_archive,
+           "tar": tar.write_archive}
+
+
+@dataclass
+class ConvertReport:
+    """What was written, and how each data stream got there."""
+
+    source: str
+    target: str
+    format: str
+    compression: str
+    archive_version: str
+    #: which pg_restore reads the result
+    readers: str
+    entries: int
+    data_entries: int
+    #: data entries by what was done to their data
+    copied: int = 0
+    rewrapped: int = 0
+    recompressed: int = 0
+    #: bytes of the archive written (every file, for a directory archive)
+    size: int = 0
+    elapsed: float = 0.0
+    jobs: int = 1
+    notes: list[str] = field(default_factory=list)
+    #: the verify report of the result, with --verify
+    verified: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready values (``--json``)."""
+        return asdict(self)
+
+
+def _size(path: str) -> int:
+    if os.path.isdir(path):
+        return sum(os.path.getsize(os.path.join(path, n)) for n in os.listdir(path))
+    return os.path.getsize(path)
+
+
+def convert_archive(a: Archive, dst: str, opts: ConvertOptions,
+                    progress: Progress | None = None,
+                    on_total: Callable[[int], None] | None = None) -> ConvertReport:
+    """Convert an opened archive into ``dst`` (see :func:`convert`)."""
+    start = time.perf_counter()
+    plan = make_plan(a.header, a.format_name.lower(), a.entries, opts)
+    final = destination(a.path, dst, plan.kind, opts.force)
+    if on_total is not None:
+        on_total(a.data_area_size() or 0)
+    verified = None
+    with staged(final, plan.kind, sync=opts.sync) as tmp:
+        with Jobs(opts.jobs, os.path.dirname(final)) as jobs:
+            counts = WRITERS[plan.kind](tmp, a, plan, jobs, progress)
+        if opts.verify:
+            verified = _verify(tmp, dst, opts.jobs)
+        size = _size(tmp)
+    h = plan.header
+    return ConvertReport(
+        source=a.path, target=dst, format=plan.kind, compression=str(plan.spec),
+        archive_version=version_text(h.version), readers=plan.readers,
+        entries=len(plan.entries), data_entries=sum(1 for i in plan.entries if i.has_data),
+        copied=counts.copied, rewrapped=counts.rewrapped, recompressed=counts.recompressed,
+        size=size, elapsed=time.perf_counter() - start, jobs=opts.jobs, notes=plan.notes,
+        verified=verified)
+
+
+def _verify(tmp: str, dst: str, jobs: int) -> dict[str, Any]:
+    """verify the written archive before it is renamed into place; damage fails the
+    conversion (and nothing is left behind)."""
+    from ..verify import verify
+
+    report = verify(tmp, jobs=jobs)
+    if not report.ok:
+        first = report.all_problems()[0]
+        raise ArchiveError(f"the converted archive failed verify ({len(report.all_problems())} "
+                           f"problems; the first: {first.message})", path=dst,
+                           entry=first.entry)
+    d = report.to_dict()
+    d["path"] = dst
+    return d
+
+
+def convert(src: str, dst: str, opts: ConvertOptions | None = None,
+            progress: Progress | None = None) -> ConvertReport:
+    """Rewrite the archive at ``src`` into ``dst``: another container, compression, archive
+    version or subset (see :class:`ConvertOptions`).  ``dst`` appears only when complete;
+    ``src`` is only read."""
+    with archive_mod.open(src) as a:
+        return convert_archive(a, dst, opts or ConvertOptions(), progress)
+
