@@ -23,6 +23,7 @@ from ..format.toc import TocRead, decimal_uint, parse_header
 from .base import Container, StoredStream, release_pages, window_reader
 
 READ_SIZE = 1 << 20
+BLOCK = 512  # tar's block size; pg_dump ends the file with two zero blocks
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,26 @@ class TarContainer(Container):
             raise FormatError(f"damaged tar archive after member "
                               f"{list(members)[-1]!r}: {e}") from None
         return members
+
+    def end_problems(self) -> list[tuple[str, int]]:
+        """(message, offset) for each way the file is not whole outside the entries' data,
+        which pg_restore never reads: a member cut short that is no entry's data (the
+        restore.sql pg_dump writes last), or missing or non-zero end-of-archive blocks."""
+        data = {e.filename for e in self.entries if e.has_data and e.desc != "BLOBS"}
+        out = [(f"archive is truncated: tar member {name!r} of "
+                f"{self.members[name].size} bytes is cut short by {missing} bytes",
+                self.size) for name, missing in self.cut_short.items()
+               if name not in data and not name.startswith("blob_")]
+        if self.cut_short or not self.members:
+            return out
+        end = max(m.offset + -(-m.size // BLOCK) * BLOCK for m in self.members.values())
+        tail = bytes(self.buf[end:end + 2 * BLOCK])
+        if end + 2 * BLOCK > self.size:
+            out.append((f"archive is truncated: the end-of-archive blocks after the last "
+                        f"member are {end + 2 * BLOCK - self.size} bytes short", self.size))
+        if tail.strip(b"\0"):
+            out.append(("the end-of-archive blocks after the last member hold data", end))
+        return out
 
     @property
     def can_seek_data(self) -> bool:

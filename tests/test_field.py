@@ -1,0 +1,337 @@
+"""Real pg_dump archives of the cases people's archives showed (testdata/field/, made by
+testdata/make_field_cases.py, issue #10), with the real pg_restore as the oracle: what it
+restores fully is intact, what it fails on or restores short is damaged."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import pgarchive
+from helpers import TESTDATA
+from pgarchive.verify import VerifyReport, verify
+
+FIELD = TESTDATA / "field"
+CASES: dict[str, Any] = json.loads((FIELD / "cases.json").read_text())
+
+
+def pg_restore_script(path: Path | str) -> subprocess.CompletedProcess[bytes]:
+    """The real pg_restore 18's script of an archive (-f -): status, script and messages."""
+    import pgenv
+
+    return subprocess.run([str(pgenv.bindir(18) / "pg_restore"), "-f", "-", "--restrict-key", "k",
+                           str(path)],
+                          capture_output=True, env={"TZ": "UTC", "PATH": "/usr/bin:/bin",
+                                                    "LC_ALL": "C"})
+
+
+def facts(r: VerifyReport) -> list[tuple[Any, ...]]:
+    return [(e.dump_id, e.status, e.rows, e.raw_bytes, e.large_objects, e.checksum,
+             [p.message for p in e.problems]) for e in r.entries]
+
+
+def messages(r: VerifyReport) -> list[str]:
+    return [str(p) for p in r.all_problems()]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_field_listing_is_pg_restores(name: str) -> None:
+    with pgarchive.open(str(FIELD / name)) as a:
+        ours = a.container.default_list_body()
+    theirs = (FIELD / "expected" / f"{name}.list").read_bytes()
+    assert ours in theirs and theirs.endswith(ours)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_field_archives_verify_clean(name: str) -> None:
+    """pg_restore restored each of these (cases.json): verify agrees, at -j1 and -j2, and
+    counts what the server held, empty tables and empty large objects included."""
+    case = CASES[name]
+    assert case["pg_restore_f_status"] == 0
+    report = verify(str(FIELD / name))
+    assert report.ok, messages(report)
+    assert facts(verify(str(FIELD / name), jobs=2)) == facts(report)
+    if "--inserts" in case["args"] or "--column-inserts" in case["args"] or \
+            "--rows-per-insert" in case["args"]:
+        return  # rows of INSERT-style dumps: test_inserts_rows_counted
+    rows = {f"{e.namespace}.{e.tag}": e.rows for e in report.entries if e.desc == "TABLE DATA"}
+    assert rows == case["tables"]
+    if "large_objects" in case:
+        blobs = [e for e in report.entries if e.desc == "BLOBS"]
+        assert sum(e.large_objects or 0 for e in blobs) == len(case["large_objects"])
+        assert sum(e.raw_bytes for e in blobs) == sum(case["large_objects"].values())
+
+
+def test_empty_lz4_large_object_is_a_zero_byte_file() -> None:
+    """The false alarm of issue #10: pg_dump 16+ writes an empty large object as a
+    zero-byte .lz4 (and .zst) file, which pg_restore reads as an empty object."""
+    for name in ("empty16_dir_lz4", "empty_dir_lz4", "empty_dir_zstd"):
+        suffix = ".zst" if "zstd" in name else ".lz4"
+        assert (FIELD / name / f"blob_81001.dat{suffix}").stat().st_size == 0
+        assert pg_restore_script(FIELD / name).returncode == 0
+        assert verify(str(FIELD / name)).ok
+
+
+# --- issue 12.5: which file pg_restore reads in a directory archive, and how -----------
+
+
+def _copy(name: str, tmp_path: Path) -> Path:
+    dst = tmp_path / name
+    shutil.copytree(FIELD / name, dst)
+    return dst
+
+
+def _data_script(res: subprocess.CompletedProcess[bytes]) -> bytes:
+    assert res.returncode == 0, res.stderr
+    return res.stdout
+
+
+def test_file_decoded_by_its_suffix_not_the_header(tmp_path: Path) -> None:
+    """101.dat under a gzip header, 101.dat.gz under a none header: pg_restore decodes each
+    file by its suffix and restores the same rows; so must verify."""
+    want = _data_script(pg_restore_script(FIELD / "empty_dir_none"))
+    plain = _copy("empty_dir_gzip", tmp_path)
+    for f in plain.glob("*.dat.gz"):
+        f.with_suffix("").write_bytes(gzip.decompress(f.read_bytes()))
+        f.unlink()
+    zipped = _copy("empty_dir_none", tmp_path)
+    for f in zipped.glob("*.dat"):
+        f.with_name(f.name + ".gz").write_bytes(gzip.compress(f.read_bytes()))
+        f.unlink()
+    for d in (plain, zipped):
+        assert _data_script(pg_restore_script(d)) == want
+        report = verify(str(d))
+        assert report.ok, messages(report)
+        assert facts(report) == facts(verify(str(FIELD / "empty_dir_none")))
+
+
+def test_exact_name_wins_over_a_compressed_one(tmp_path: Path) -> None:
+    """With 2572.dat and 2572.dat.gz both there, pg_restore reads 2572.dat: verify checks
+    that one, and only notes the other."""
+    d = _copy("empty_dir_gzip", tmp_path)
+    good = gzip.decompress((d / "2572.dat.gz").read_bytes())
+    (d / "2572.dat").write_bytes(good)
+    (d / "2572.dat.gz").write_bytes(b"not gzip at all")
+    assert pg_restore_script(d).returncode == 0
+    report = verify(str(d))
+    assert report.ok, messages(report)
+    assert any("2572.dat.gz" in n for n in report.notes), report.notes
+    # The other way round: the file pg_restore reads is the damaged one.
+    (d / "2572.dat").write_bytes(good[: len(good) // 2])
+    (d / "2572.dat.gz").write_bytes(gzip.compress(good))
+    theirs = pg_restore_script(d)
+    assert b"row 5" not in theirs.stdout  # pg_restore restores it short (or fails)
+    report = verify(str(d))
+    assert [e.dump_id for e in report.damaged] == [2572], messages(report)
+
+
+def test_multi_member_gzip_and_empty_gzip_file(tmp_path: Path) -> None:
+    """gzread reads gzip members one after another as one stream, and a zero-byte .gz file
+    as empty data: pg_restore restores both; so verify accepts them."""
+    want = _data_script(pg_restore_script(FIELD / "empty_dir_gzip"))
+    d = _copy("empty_dir_gzip", tmp_path)
+    data = gzip.decompress((d / "2572.dat.gz").read_bytes())
+    cut = data.index(b"\n3\t")
+    (d / "2572.dat.gz").write_bytes(gzip.compress(data[:cut]) + gzip.compress(data[cut:]))
+    (d / "blob_81001.dat.gz").write_bytes(b"")
+    assert _data_script(pg_restore_script(d)) == want
+    report = verify(str(d))
+    assert report.ok, messages(report)
+    assert facts(report) == facts(verify(str(FIELD / "empty_dir_gzip")))
+    # A second member that is not gzip is still damage.
+    (d / "2572.dat.gz").write_bytes(gzip.compress(data) + b"garbage")
+    report = verify(str(d))
+    assert [e.dump_id for e in report.damaged] == [2572]
+    assert "unexpected data after the end of the gzip stream" in messages(report)[0]
+
+
+# --- files pg_restore ignores: notes, problems with --strict ---------------------------
+
+
+def _cli(*args: str) -> Any:
+    from click.testing import CliRunner
+
+    from pgarchive.cli.app import cli
+
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_files_pg_restore_ignores_are_notes(tmp_path: Path) -> None:
+    d = _copy("empty_dir_gzip", tmp_path)
+    (d / "README.md").write_text("nightly backup\n")
+    (d / "1234.dat.gz").write_bytes(gzip.compress(b"stale\n\\.\n"))  # an earlier dump's
+    assert pg_restore_script(d).returncode == 0
+    res = _cli("verify", str(d))
+    assert res.exit_code == 0, res.output
+    notes = [line for line in res.output.splitlines() if line.startswith("note:")]
+    assert any("'README.md'" in n and "pg_restore ignores it" in n for n in notes), notes
+    assert any("'1234.dat.gz'" in n for n in notes), notes
+    assert "damage:" not in res.output
+    strict = _cli("verify", "--strict", str(d))
+    assert strict.exit_code == 1
+    assert strict.output.count("damage:") == 2 and "README.md" in strict.output
+    assert json.loads(_cli("verify", "-F", "json", str(d)).output)["summary"]["ok"]
+
+
+def test_blob_files_belong_when_another_data_file_is_missing(tmp_path: Path) -> None:
+    """A missing table data file makes the archive damaged, but the large object files
+    blobs.toc names are still the archive's, not "unexpected"."""
+    d = _copy("empty_dir_gzip", tmp_path)
+    (d / "2572.dat.gz").unlink()
+    assert pg_restore_script(d).returncode != 0
+    report = verify(str(d))
+    assert [(e.dump_id, e.status) for e in report.damaged] == [(2572, "missing")]
+    assert report.notes == [] and report.problems == []
+    report = verify(str(d), strict=True)
+    assert report.problems == []
+
+
+def test_tar_member_pg_restore_skips_is_a_note(tmp_path: Path) -> None:
+    import tarfile
+
+    t = tmp_path / "extra.tar"
+    shutil.copy(FIELD / "empty_tar.tar", t)
+    with tarfile.open(t, "a") as tf:
+        info = tarfile.TarInfo("README.md")
+        info.size = 6
+        tf.addfile(info, __import__("io").BytesIO(b"hello\n"))
+    assert pg_restore_script(t).returncode == 0
+    report = verify(str(t))
+    assert report.ok and any("'README.md'" in n for n in report.notes)
+    assert not verify(str(t), strict=True).ok
+
+
+# --- tar cut outside the data pg_restore reads -----------------------------------------
+
+
+@pytest.mark.parametrize("cut", ["in restore.sql", "in its padding", "in the end blocks",
+                                 "one byte short", "no end blocks"])
+def test_tar_cut_after_the_data_is_damage(cut: str, tmp_path: Path) -> None:
+    """pg_restore never reads restore.sql or the end blocks, so it restores such a cut tar
+    without a word; but the file is not what pg_dump wrote (a broken copy or upload)."""
+    import tarfile
+
+    src = FIELD / "empty_tar.tar"
+    raw = src.read_bytes()
+    with tarfile.open(src) as tf:
+        last = tf.getmembers()[-1]
+    assert last.name == "restore.sql"
+    end = last.offset_data + -(-last.size // 512) * 512
+    keep = {"in restore.sql": last.offset_data + last.size // 2,
+            "in its padding": last.offset_data + last.size + 1,
+            "in the end blocks": end + 700, "one byte short": len(raw) - 1,
+            "no end blocks": end}[cut]
+    t = tmp_path / "cut.tar"
+    t.write_bytes(raw[:keep])
+    import pgenv
+
+    theirs = subprocess.run([str(pgenv.bindir(18) / "pg_restore"), "-f", "/dev/null", str(t)],
+                            capture_output=True)
+    assert theirs.returncode == 0 and not theirs.stderr  # pg_restore does not notice
+    report = verify(str(t))
+    assert not report.ok and not report.damaged
+    (problem,) = report.problems
+    assert "pg_restore would not notice" in problem.message
+    if cut == "in restore.sql":
+        assert "tar member 'restore.sql'" in problem.message and "truncated" in problem.message
+    else:
+        assert "end-of-archive blocks" in problem.message
+    assert verify(str(t), jobs=2).problems[0].message == problem.message
+
+
+# --- issue 12.4: what pg_restore fails on or restores wrongly is damage -----------------
+
+
+def _parts(name: str = "empty_custom_none.dump") -> tuple[Any, list[Any], bytes, int]:
+    """Header, entries (with their offsets), bytes and data start of a real archive."""
+    with pgarchive.open(str(FIELD / name)) as a:
+        c: Any = a.container
+        return a.header, list(a.entries), (FIELD / name).read_bytes(), c.data_start
+
+
+def _with_toc(tmp_path: Path, entries: list[Any], name: str = "x.dump") -> Path:
+    """The real archive's data area under a TOC of ``entries`` (written by the project's
+    writer), offsets moved by what the TOC's size changed."""
+    from dataclasses import replace
+
+    from pgarchive.format.constants import OffsetFlag
+    from pgarchive.format.writer import build_toc_file
+
+    h, _old, raw, start = _parts()
+    h = replace(h, toc_count=len(entries))
+    delta = len(build_toc_file(h, entries, "offset")) - start
+    moved = [e._replace(data_offset=e.data_offset + delta)
+             if e.offset_flag == OffsetFlag.SET and e.data_offset else e for e in entries]
+    p = tmp_path / name
+    p.write_bytes(build_toc_file(h, moved, "offset") + raw[start:])
+    return p
+
+
+def _damage_with_entry(p: Path, dump_id: int) -> None:
+    """Damage at -j1 and at -j2, naming the entry; exit 1."""
+    for jobs in (1, 2):
+        report = verify(str(p), jobs=jobs)
+        assert not report.ok
+        assert any(pr.dump_id == dump_id for pr in report.all_problems()), messages(report)
+    assert _cli("verify", str(p)).exit_code == 1
+
+
+def test_rebuilt_toc_is_intact(tmp_path: Path) -> None:
+    """The helper itself: the same entries under a rewritten TOC restore as before."""
+    _h, entries, _raw, _start = _parts()
+    p = _with_toc(tmp_path, entries)
+    want = pg_restore_script(FIELD / "empty_custom_none.dump").stdout
+    assert _data_script(pg_restore_script(p)) == want
+    assert verify(str(p)).ok and verify(str(p), jobs=2).ok
+
+
+def test_offset_set_at_position_zero(tmp_path: Path) -> None:
+    from pgarchive.format.constants import OffsetFlag
+
+    _h, entries, _raw, _start = _parts()
+    entries = [e._replace(data_offset=0) if e.dump_id == 2572 else e for e in entries]
+    assert next(e for e in entries if e.dump_id == 2572).offset_flag == OffsetFlag.SET
+    p = _with_toc(tmp_path, entries)
+    assert pg_restore_script(p).returncode != 0
+    _damage_with_entry(p, 2572)
+
+
+def test_two_entries_one_data_block(tmp_path: Path) -> None:
+    _h, entries, _raw, _start = _parts()
+    i = next(i for i, e in enumerate(entries) if e.dump_id == 2572)
+    entries.insert(i + 1, entries[i])
+    p = _with_toc(tmp_path, entries)
+    theirs = _data_script(pg_restore_script(p))
+    assert theirs.count(b"\n5\trow 5\n") == 2  # pg_restore restores the rows twice
+    _damage_with_entry(p, 2572)
+
+
+def test_entry_without_data_whose_block_is_there(tmp_path: Path) -> None:
+    from pgarchive.format.constants import OffsetFlag
+
+    _h, entries, _raw, _start = _parts()
+    entries = [e._replace(offset_flag=OffsetFlag.NO_DATA, data_offset=0)
+               if e.dump_id == 2572 else e for e in entries]
+    p = _with_toc(tmp_path, entries)
+    theirs = _data_script(pg_restore_script(p))
+    assert b"row 5" not in theirs  # pg_restore skips the block: the rows are lost
+    _damage_with_entry(p, 2572)
+
+
+def test_large_object_nobody_creates(tmp_path: Path) -> None:
+    _h, entries, _raw, _start = _parts()
+    entries = [e._replace(defn="81001\n") if e.desc == "BLOB METADATA" else e
+               for e in entries]
+    p = _with_toc(tmp_path, entries)
+    theirs = _data_script(pg_restore_script(p))
+    # The script writes into 81002 without creating it: "large object 81002 does not exist"
+    assert b"lo_open('81002'" in theirs and b"lo_create('81002')" not in theirs
+    _damage_with_entry(p, 2574)
+    report = verify(str(p))
+    assert "large object 81002 is not created" in report.damaged[0].problems[0].message
