@@ -31,6 +31,7 @@ from .copytext import CopyChecker, copy_columns
 from .errors import ArchiveError, MissingDataError
 from .format.constants import K_VERS_1_12, Compression, OffsetFlag
 from .format.model import TocEntry
+from .insertrows import InsertChecker
 from .readahead import read_ahead
 
 HASH_NAME = "xxh3_128"
@@ -207,7 +208,11 @@ def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, S
                     h.update(piece)
                     rep.raw_bytes += len(piece)
         else:
-            checker = CopyChecker(copy_columns(e.copy_stmt)) if e.copy_stmt else None
+            checker: CopyChecker | InsertChecker | None = None
+            if e.copy_stmt:
+                checker = CopyChecker(copy_columns(e.copy_stmt))
+            elif e.desc == "TABLE DATA":  # pg_dump --inserts: statements, not COPY rows
+                checker = InsertChecker(e.namespace, e.tag)
             # --- verify --types hook (typecheck.py) ---
             typed = _typecheck.for_entry(a, e) if types else None
             where: tuple[str, int | None] = (a.path, None)
