@@ -8,6 +8,7 @@ import gzip
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -409,3 +410,77 @@ def test_insert_dump_damage_found_by_verify(tmp_path: Path) -> None:
     report = verify(str(p))
     assert [e.dump_id for e in report.damaged] == [orders.dump_id]
     assert "cut short" in report.damaged[0].problems[0].message
+
+
+# --- data cut off after a complete TOC ---------------------------------------------------
+
+
+def test_data_cut_after_a_complete_toc_stays_inspectable(tmp_path: Path) -> None:
+    """lo_last.dump cut where its last block (a large object) starts: pg_restore -l lists
+    the whole TOC, so info and ls work; verify names the intact entry and the lost one."""
+    import pgenv
+
+    src = FIELD / "lo_last.dump"
+    with pgarchive.open(str(src)) as a:
+        blobs = next(e for e in a.entries if e.desc == "BLOBS")
+        table = next(e for e in a.entries if e.desc == "TABLE DATA")
+    for cut in (blobs.data_offset, blobs.data_offset + 10):
+        p = tmp_path / f"cut{cut}.dump"
+        p.write_bytes(src.read_bytes()[:cut])
+        theirs = subprocess.run([str(pgenv.bindir(18) / "pg_restore"), "-l", str(p)],
+                                capture_output=True, env={"TZ": "UTC", "PATH": "/usr/bin"})
+        assert theirs.returncode == 0
+        ls = _cli("ls", "--format", "list", str(p))
+        assert ls.exit_code == 0 and theirs.stdout.endswith(ls.stdout_bytes), ls.output
+        assert _cli("info", str(p)).exit_code == 0
+        import re
+
+        assert not re.search(r"\s-\d+\s*$", _cli("ls", str(p)).output, re.M)  # no size < 0
+        for jobs in (1, 2):
+            report = verify(str(p), jobs=jobs)
+            status = {e.dump_id: e.status for e in report.entries}
+            assert status == {table.dump_id: "ok", blobs.dump_id: "missing"
+                              if cut == blobs.data_offset else "damaged"}, messages(report)
+            assert len(report.damaged[0].problems) == 1
+        res = _cli("verify", str(p))
+        assert res.exit_code == 1 and "truncated" in res.output
+
+
+# --- line endings converted to CRLF ------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["empty_custom_none.dump", "empty_custom_zstd.dump",
+                                  "empty_tar.tar", "empty_dir_gzip", "inserts_custom.dump"])
+def test_crlf_converted_archive_is_named_as_such(name: str, tmp_path: Path) -> None:
+    """LF to CRLF (git's text conversion, FTP ASCII mode): pg_restore fails; we say why."""
+    import pgenv
+
+    src = FIELD / name
+    if src.is_dir():
+        p = _copy(name, tmp_path)
+        (p / "toc.dat").write_bytes((src / "toc.dat").read_bytes().replace(b"\n", b"\r\n"))
+    else:
+        p = tmp_path / name
+        p.write_bytes(src.read_bytes().replace(b"\n", b"\r\n"))
+    theirs = subprocess.run([str(pgenv.bindir(18) / "pg_restore"), "-l", str(p)],
+                            capture_output=True)
+    assert theirs.returncode != 0
+    for cmd in ("ls", "info", "verify"):
+        res = subprocess.run([sys.executable, "-m", "pgarchive", cmd, str(p)],
+                             capture_output=True, text=True)
+        assert res.returncode == 2, res.stderr
+        assert res.stderr.startswith("pgarchive: error: ") and res.stderr.count("\n") == 1
+        assert "line endings seem to have been converted to CRLF" in res.stderr
+        assert "truncated" not in res.stderr
+
+
+def test_crlf_hint_only_for_converted_files(tmp_path: Path) -> None:
+    from pgarchive.containers import converted_to_crlf
+
+    for name in CASES:
+        assert not converted_to_crlf(str(FIELD / name))
+    p = tmp_path / "cut.dump"
+    p.write_bytes((FIELD / "empty_custom_none.dump").read_bytes()[:900])
+    res = subprocess.run([sys.executable, "-m", "pgarchive", "ls", str(p)],
+                         capture_output=True, text=True)
+    assert res.returncode == 2 and "truncated" in res.stderr and "CRLF" not in res.stderr

@@ -413,7 +413,9 @@ def _verify_one(a: Archive, e: TocEntry, progress: Progress | None = None,
         else:
             check_streams(a, e, c.stored_streams(e), rep, progress, ahead, types)
     except ArchiveError as err:
-        rep.fail(_problem(rep, err, a.path), "missing" if rep.raw_bytes == 0 else "damaged")
+        problem = _problem(rep, err, a.path)
+        if all(p.message != problem.message for p in rep.problems):  # not said already
+            rep.fail(problem, "missing" if rep.raw_bytes == 0 else "damaged")
     return rep
 
 
