@@ -484,3 +484,51 @@ def test_crlf_hint_only_for_converted_files(tmp_path: Path) -> None:
     res = subprocess.run([sys.executable, "-m", "pgarchive", "ls", str(p)],
                          capture_output=True, text=True)
     assert res.returncode == 2 and "truncated" in res.stderr and "CRLF" not in res.stderr
+
+
+# --- tar members in an order pg_restore cannot restore -----------------------------------
+
+
+def _reordered_tar(tmp_path: Path, order: list[str]) -> Path:
+    """empty_tar.tar (real pg_dump 18 output) with its members written in ``order``."""
+    import io
+    import tarfile
+
+    with tarfile.open(FIELD / "empty_tar.tar") as tf:
+        members = {m.name: (m, tf.extractfile(m).read()) for m in tf.getmembers()}  # type: ignore[union-attr]
+    assert sorted(order) == sorted(members)
+    p = tmp_path / "reordered.tar"
+    with tarfile.open(p, "w", format=tarfile.USTAR_FORMAT) as out:
+        for name in order:
+            info, data = members[name]
+            out.addfile(info, io.BytesIO(data))
+    return p
+
+
+ORDER = ["toc.dat", "2571.dat", "2572.dat", "blob_81001.dat", "blob_81002.dat",
+         "blobs_2574.toc", "restore.sql"]
+
+
+def test_tar_in_pg_dumps_order_is_intact(tmp_path: Path) -> None:
+    p = _reordered_tar(tmp_path, ORDER)
+    assert pg_restore_script(p).returncode == 0
+    assert verify(str(p)).ok
+
+
+def test_tar_data_out_of_order(tmp_path: Path) -> None:
+    order = ["toc.dat", "2572.dat", "2571.dat", *ORDER[3:]]
+    p = _reordered_tar(tmp_path, order)
+    theirs = pg_restore_script(p)
+    assert theirs.returncode != 0 and b"out of order" in theirs.stderr
+    assert b'"2572.dat" is required, but comes before "2571.dat"' in theirs.stderr
+    _damage_with_entry(p, 2572)  # the entry pg_restore names
+    assert "out of order" in verify(str(p)).damaged[0].problems[0].message
+
+
+def test_tar_large_object_after_its_blobs_toc(tmp_path: Path) -> None:
+    order = [*ORDER[:4], "blobs_2574.toc", "blob_81002.dat", "restore.sql"]
+    p = _reordered_tar(tmp_path, order)
+    theirs = _data_script(pg_restore_script(p))
+    assert b"lo_open('81002'" not in theirs  # silently dropped
+    _damage_with_entry(p, 2574)
+    assert "silently skip" in verify(str(p)).damaged[0].problems[0].message

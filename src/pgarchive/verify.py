@@ -454,6 +454,42 @@ def _verify_entries(a: Archive, jobs: int, progress: Progress | None,
 IGNORED = "pg_restore ignores it"
 
 
+def _tar_order(a: Archive, reports: list[EntryReport]) -> None:
+    """pg_restore reads a tar strictly forward, entries' data in TOC order: a data member
+    that comes before the one of an earlier entry stops it ("restoring data out of order
+    is not supported"), and it reads a BLOBS entry's large objects up to the next member
+    that is not one, so a large object after its blobs TOC member is silently dropped."""
+    c = a.container
+    assert isinstance(c, TarContainer)
+    by_id = {r.dump_id: r for r in reports}
+    pos = 0
+    for e in a.entries:
+        rep = by_id.get(e.dump_id)
+        if not e.has_data or rep is None:
+            continue
+        try:
+            if e.desc == "BLOBS":
+                blobs = c.blob_members(e)
+                toc = c.member(c.blobs_toc_name(e))
+                members = [m for _oid, m in blobs] + [toc]
+                for oid, m in blobs:
+                    if m.offset > toc.offset:
+                        rep.fail(Problem(f"tar member {m.name!r} (large object {oid}) comes "
+                                         f"after {toc.name!r}: pg_restore would silently skip "
+                                         "it", c.path, m.offset, e.dump_id, e.label))
+            else:
+                members = [c.member(e.filename or "")]
+        except ArchiveError:
+            continue  # reported when the data was read
+        first = min(m.offset for m in members)
+        if first < pos:
+            rep.fail(Problem(f"tar member {members[0].name!r} comes before the data of an "
+                             "earlier entry: pg_restore would stop (restoring data out of "
+                             "order is not supported in this archive format)", c.path,
+                             first, e.dump_id, e.label))
+        pos = max(pos, max(m.offset for m in members))
+
+
 def _extra_files(a: Archive) -> list[Problem]:
     """Files of a directory archive and members of a tar that pg_restore never reads (a
     README, stale data files of an earlier dump, the compressed twin of a data file it
@@ -472,7 +508,7 @@ def _extra_files(a: Archive) -> list[Problem]:
             if e.has_data and e.desc == "BLOBS":
                 with contextlib.suppress(ArchiveError):
                     expected.update(m.name for _oid, m in c.blob_members(e))
-                expected.update({"blobs.toc", f"blobs_{e.dump_id}.toc"})
+                expected.add(c.blobs_toc_name(e))
         return [Problem(f"tar member {name!r} is not part of the archive ({IGNORED})",
                         c.path, m.offset)
                 for name, m in c.members.items() if name not in expected]
@@ -505,6 +541,7 @@ def verify(path: str, jobs: int = 1, progress: Progress | None = None,
                 problems = _framing_problems(a, reports)
         reports = _one_report_per_entry(a, reports)
         if isinstance(c, TarContainer):
+            _tar_order(a, reports)
             problems += [Problem(f"{msg} (pg_restore would not notice: it never reads there)",
                                  c.path, offset) for msg, offset in c.end_problems()]
         extra = _extra_files(a)

@@ -132,9 +132,12 @@ class TarContainer(Container):
                 f"archive is truncated: tar member {m.name!r} of {m.size} bytes is cut short "
                 f"by {self.cut_short[m.name]} bytes", offset=self.size)
 
+    def blobs_toc_name(self, entry: TocEntry) -> str:
+        """blobs.toc before 1.16, blobs_<id>.toc from 1.16 on."""
+        return f"blobs_{entry.dump_id}.toc" if self.header.version >= K_VERS_1_16 else "blobs.toc"
+
     def blob_members(self, entry: TocEntry) -> list[tuple[int, Member]]:
-        name = (f"blobs_{entry.dump_id}.toc" if self.header.version >= K_VERS_1_16
-                else "blobs.toc")
+        name = self.blobs_toc_name(entry)
         toc = self.member(name)
         out = []
         raw = bytes(self.buf[toc.offset:toc.offset + toc.size])
