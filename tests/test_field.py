@@ -532,3 +532,143 @@ def test_tar_large_object_after_its_blobs_toc(tmp_path: Path) -> None:
     assert b"lo_open('81002'" not in theirs  # silently dropped
     _damage_with_entry(p, 2574)
     assert "silently skip" in verify(str(p)).damaged[0].problems[0].message
+
+
+# --- the framing checks of custom archives (issue #10: each one reached) -----------------
+
+
+def _entries_and_data(name: str = "empty_custom_none.dump"
+                      ) -> tuple[Any, list[Any], dict[int, Any]]:
+    with pgarchive.open(str(FIELD / name)) as a:
+        data: dict[int, Any] = {}
+        for e in a.entries:
+            if e.has_data and e.desc == "BLOBS":
+                data[e.dump_id] = [(lo.oid, b"".join(lo.chunks)) for lo in a.large_objects(e)]
+            elif e.has_data:
+                data[e.dump_id] = b"".join(a.data(e))
+        return a.header, list(a.entries), data
+
+
+def _blocks(p: Path) -> dict[int, tuple[int, int]]:
+    """dump id -> (start, end) of its block, in a well-formed archive."""
+    with pgarchive.open(str(p)) as a:
+        c: Any = a.container
+        starts = sorted((e.data_offset, e.dump_id) for e in a.entries if e.has_data)
+        ends = [s for s, _ in starts[1:]] + [c.size]
+        return {i: (s, end) for (s, i), end in zip(starts, ends, strict=True)}
+
+
+def _built(tmp_path: Path, data: dict[int, Any] | None = None) -> Path:
+    from pgarchive.format.writer import build_custom
+
+    h, entries, orig = _entries_and_data()
+    p = tmp_path / "built.dump"
+    p.write_bytes(build_custom(h, entries, orig if data is None else data))
+    return p
+
+
+def _both(p: Path) -> list[str]:
+    """Every problem verify finds at -j1 and at -j2 (each must find one)."""
+    out = []
+    for jobs in (1, 2):
+        r = verify(str(p), jobs=jobs)
+        assert not r.ok, jobs
+        out += [pr.message for pr in r.all_problems()]
+    return out
+
+
+def test_framing_unknown_and_repeated_block(tmp_path: Path) -> None:
+    p = _built(tmp_path)
+    assert verify(str(p)).ok and verify(str(p), jobs=2).ok
+    raw = p.read_bytes()
+    start, end = _blocks(p)[2572]
+    stray = bytearray(raw[start:end])
+    p.write_bytes(raw + bytes(stray))
+    found = _both(p)
+    assert sum("repeats the block of dump id 2572" in m for m in found) == 2, found
+    stray[2:6] = (9999).to_bytes(4, "little")  # type byte, sign byte, then the dump id
+    p.write_bytes(raw + bytes(stray))
+    found = _both(p)
+    assert sum("has no TOC entry for dump id 9999" in m for m in found) == 2, found
+
+
+def test_framing_toc_offset_disagrees_with_the_block(tmp_path: Path) -> None:
+    from pgarchive.format.constants import OffsetFlag
+
+    p = _built(tmp_path)
+    blocks = _blocks(p)
+    _h, entries, _raw, _start = _parts()
+    with pgarchive.open(str(p)) as a:
+        entries = [e._replace(data_offset=blocks[2571][0]) if e.dump_id == 2572 else e
+                   for e in a.entries]
+        h = a.header
+        start = a.container.data_start  # type: ignore[attr-defined]
+    from dataclasses import replace
+
+    from pgarchive.format.writer import build_toc_file
+
+    assert all(e.offset_flag == OffsetFlag.SET for e in entries if e.has_data)
+    q = tmp_path / "moved.dump"
+    q.write_bytes(build_toc_file(replace(h, toc_count=len(entries)), entries, "offset")
+                  + p.read_bytes()[start:])
+    assert pg_restore_script(q).returncode != 0
+    found = _both(q)
+    assert any("TOC says the data block is at offset" in m for m in found), found
+    assert any("found unexpected block ID (2571)" in m for m in found), found
+
+
+def test_framing_bytes_unaccounted_for_and_overlap(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from pgarchive.format.writer import build_toc_file
+
+    p = _built(tmp_path)
+    blocks = _blocks(p)
+    with pgarchive.open(str(p)) as a:
+        h, entries, start = a.header, list(a.entries), a.container.data_start  # type: ignore[attr-defined]
+    raw = p.read_bytes()
+    toc = build_toc_file(replace(h, toc_count=len(entries)), entries, "offset")
+    assert toc == raw[:start]
+    # 7 junk bytes between the blocks of 2571 and 2572, offsets after them moved
+    cut = blocks[2572][0]
+    moved = [e._replace(data_offset=e.data_offset + 7) if e.has_data and e.data_offset >= cut
+             else e for e in entries]
+    q = tmp_path / "gap.dump"
+    q.write_bytes(build_toc_file(replace(h, toc_count=len(moved)), moved, "offset")
+                  + raw[start:cut] + b"JUNKJNK" + raw[cut:])
+    assert verify(str(q), jobs=2).problems[0].message == \
+        "7 bytes unaccounted for before the data block of dump id 2572"
+    assert not verify(str(q)).ok
+    # 2571's data holds a copy of 2572's block, and the TOC points 2572 there: the two
+    # blocks overlap (what a walk in TOC order, as -j2 does, must notice)
+    _h, _e, data = _entries_and_data()
+    data[2571] = raw[blocks[2572][0]:blocks[2572][1]]
+    inner = _built(tmp_path, data)
+    iraw = inner.read_bytes()
+    at = iraw.index(data[2571], _blocks(inner)[2571][0])
+    over = [e._replace(data_offset=at) if e.dump_id == 2572 else e for e in entries]
+    q = tmp_path / "overlap.dump"
+    q.write_bytes(build_toc_file(replace(h, toc_count=len(over)), over, "offset")
+                  + iraw[start:])
+    found = [pr.message for pr in verify(str(q), jobs=2).all_problems()]
+    assert any("bytes overlap before the data block of dump id 2572" in m for m in found), found
+    assert not verify(str(q)).ok
+
+
+def test_framing_repeated_large_object_id(tmp_path: Path) -> None:
+    _h, _entries, data = _entries_and_data()
+    data[2574] = [(81001, b"a"), (81001, b"b")]
+    p = _built(tmp_path, data)
+    found = _both(p)
+    assert sum("large object id 81001 is repeated" in m for m in found) == 2, found
+
+
+def test_zero_large_object_id(tmp_path: Path) -> None:
+    """Oid 0 ends the list in a custom BLOBS block, so it can only be named in a blobs TOC
+    file (directory, tar)."""
+    d = _copy("empty_dir_none", tmp_path)
+    (d / "blobs_2574.toc").write_text("0 blob_81001.dat\n81002 blob_81002.dat\n")
+    theirs = _data_script(pg_restore_script(d))  # the script writes into large object 0,
+    assert b"lo_open('0'" in theirs and b"lo_create('0')" not in theirs  # which never exists
+    found = _both(d)
+    assert sum("large object id 0 is zero" in m for m in found) == 2, found

@@ -335,6 +335,9 @@ def _stray_block(a: Archive, pos: int, dump_id: int, repeated: bool) -> Problem:
         return Problem(f"data block at offset {pos} repeats the block of dump id {dump_id}",
                        c.path, pos)
     owner = next((e for e in a.entries if e.dump_id == dump_id), None)
+    if owner is not None and owner.has_data:
+        return Problem(f"data block at offset {pos} repeats the block of dump id {dump_id}",
+                       c.path, pos, owner.dump_id, owner.label)
     if owner is None:
         return Problem(f"data block at offset {pos} has no TOC entry for dump id {dump_id}",
                        c.path, pos)
