@@ -46,6 +46,7 @@ class TarContainer(Container):
         try:
             f = self._open_mapped()
             self.cut_short: dict[str, int] = {}  # member name -> bytes missing
+            self.members_end = 0  # where the last member's data (with its padding) ends
             self.members = self._read_members(f)
             if "toc.dat" in self.cut_short:
                 raise TruncatedError("archive is truncated inside toc.dat",
@@ -76,6 +77,8 @@ class TarContainer(Container):
             with tarfile.open(fileobj=f, mode="r:") as tf:  # type: ignore[call-overload]
                 for info in tf:
                     _check_name(info.name)
+                    self.members_end = max(self.members_end, info.offset_data
+                                           + -(-info.size // BLOCK) * BLOCK)
                     if not info.isfile():
                         continue
                     if info.offset_data + info.size > self.size:
@@ -103,7 +106,7 @@ class TarContainer(Container):
                if name not in data and not name.startswith("blob_")]
         if self.cut_short or not self.members:
             return out
-        end = max(m.offset + -(-m.size // BLOCK) * BLOCK for m in self.members.values())
+        end = self.members_end
         tail = bytes(self.buf[end:end + 2 * BLOCK])
         if end + 2 * BLOCK > self.size:
             out.append((f"archive is truncated: the end-of-archive blocks after the last "
