@@ -127,6 +127,33 @@ def test_flipped_uncompressed_bytes_caught_by_manifest(tmp_path: Path) -> None:
     assert any(pr.dump_id == e.dump_id and "checksum" in pr.message for pr in problems)
 
 
+def test_manifest_mismatch_belongs_to_the_entry(tmp_path: Path) -> None:
+    """With --manifest, the entry whose checksum changed shows ``changed`` (table and
+    JSON) and counts as damaged; the "only caught with --manifest" note is not printed."""
+    src = TESTDATA / "pg18" / "custom_z0.dump"
+    m = tmp_path / "m.json"
+    assert cli("verify", str(src), "--write-manifest", str(m)).returncode == 0
+    raw = bytearray(src.read_bytes())
+    with pgarchive.open(str(src)) as a:
+        e = next(e for e in a.entries if e.desc == "TABLE DATA" and e.tag == "customers")
+    pos = raw.index(b"name 5", e.data_offset)
+    raw[pos] = ord("N")
+    p = tmp_path / "z0.dump"
+    p.write_bytes(raw)
+    res = cli("verify", str(p), "--manifest", str(m))
+    out = res.stdout.decode()
+    assert res.returncode == 1, out
+    row = next(line for line in out.splitlines() if line.startswith(f"{e.dump_id} "))
+    assert row.split()[-1] == "changed"
+    assert "1 damaged, 1 problems" in out and "only caught with --manifest" not in out
+    assert "note:" not in out
+    js = json.loads(cli("verify", str(p), "--manifest", str(m), "-F", "json").stdout)
+    entry = next(x for x in js["entries"] if x["dump_id"] == e.dump_id)
+    assert entry["status"] == "changed" and "checksum changed" in entry["problems"][0]["message"]
+    assert js["summary"]["damaged"] == 1 and js["notes"] == []
+    assert all(x["status"] == "ok" for x in js["entries"] if x["dump_id"] != e.dump_id)
+
+
 def test_copy_structure_damage_in_uncompressed_data(tmp_path: Path) -> None:
     src = TESTDATA / "pg18" / "custom_z0.dump"
     raw = bytearray(src.read_bytes())
@@ -177,7 +204,8 @@ def test_directory_file_deleted_added_truncated(name: str, tmp_path: Path) -> No
         assert any("raw_bytes changed" in p.message for p in compare(report, manifest, "m"))
     else:
         assert any(e.desc == "BLOBS" for e in report.damaged)
-    assert any("stray.dat" in p.message for p in report.problems)
+    assert any("stray.dat" in n for n in report.notes)  # pg_restore ignores it: a note
+    assert any("stray.dat" in p.message for p in verify(str(d), strict=True).problems)
 
 
 def test_tar_member_cut_short(tmp_path: Path) -> None:

@@ -136,16 +136,25 @@ def recut(chunks: Iterable[bytes], out_size: int) -> Iterator[bytes]:
         yield b"".join(pending)
 
 
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
 def _zlib(chunks: Iterable[bytes], out_size: int, wbits: int, mod: ModuleType) -> Iterator[bytes]:
-    name = "gzip" if wbits > 15 else "zlib"
+    """zlib (custom archives) or gzip files (directory archives).  A gzip file is read as
+    zlib's gzread reads it for pg_restore: an empty file is empty data, and members written
+    one after another (``cat a.gz b.gz``) are one stream."""
+    gzip_file = wbits > 15
+    name = "gzip" if gzip_file else "zlib"
     d = mod.decompressobj(wbits)
+    fed = False
     for chunk in chunks:
-        if d.eof:
-            if chunk:
-                raise CompressionError(f"unexpected data after the end of the {name} stream")
-            continue
         data = chunk
         while data:
+            if d.eof:
+                if not gzip_file or not _GZIP_MAGIC.startswith(data[:2]):
+                    raise CompressionError(f"unexpected data after the end of the {name} stream")
+                d = mod.decompressobj(wbits)  # another gzip member follows
+            fed = True
             try:
                 out = d.decompress(data, out_size)
             except mod.error as e:
@@ -154,9 +163,9 @@ def _zlib(chunks: Iterable[bytes], out_size: int, wbits: int, mod: ModuleType) -
                 yield out
             data = d.unconsumed_tail
             if d.eof:
-                if d.unused_data or data:
-                    raise CompressionError(f"unexpected data after the end of the {name} stream")
-                break
+                data = d.unused_data + data
+    if not fed and gzip_file:
+        return
     if not d.eof:
         # Drain what zlib held back, then insist the stream really ended.
         try:
@@ -170,11 +179,15 @@ def _zlib(chunks: Iterable[bytes], out_size: int, wbits: int, mod: ModuleType) -
 
 
 def _lz4(chunks: Iterable[bytes], out_size: int) -> Iterator[bytes]:
+    """An lz4 frame; no bytes at all is empty data, as pg_restore reads the zero-byte file
+    pg_dump 16+ writes for an empty large object in an lz4 directory archive."""
     import lz4.frame
 
     d = lz4.frame.LZ4FrameDecompressor()
+    fed = False
     for chunk in chunks:
         data = chunk
+        fed = fed or bool(chunk)
         while True:
             if d.eof:
                 if data or d.unused_data:
@@ -189,7 +202,7 @@ def _lz4(chunks: Iterable[bytes], out_size: int) -> Iterator[bytes]:
             data = b""
             if d.needs_input:
                 break
-    if not d.eof:
+    if fed and not d.eof:
         raise CompressionError("lz4 frame is truncated (no end mark)")
 
 

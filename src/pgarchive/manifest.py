@@ -12,7 +12,7 @@ from typing import Any, cast
 from .errors import UsageError
 from .format.model import TocEntry
 from .limits import MANIFEST_PER_ENTRY, MANIFEST_SLACK
-from .verify import HASH_NAME, Problem, VerifyReport
+from .verify import HASH_NAME, MANIFEST_NOTE, Problem, VerifyReport
 
 MANIFEST_VERSION = 1
 #: The fields of an entry of the manifest and the JSON types each may have.
@@ -148,3 +148,18 @@ def compare(report: VerifyReport, manifest: dict[str, Any], manifest_path: str) 
                                     report.path, None, e.dump_id,
                                     f"{key} {e.desc} {e.namespace or '-'} {e.tag}"))
     return problems
+
+
+def apply_manifest(report: VerifyReport, manifest: dict[str, Any], manifest_path: str) -> None:
+    """Put the differences from the manifest into ``report``: an entry whose checksum, rows
+    or sizes changed shows ``changed`` and counts as damaged; differences no entry owns
+    (TOC entries gone or changed) are the report's problems.  The note that a change is
+    only caught with a manifest goes: one was given."""
+    by_id = {e.dump_id: e for e in report.entries}
+    for p in compare(report, manifest, manifest_path):
+        owner = by_id.get(p.dump_id) if p.dump_id is not None else None
+        if owner is not None:
+            owner.fail(p, "changed")
+        else:
+            report.problems.append(p)
+    report.notes = [n for n in report.notes if MANIFEST_NOTE not in n]

@@ -59,7 +59,7 @@ class StoredSizes:
         start = e.data_offset or 0
         i = bisect.bisect_right(self.offsets, start)
         end = self.offsets[i] if i < len(self.offsets) else self.archive.container.size
-        return int(end) - start
+        return max(0, int(end) - start)  # 0: the file was cut before the entry's data
 
 
 def entry_record(archive: Archive, e: TocEntry, sizes: StoredSizes | None = None

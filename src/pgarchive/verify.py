@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -28,8 +29,9 @@ from .containers import CustomContainer, DirectoryContainer, TarContainer
 from .containers.base import StoredStream
 from .copytext import CopyChecker, copy_columns
 from .errors import ArchiveError, MissingDataError
-from .format.constants import Compression
+from .format.constants import K_VERS_1_12, Compression, OffsetFlag
 from .format.model import TocEntry
+from .insertrows import InsertChecker
 from .readahead import read_ahead
 
 HASH_NAME = "xxh3_128"
@@ -39,6 +41,8 @@ HASH_NAME = "xxh3_128"
 PIECE = 256 << 10
 PIECE_AHEAD = 1 << 20
 Progress = Callable[[int], None]
+#: How verify's note on data without a checksum ends (dropped when a manifest is given).
+MANIFEST_NOTE = "only caught with --manifest"
 
 
 @dataclass
@@ -68,7 +72,7 @@ class EntryReport:
     stored_bytes: int = 0
     large_objects: int | None = None
     checksum: str | None = None
-    status: str = "ok"  # ok, damaged, missing
+    status: str = "ok"  # ok, damaged, missing, changed (differs from --manifest)
     problems: list[Problem] = field(default_factory=list)
     #: XXH3-128 of the entry's TOC fields, so a manifest also catches changed definitions
     toc_checksum: str | None = None
@@ -151,6 +155,25 @@ def _problem(rep: EntryReport, err: ArchiveError, path: str) -> Problem:
                    err.entry or f"{rep.dump_id} {rep.desc} {rep.namespace or '-'} {rep.tag}")
 
 
+_CREATED: weakref.WeakKeyDictionary[Archive, frozenset[int]] = weakref.WeakKeyDictionary()
+
+
+def created_large_objects(a: Archive) -> frozenset[int] | None:
+    """The oids the archive's BLOB (tag) and BLOB METADATA (one per line of the defn)
+    entries create; None before 1.12, where pg_restore creates them from the data."""
+    if a.header.version < K_VERS_1_12:
+        return None
+    if a not in _CREATED:
+        oids: set[int] = set()
+        for e in a.entries:
+            if e.desc == "BLOB" and e.tag.isdigit():
+                oids.add(int(e.tag))
+            elif e.desc == "BLOB METADATA":
+                oids.update(int(w) for w in (e.defn or "").split() if w.isdigit())
+        _CREATED[a] = frozenset(oids)
+    return _CREATED[a]
+
+
 def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, StoredStream]],
                   rep: EntryReport, progress: Progress | None = None,
                   ahead: bool = False, types: bool = False) -> None:
@@ -165,12 +188,17 @@ def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, S
         if e.desc == "BLOBS":
             rep.large_objects = 0
             seen: set[int] = set()
+            created = created_large_objects(a)
             limit = InflateLimit()  # issue 12: one inflation bound for all the entry's LOs
             for oid, stream in streams:
                 assert oid is not None
                 if oid == 0 or oid in seen:
                     what = "zero" if not oid else "repeated"
                     rep.fail(Problem(f"large object id {oid} is {what}",
+                                     stream.path, stream.offset, e.dump_id, label))
+                elif created is not None and oid not in created:
+                    rep.fail(Problem(f"large object {oid} is not created by any BLOB or BLOB "
+                                     "METADATA entry (pg_restore: large object does not exist)",
                                      stream.path, stream.offset, e.dump_id, label))
                 seen.add(oid)
                 h.update(oid.to_bytes(4, "little"))
@@ -180,7 +208,11 @@ def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, S
                     h.update(piece)
                     rep.raw_bytes += len(piece)
         else:
-            checker = CopyChecker(copy_columns(e.copy_stmt)) if e.copy_stmt else None
+            checker: CopyChecker | InsertChecker | None = None
+            if e.copy_stmt:
+                checker = CopyChecker(copy_columns(e.copy_stmt))
+            elif e.desc == "TABLE DATA":  # pg_dump --inserts: statements, not COPY rows
+                checker = InsertChecker(e.namespace, e.tag)
             # --- verify --types hook (typecheck.py) ---
             typed = _typecheck.for_entry(a, e) if types else None
             where: tuple[str, int | None] = (a.path, None)
@@ -243,7 +275,10 @@ def _verify_custom_sequential(a: Archive, progress: Progress | None, ahead: bool
     """Walk the data area block by block from the end of the TOC, as written."""
     c = a.container
     assert isinstance(c, CustomContainer)
-    wanted = {e.dump_id: e for e in a.entries if e.has_data}
+    wanted: dict[int, TocEntry] = {}
+    for e in a.entries:
+        if e.has_data:
+            wanted.setdefault(e.dump_id, e)
     reports: dict[int, EntryReport] = {}
     problems: list[Problem] = []
     pos = c.data_start
@@ -254,20 +289,18 @@ def _verify_custom_sequential(a: Archive, progress: Progress | None, ahead: bool
             problems.append(Problem(f"cannot read a data block header: {err.message}", c.path,
                                     err.offset if err.offset is not None else pos))
             break
-        e = wanted.get(hdr.dump_id)
-        if e is None or hdr.dump_id in reports:
-            why = "repeats the block of" if hdr.dump_id in reports else "has no TOC entry for"
-            problems.append(Problem(f"data block at offset {pos} {why} dump id {hdr.dump_id}",
-                                    c.path, pos))
+        owner = wanted.get(hdr.dump_id)
+        if owner is None or hdr.dump_id in reports:
+            problems.append(_stray_block(a, pos, hdr.dump_id, hdr.dump_id in reports))
             try:
                 pos = c.blocks.skip_block(hdr)
             except ArchiveError:
                 break
             continue
+        e = owner
         rep = reports[e.dump_id] = _new_report(e)
         rep.block_start = pos
-        if e.data_offset and e.offset_flag is not None and e.offset_flag.name == "SET" \
-                and e.data_offset != pos:
+        if e.offset_flag == OffsetFlag.SET and e.data_offset != pos:
             rep.fail(Problem(f"TOC says the data block is at offset {e.data_offset}, but it is "
                              f"at {pos}", c.path, pos, e.dump_id, e.label))
         ended: list[int] = []
@@ -293,22 +326,77 @@ def _verify_custom_sequential(a: Archive, progress: Progress | None, ahead: bool
     return out, problems
 
 
-def _framing_problems(c: CustomContainer, reports: list[EntryReport]) -> list[Problem]:
+def _stray_block(a: Archive, pos: int, dump_id: int, repeated: bool) -> Problem:
+    """A data block no TOC entry with data reads: repeated, of an entry the TOC says has
+    no data (pg_restore skips it: its rows are lost), or of no entry at all."""
+    c = a.container
+    assert isinstance(c, CustomContainer)
+    if repeated:
+        return Problem(f"data block at offset {pos} repeats the block of dump id {dump_id}",
+                       c.path, pos)
+    owner = next((e for e in a.entries if e.dump_id == dump_id), None)
+    if owner is not None and owner.has_data:
+        return Problem(f"data block at offset {pos} repeats the block of dump id {dump_id}",
+                       c.path, pos, owner.dump_id, owner.label)
+    if owner is None:
+        return Problem(f"data block at offset {pos} has no TOC entry for dump id {dump_id}",
+                       c.path, pos)
+    return Problem(f"data block at offset {pos} belongs to an entry the TOC says has no data: "
+                   "pg_restore would skip it and lose what it holds", c.path, pos,
+                   owner.dump_id, owner.label)
+
+
+def _framing_problems(a: Archive, reports: list[EntryReport]) -> list[Problem]:
     """Blocks verified out of order must tile the data area exactly."""
+    c = a.container
+    assert isinstance(c, CustomContainer)
     placed = sorted((r.block_start, r.block_end, r) for r in reports
                     if r.block_start is not None and r.block_end is not None)
     problems: list[Problem] = []
     pos = c.data_start
     for start, end, r in placed:
+        if start > pos:
+            problems += _blocks_between(a, pos, start)
         if start != pos:
             what = "unaccounted for" if start > pos else "overlap"
             problems.append(Problem(f"{abs(start - pos)} bytes {what} before the data block "
                                     f"of dump id {r.dump_id}", c.path, pos))
         pos = end
+    if placed and pos < c.size:
+        problems += _blocks_between(a, pos, c.size)
     if placed and pos != c.size:
         problems.append(Problem(f"{c.size - pos} unexpected bytes after the last data block",
                                 c.path, pos))
     return problems
+
+
+def _blocks_between(a: Archive, pos: int, end: int) -> list[Problem]:
+    """The blocks found in bytes no entry's block took (as the sequential walk names them)."""
+    c = a.container
+    assert isinstance(c, CustomContainer)
+    out = []
+    with contextlib.suppress(ArchiveError):
+        while pos < end:
+            hdr = c.blocks.header(pos)
+            out.append(_stray_block(a, pos, hdr.dump_id, False))
+            pos = c.blocks.skip_block(hdr)
+    return out
+
+
+def _one_report_per_entry(a: Archive, reports: list[EntryReport]) -> list[EntryReport]:
+    """A dump id used by two entries with data: both would resolve to one data block, which
+    pg_restore restores once per entry (its rows twice).  The second entry is damaged."""
+    seen: set[int] = set()
+    out = []
+    for e, r in zip([e for e in a.entries if e.has_data], reports, strict=True):
+        if e.dump_id in seen:
+            r = _new_report(e)
+            r.fail(Problem(f"dump id {e.dump_id} is also used by an earlier TOC entry with data: "
+                           "both resolve to one data block, which pg_restore would restore "
+                           "twice", a.path, None, e.dump_id, e.label))
+        seen.add(e.dump_id)
+        out.append(r)
+    return out
 
 
 # --- entry-parallel verification (custom with offsets, directory) -----------------------
@@ -328,7 +416,9 @@ def _verify_one(a: Archive, e: TocEntry, progress: Progress | None = None,
         else:
             check_streams(a, e, c.stored_streams(e), rep, progress, ahead, types)
     except ArchiveError as err:
-        rep.fail(_problem(rep, err, a.path), "missing" if rep.raw_bytes == 0 else "damaged")
+        problem = _problem(rep, err, a.path)
+        if all(p.message != problem.message for p in rep.problems):  # not said already
+            rep.fail(problem, "missing" if rep.raw_bytes == 0 else "damaged")
     return rep
 
 
@@ -364,20 +454,55 @@ def _verify_entries(a: Archive, jobs: int, progress: Progress | None,
     return [by_id[e.dump_id] for e in data]
 
 
+IGNORED = "pg_restore ignores it"
+
+
+def _tar_order(a: Archive, reports: list[EntryReport]) -> None:
+    """pg_restore reads a tar strictly forward, entries' data in TOC order: a data member
+    that comes before the one of an earlier entry stops it ("restoring data out of order
+    is not supported"), and it reads a BLOBS entry's large objects up to the next member
+    that is not one, so a large object after its blobs TOC member is silently dropped."""
+    c = a.container
+    assert isinstance(c, TarContainer)
+    by_id = {r.dump_id: r for r in reports}
+    pos = 0
+    for e in a.entries:
+        rep = by_id.get(e.dump_id)
+        if not e.has_data or rep is None:
+            continue
+        try:
+            if e.desc == "BLOBS":
+                blobs = c.blob_members(e)
+                toc = c.member(c.blobs_toc_name(e))
+                members = [m for _oid, m in blobs] + [toc]
+                for oid, m in blobs:
+                    if m.offset > toc.offset:
+                        rep.fail(Problem(f"tar member {m.name!r} (large object {oid}) comes "
+                                         f"after {toc.name!r}: pg_restore would silently skip "
+                                         "it", c.path, m.offset, e.dump_id, e.label))
+            else:
+                members = [c.member(e.filename or "")]
+        except ArchiveError:
+            continue  # reported when the data was read
+        first = min(m.offset for m in members)
+        if first < pos:
+            rep.fail(Problem(f"tar member {members[0].name!r} comes before the data of an "
+                             "earlier entry: pg_restore would stop (restoring data out of "
+                             "order is not supported in this archive format)", c.path,
+                             first, e.dump_id, e.label))
+        pos = max(pos, max(m.offset for m in members))
+
+
 def _extra_files(a: Archive) -> list[Problem]:
+    """Files of a directory archive and members of a tar that pg_restore never reads (a
+    README, stale data files of an earlier dump, the compressed twin of a data file it
+    reads by its exact name): notes, or problems with ``strict``."""
     c = a.container
     if isinstance(c, DirectoryContainer):
-        try:
-            known = c.data_files()
-        except ArchiveError:
-            known = {os.path.basename(c.toc_path)}
-            for e in a.entries:
-                if e.has_data and e.filename:
-                    known.update(e.filename + s for s in ("", ".gz", ".lz4", ".zst"))
-        return [Problem(f"unexpected file {name!r} in the archive folder",
-                        os.path.join(c.path, name))
-                for name in sorted(os.listdir(c.path)) if name not in known
-                and not any(name == k + s for k in known for s in (".gz", ".lz4", ".zst"))]
+        known = c.data_files()
+        return [Problem(f"file {name!r} in the archive folder is not part of the archive "
+                        f"({IGNORED})", os.path.join(c.path, name))
+                for name in sorted(os.listdir(c.path)) if name not in known]
     if isinstance(c, TarContainer):
         expected = {"toc.dat", "restore.sql"}
         for e in a.entries:
@@ -386,21 +511,24 @@ def _extra_files(a: Archive) -> list[Problem]:
             if e.has_data and e.desc == "BLOBS":
                 with contextlib.suppress(ArchiveError):
                     expected.update(m.name for _oid, m in c.blob_members(e))
-                expected.update({"blobs.toc", f"blobs_{e.dump_id}.toc"})
-        return [Problem(f"unexpected tar member {name!r}", c.path, m.offset)
+                expected.add(c.blobs_toc_name(e))
+        return [Problem(f"tar member {name!r} is not part of the archive ({IGNORED})",
+                        c.path, m.offset)
                 for name, m in c.members.items() if name not in expected]
     return []
 
 
 def verify(path: str, jobs: int = 1, progress: Progress | None = None,
            only: set[int] | None = None,
-           on_total: Callable[[int], None] | None = None, types: bool = False) -> VerifyReport:
+           on_total: Callable[[int], None] | None = None, types: bool = False,
+           strict: bool = False) -> VerifyReport:
     """Verify the archive at ``path``; never raises for damage, only if it cannot be read.
 
     ``only`` limits the report to those dump ids (in custom archives the data area is still
     walked block by block, as it must be to find them).  ``on_total`` receives the stored
     bytes there are to read, once the archive is open (for a progress bar).  ``types``:
-    also check every value against its column's type (typecheck.py)."""
+    also check every value against its column's type (typecheck.py).  ``strict``: files
+    pg_restore ignores (a README in a directory archive) are problems, not notes."""
     start = time.perf_counter()
     with archive_mod.open(path) as a:
         if on_total is not None:
@@ -413,8 +541,15 @@ def verify(path: str, jobs: int = 1, progress: Progress | None = None,
         else:
             reports = _verify_entries(a, jobs, progress, types)
             if isinstance(c, CustomContainer):
-                problems = _framing_problems(c, reports)
-        problems += _extra_files(a)
+                problems = _framing_problems(a, reports)
+        reports = _one_report_per_entry(a, reports)
+        if isinstance(c, TarContainer):
+            _tar_order(a, reports)
+            problems += [Problem(f"{msg} (pg_restore would not notice: it never reads there)",
+                                 c.path, offset) for msg, offset in c.end_problems()]
+        extra = _extra_files(a)
+        if strict:
+            problems += extra
         if only is not None:
             reports = [r for r in reports if r.dump_id in only]
         h = a.header
@@ -422,9 +557,11 @@ def verify(path: str, jobs: int = 1, progress: Progress | None = None,
                               h.compression_name, HASH_NAME, reports, problems,
                               time.perf_counter() - start, jobs)
         report.toc = {str(e.dump_id): toc_checksum(e) for e in a.entries}
+        if not strict:
+            report.notes += [str(p) for p in extra]
         if h.compression_name in ("none", "lz4", "zstd"):
             what = "uncompressed data has" if h.compression_name == "none" else (
                 f"{h.compression_name} streams written by pg_dump have")
             report.notes.append(f"{what} no checksum: a changed byte that keeps the COPY "
-                                "text valid is only caught with --manifest")
+                                "text valid is " + MANIFEST_NOTE)
         return report

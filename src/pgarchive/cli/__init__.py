@@ -38,6 +38,12 @@ def main(argv: list[str] | None = None) -> None:
     try:
         rv = cli.main(args=argv, prog_name="pgarchive", standalone_mode=False)
     except ArchiveError as e:
+        from ..containers import converted_to_crlf
+
+        if converted_to_crlf(e.path):  # what went wrong, not where it first showed
+            _die(f"{e.path}: line endings seem to have been converted to CRLF (as git's text "
+                 "conversion or FTP in ASCII mode do); the archive cannot be read: get a "
+                 "binary copy of it", EXIT_ERROR)
         _die(str(e), EXIT_ERROR)
     except click.exceptions.NoArgsIsHelpError as e:
         click.echo(e.ctx.get_help() if e.ctx else str(e))

@@ -35,19 +35,24 @@ from .options import (
               help="Also check that every value parses as its column's type (types from "
                    "the CREATE statements in the archive); each bad value is reported with "
                    "entry, row and column.  Much faster with pyarrow (pgarchive[parquet]).")
+@click.option("--strict", is_flag=True,
+              help="Count files pg_restore ignores (a README or stale data files in a "
+                   "directory archive, stray tar members) as problems, not notes.")
 @selection_options
 def verify(archive: str, jobs: int, fmt: str, raw: bool, write_manifest: str | None,
-           manifest_path: str | None, types: bool, **kw: Any) -> None:
+           manifest_path: str | None, types: bool, strict: bool, **kw: Any) -> None:
     """Read, decompress and check every data block of ARCHIVE.
 
-    Exit status: 0 intact, 1 damaged (or different from --manifest), 2 unreadable.
+    Exit status: 0 intact (notes allowed: files pg_restore ignores, what a checksum
+    cannot catch), 1 damaged (or different from --manifest; with --strict, also files
+    pg_restore ignores), 2 unreadable.
 
     \b
     Examples:
       pgarchive verify backup.dump -j 2 --write-manifest backup.manifest.json
       pgarchive verify backup.dump --manifest backup.manifest.json
     """
-    from ..manifest import build_manifest, compare, load_manifest, manifest_limit
+    from ..manifest import apply_manifest, build_manifest, load_manifest, manifest_limit
     from ..output import render, render_json
     from ..progress import ByteProgress
     from ..selection import chosen, select
@@ -67,11 +72,11 @@ def verify(archive: str, jobs: int, fmt: str, raw: bool, write_manifest: str | N
     bar = ByteProgress()
     try:
         report = run_verify(archive, jobs=jobs, progress=bar, only=only,
-                            on_total=bar.set_total, types=types)
+                            on_total=bar.set_total, types=types, strict=strict)
     finally:
         bar.close()
     if manifest is not None and manifest_path:
-        report.problems += compare(report, manifest, manifest_path)
+        apply_manifest(report, manifest, manifest_path)
     if write_manifest:
         atomic_write(write_manifest, (render_json(build_manifest(report))).encode())
     if fmt == "json":

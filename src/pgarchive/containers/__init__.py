@@ -13,7 +13,7 @@ from .directory import DirectoryContainer
 from .tar import TarContainer
 
 __all__ = ["Container", "CustomContainer", "DirectoryContainer", "LargeObjectStream",
-           "StoredStream", "TarContainer", "open_container"]
+           "StoredStream", "TarContainer", "converted_to_crlf", "open_container"]
 
 _TEXT_DUMP = (b"--\n-- PostgreSQL database dump\n--\n\n",
               b"--\n-- PostgreSQL database cluster dump\n--\n\n")
@@ -48,3 +48,20 @@ def _is_tar_header(block: bytes) -> bool:
     except tarfile.HeaderError:
         return False
     return block[257:263] in (b"ustar\x00", b"ustar ") or block[257:265] == b"ustar00\x00"
+
+
+def converted_to_crlf(path: str | None) -> bool:
+    """Whether a file that failed to read looks like an archive whose line feeds were all
+    turned into CR LF (git's text conversion, FTP in ASCII mode): its header and TOC hold
+    many line feeds (the SQL of each entry), and in such a copy every one follows a CR."""
+    if not path:
+        return False
+    if os.path.isdir(path):
+        path = os.path.join(path, "toc.dat")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(1 << 20)
+    except OSError:
+        return False
+    lf = head.count(b"\n")
+    return lf >= 4 and head.count(b"\r\n") == lf

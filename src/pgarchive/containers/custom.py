@@ -39,14 +39,10 @@ class CustomContainer(Container):
         return window_reader(self.buf), self.size, "offset", self.path
 
     def _after_toc(self, res: TocRead) -> None:
+        # An entry's data past the end of the file (the archive was cut after its TOC) is
+        # not the TOC's fault: the TOC stays listable, as pg_restore -l lists it, and the
+        # entries whose data is gone are reported when their data is read (block_of).
         self._data_start = res.end
-        if res.max_offset >= self.size:
-            late = next((e.label for e in res.entries if e.data_offset == res.max_offset
-                         and e.offset_flag == OffsetFlag.SET), None)
-            raise TruncatedError(
-                f"archive is truncated: the data of an entry starts at offset "
-                f"{res.max_offset}, past the end of the file ({self.size} bytes)",
-                entry=late)
 
     @property
     def data_start(self) -> int:
@@ -71,7 +67,7 @@ class CustomContainer(Container):
         if self._sizes is None:
             starts = sorted({e.data_offset or 0 for e in self.entries if e.has_data})
             ends = dict(zip(starts, [*starts[1:], self.size], strict=True))
-            self._sizes = {e.dump_id: ends[e.data_offset or 0] - (e.data_offset or 0)
+            self._sizes = {e.dump_id: max(0, ends[e.data_offset or 0] - (e.data_offset or 0))
                            for e in self.entries if e.has_data}
         return self._sizes.get(entry.dump_id)
 
@@ -83,9 +79,10 @@ class CustomContainer(Container):
         try:
             if entry.offset_flag == OffsetFlag.SET and entry.data_offset is not None:
                 if entry.data_offset >= self.size:
-                    raise FormatError(
-                        f"data offset {entry.data_offset} is past the end of the file "
-                        f"({self.size} bytes)", offset=entry.data_offset)
+                    raise TruncatedError(
+                        f"archive is truncated: the data of this entry starts at offset "
+                        f"{entry.data_offset}, past the end of the file ({self.size} bytes)",
+                        offset=entry.data_offset)
                 hdr = self.blocks.header(entry.data_offset)
                 if hdr.dump_id != entry.dump_id:
                     raise FormatError(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from collections.abc import Callable, Iterator
 
-from ..compression import decompress
+from ..compression import InflateLimit, decompress
 from ..errors import ArchiveError, FormatError, MissingDataError, NotAnArchiveError
 from ..format.constants import K_VERS_1_16, SUFFIXES, ArchiveFormat, Compression
 from ..format.model import TocEntry
@@ -106,15 +107,32 @@ class DirectoryContainer(Container):
         return p
 
     def data_path(self, name: str) -> str:
-        """The data file for TOC file name ``name``: with the compression suffix, else bare."""
-        preferred = SUFFIXES[self.header.compression]
-        for suffix in dict.fromkeys((preferred, "", ".gz", ".lz4", ".zst")):
+        """The file pg_restore (16+) reads for TOC file name ``name``: the exact name if it
+        exists, else the first of ``.gz``, ``.lz4``, ``.zst`` that does, whatever the
+        header's compression says (compress_io.c, InitDiscoverCompressFileHandle)."""
+        for suffix in ("", ".gz", ".lz4", ".zst"):
             p = self.member_path(name + suffix)
             if os.path.exists(p):
                 return p
-        missing = self.member_path(name + preferred)
+        missing = self.member_path(name + SUFFIXES[self.header.compression])
         raise MissingDataError(f"could not open input file \"{missing}\": No such file or "
                                "directory")
+
+    @staticmethod
+    def file_compression(path: str) -> Compression:
+        """How pg_restore decodes a data file: by its suffix alone, not by the header."""
+        for algo, suffix in SUFFIXES.items():
+            if suffix and path.endswith(suffix):
+                return algo
+        return Compression.NONE
+
+    def _decompressed(self, entry: TocEntry, stream: StoredStream, out_size: int,
+                      limit: InflateLimit | None = None) -> Iterator[bytes]:
+        try:
+            yield from decompress(self.file_compression(stream.path), stream.chunks,
+                                  gzip_file=True, out_size=out_size, limit=limit)
+        except ArchiveError as e:
+            raise e.located(path=stream.path, offset=stream.offset, entry=entry.label) from None
 
     def blobs_toc_name(self, entry: TocEntry) -> str:
         """blobs.toc before 1.16, the entry's own blobs_<id>.toc from 1.16 on."""
@@ -172,12 +190,21 @@ class DirectoryContainer(Container):
             yield oid, StoredStream(read_file_chunks(p), 0, p)
 
     def data_files(self) -> set[str]:
-        """Every file name the TOC refers to (data files, blob files, blob TOCs)."""
+        """The name of every file of the folder pg_restore would read: toc.dat, the data
+        file it opens for each entry, each blobs TOC and the large object files it names.
+        A missing or unreadable file leaves out only what depends on it."""
         names = {os.path.basename(self.toc_path)}
         for e in self.entries:
-            if e.has_data:
-                files = self._files_of(e)
-                names.update(os.path.basename(p) for _oid, p in files)
-                if e.desc == "BLOBS":
-                    names.add(self.blobs_toc_name(e))
+            if not e.has_data:
+                continue
+            listed = [e.filename or ""]
+            if e.desc == "BLOBS":
+                names.add(self.blobs_toc_name(e))
+                try:
+                    listed = [name for _oid, name in self.blob_list(e)]
+                except ArchiveError:
+                    continue
+            for name in listed:
+                with contextlib.suppress(ArchiveError):
+                    names.add(os.path.basename(self.data_path(name)))
         return names

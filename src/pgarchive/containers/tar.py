@@ -23,6 +23,7 @@ from ..format.toc import TocRead, decimal_uint, parse_header
 from .base import Container, StoredStream, release_pages, window_reader
 
 READ_SIZE = 1 << 20
+BLOCK = 512  # tar's block size; pg_dump ends the file with two zero blocks
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,7 @@ class TarContainer(Container):
         try:
             f = self._open_mapped()
             self.cut_short: dict[str, int] = {}  # member name -> bytes missing
+            self.members_end = 0  # where the last member's data (with its padding) ends
             self.members = self._read_members(f)
             if "toc.dat" in self.cut_short:
                 raise TruncatedError("archive is truncated inside toc.dat",
@@ -75,6 +77,8 @@ class TarContainer(Container):
             with tarfile.open(fileobj=f, mode="r:") as tf:  # type: ignore[call-overload]
                 for info in tf:
                     _check_name(info.name)
+                    self.members_end = max(self.members_end, info.offset_data
+                                           + -(-info.size // BLOCK) * BLOCK)
                     if not info.isfile():
                         continue
                     if info.offset_data + info.size > self.size:
@@ -90,6 +94,26 @@ class TarContainer(Container):
             raise FormatError(f"damaged tar archive after member "
                               f"{list(members)[-1]!r}: {e}") from None
         return members
+
+    def end_problems(self) -> list[tuple[str, int]]:
+        """(message, offset) for each way the file is not whole outside the entries' data,
+        which pg_restore never reads: a member cut short that is no entry's data (the
+        restore.sql pg_dump writes last), or missing or non-zero end-of-archive blocks."""
+        data = {e.filename for e in self.entries if e.has_data and e.desc != "BLOBS"}
+        out = [(f"archive is truncated: tar member {name!r} of "
+                f"{self.members[name].size} bytes is cut short by {missing} bytes",
+                self.size) for name, missing in self.cut_short.items()
+               if name not in data and not name.startswith("blob_")]
+        if self.cut_short or not self.members:
+            return out
+        end = self.members_end
+        tail = bytes(self.buf[end:end + 2 * BLOCK])
+        if end + 2 * BLOCK > self.size:
+            out.append((f"archive is truncated: the end-of-archive blocks after the last "
+                        f"member are {end + 2 * BLOCK - self.size} bytes short", self.size))
+        if tail.strip(b"\0"):
+            out.append(("the end-of-archive blocks after the last member hold data", end))
+        return out
 
     @property
     def can_seek_data(self) -> bool:
@@ -111,9 +135,12 @@ class TarContainer(Container):
                 f"archive is truncated: tar member {m.name!r} of {m.size} bytes is cut short "
                 f"by {self.cut_short[m.name]} bytes", offset=self.size)
 
+    def blobs_toc_name(self, entry: TocEntry) -> str:
+        """blobs.toc before 1.16, blobs_<id>.toc from 1.16 on."""
+        return f"blobs_{entry.dump_id}.toc" if self.header.version >= K_VERS_1_16 else "blobs.toc"
+
     def blob_members(self, entry: TocEntry) -> list[tuple[int, Member]]:
-        name = (f"blobs_{entry.dump_id}.toc" if self.header.version >= K_VERS_1_16
-                else "blobs.toc")
+        name = self.blobs_toc_name(entry)
         toc = self.member(name)
         out = []
         raw = bytes(self.buf[toc.offset:toc.offset + toc.size])
