@@ -115,6 +115,23 @@ def test_dependents_fail_with_the_entry_they_need() -> None:
     assert superuser.failures == ()
 
 
+def test_functions_in_languages_the_role_may_not_use() -> None:
+    """An untrusted language (installed by a superuser, as providers do for plpython3u)
+    or one the target lacks; the language's USAGE privilege for trusted ones."""
+    def fn(i: int, lang: str) -> TocEntry:
+        return entry(i, "FUNCTION", f"f{i}()", f"CREATE FUNCTION public.f{i}() RETURNS "
+                     f"integer\n    LANGUAGE {lang}\n    AS $$x$$;\n")
+
+    langs = {**facts().languages, "plpython3u": Installed("postgres", False, False, False,
+                                                           False),
+             "plperl": Installed("postgres", False, False, False, True)}
+    pred = predict([fn(1, "plpython3u"), fn(2, "plv8"), fn(3, "c"), fn(4, "plperl"),
+                    fn(5, "sql")], facts(languages=langs), PredictOptions(no_owner=True))
+    assert [(f.dump_id, f.cause) for f in pred.failures] == [
+        (1, "language_untrusted"), (2, "language_missing"), (3, "language_untrusted"),
+        (4, "language_privilege")]
+
+
 def test_skip_plan_leaves_out_failures_and_adds_flags() -> None:
     es = [entry(1, "EVENT TRIGGER", "et", "CREATE EVENT TRIGGER et ON ddl_command_end\n"
                 "   EXECUTE FUNCTION public.f();\n", namespace=None),

@@ -59,6 +59,8 @@ CAUSES: dict[str, tuple[str, str]] = {
     "language_missing": ("the function's language is not installed", "--skip-unrestorable"),
     "language_untrusted": ("functions in an untrusted language need a superuser",
                            "--skip-unrestorable"),
+    "language_privilege": ("no USAGE privilege on the function's language",
+                           "--skip-unrestorable"),
     "setting_unknown": ("a setting the server does not know", "--skip-unrestorable"),
     "setting_superuser": ("a setting only a superuser (or a GRANT SET) may set",
                           "--skip-unrestorable"),
@@ -517,7 +519,7 @@ class _Sim:
                 return [_Problem("language_untrusted", f'language "{lang}" is untrusted: '
                                  "only a superuser may create functions in it")]
             if not f.superuser and have is not None and not have.usage:
-                return [_Problem("language_untrusted", f'no USAGE privilege on language '
+                return [_Problem("language_privilege", f'no USAGE privilege on language '
                                  f'"{lang}"')]
         for flag in sorted(st.function_flags(defn)):
             if not f.superuser:
