@@ -20,6 +20,9 @@ class RestoreRequest:
     no_acl: bool = False
     role: str | None = None
     single_transaction: bool = False
+    # --- pre-flight prediction (issue #14): pg_restore flags its fixes name ---
+    no_tablespaces: bool = False
+    no_table_am: bool = False
 
 
 def build_command(pg: PgRestore, req: RestoreRequest, list_file: str) -> list[str]:
@@ -41,5 +44,10 @@ def build_command(pg: PgRestore, req: RestoreRequest, list_file: str) -> list[st
         argv += ["--role", req.role]
     if req.single_transaction:
         argv.append("--single-transaction")
+    # --- pre-flight prediction (issue #14) ---
+    if req.no_tablespaces:
+        argv.append("--no-tablespaces")
+    if req.no_table_am:
+        argv.append("--no-table-access-method")
     argv.append(req.archive)
     return argv

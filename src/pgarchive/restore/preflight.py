@@ -14,6 +14,15 @@ from ..archive import Archive
 from ..format.model import TocEntry
 from .conninfo import Target, mask_text
 from .plan import RestoreRequest
+from .predict import (
+    Prediction,
+    PredictOptions,
+    SkipPlan,
+    predict_failures,
+    roles_of_interest,
+    skip_plan,
+)
+from .targetfacts import TargetFacts, gather_for
 
 POOLER_PORTS = {"6543"}  # Supabase's transaction pooler
 _IDENT = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)'
@@ -152,3 +161,47 @@ def preflight(archive: Archive, entries: Sequence[TocEntry], req: RestoreRequest
                                    f"on the target: {', '.join(names)}; create them, or use "
                                    + " and ".join(fixes[k] for k in missing)))
     return out
+
+
+# --- pre-flight prediction (issue #14) -------------------------------------------------
+# Which entries will fail on this target, and the --skip-unrestorable plan.  Kept apart
+# from the checks above: it reads the target's catalogs as the restoring role (read-only,
+# in a transaction that is rolled back) and never refuses a restore by itself.
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """The prediction for a request, and what --skip-unrestorable changes."""
+
+    facts: TargetFacts
+    prediction: Prediction
+    plan: SkipPlan | None
+
+
+def prediction_options(req: RestoreRequest, pg_restore_major: int) -> PredictOptions:
+    """The pg_restore options of a request that change what runs."""
+    return PredictOptions(no_owner=req.no_owner, no_tablespaces=req.no_tablespaces,
+                          no_table_am=req.no_table_am,
+                          single_transaction=req.single_transaction, create=req.create,
+                          jobs=req.jobs, pg_restore_major=pg_restore_major)
+
+
+def forecast(archive: Archive, entries: Sequence[TocEntry], req: RestoreRequest,
+             pg_restore_major: int, skip_unrestorable: bool) -> Forecast:
+    """Gather the target's facts and predict; raises psycopg.Error when the target cannot
+    be reached (the checks above then say why)."""
+    facts = gather_for(req.target.conninfo, req.target.password, req.role,
+                       roles_of_interest(archive.entries) | ({req.role} if req.role else set()))
+    opts = prediction_options(req, pg_restore_major)
+    pred = predict_failures(archive, entries, facts, opts)
+    plan = skip_plan(entries, facts, opts, archive.entries) if skip_unrestorable else None
+    return Forecast(facts, pred, plan)
+
+
+def apply_plan(req: RestoreRequest, plan: SkipPlan) -> RestoreRequest:
+    """The request with the flags --skip-unrestorable adds."""
+    from dataclasses import replace
+
+    return replace(req, no_owner=plan.options.no_owner,
+                   no_tablespaces=plan.options.no_tablespaces,
+                   no_table_am=plan.options.no_table_am)
