@@ -176,30 +176,12 @@ def acl_statement(stmt: str) -> AclStatement:
     return AclStatement(kind, tuple(dict.fromkeys(roles)), for_role, in_schema)
 
 
+_QUOTED = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'')
+
+
 def _after_object(body: str) -> str:
-    """The part of a GRANT/REVOKE after its object name (quoted names skipped)."""
-    out, i, n = [], 0, len(body)
-    while i < n:
-        ch = body[i]
-        if ch == '"':
-            j = body.find('"', i + 1)
-            while j != -1 and body[j + 1:j + 2] == '"':
-                j = body.find('"', j + 2)
-            j = n if j == -1 else j
-            out.append(" " * (j + 1 - i))
-            i = j + 1
-            continue
-        if ch == "'":
-            j = body.find("'", i + 1)
-            while j != -1 and body[j + 1:j + 2] == "'":
-                j = body.find("'", j + 2)
-            j = n if j == -1 else j
-            out.append(" " * (j + 1 - i))
-            i = j + 1
-            continue
-        out.append(ch)
-        i += 1
-    masked = "".join(out)
+    """The part of a GRANT/REVOKE after its object name (quoted names may hold TO)."""
+    masked = _QUOTED.sub(lambda m: " " * len(m.group(0)), body)
     cut = max(masked.rfind(" TO "), masked.rfind(" FROM "))
     return body[cut:] if cut >= 0 else ""
 
