@@ -89,11 +89,18 @@ def test_pg_restore_sets_a_tablespace_once_per_run() -> None:
     of consecutive entries in the same missing tablespace only the first reports it."""
     es = [entry(1, "TABLE", "a", "CREATE TABLE public.a ();\n", tablespace="gone"),
           entry(2, "TABLE", "b", "CREATE TABLE public.b ();\n", tablespace="gone"),
-          entry(3, "TABLE", "c", "CREATE TABLE public.c ();\n", tablespace=""),
+          entry(3, "TABLE", "c", "CREATE TABLE public.c ();\n", tablespace="", deps=(9,)),
           entry(4, "TABLE", "d", "CREATE TABLE public.d ();\n", tablespace="gone")]
-    pred = predict(es, facts(), PredictOptions())
+    pred = predict(es, facts(), PredictOptions())  # (9, not in the list: assumed there)
     assert [(f.dump_id, f.cause, f.created) for f in pred.failures] == [
         (1, "tablespace_missing", True), (4, "tablespace_missing", True)]
+    # when c fails for want of 9, pg_restore has still set its tablespace first
+    fails = entry(9, "OPERATOR FAMILY", "fam", "CREATE OPERATOR FAMILY public.fam USING "
+                  "btree;\n")
+    pred = predict([fails, *es], facts(), PredictOptions())
+    assert [(f.dump_id, f.cause) for f in pred.failures] == [
+        (9, "superuser_required"), (1, "tablespace_missing"), (3, "dependency"),
+        (4, "tablespace_missing")]
     assert predict(es, facts(), PredictOptions(no_tablespaces=True)).failures == ()
 
 

@@ -255,6 +255,11 @@ class _Sim:
                 self.servers[e.tag] = e.dump_id
         for e in order:
             problems: list[_Problem] = []
+            if _schema_part(e):
+                # sent (and remembered) whether or not the definition then succeeds
+                problems += self._set_tablespace(e)
+                if e.relkind_char != "p":
+                    problems += self._set_table_am(e)
             blocker = self._failed_dependency(e)
             if blocker is not None:
                 root, parent = blocker
@@ -312,9 +317,6 @@ class _Sim:
 
     def _schema_part(self, e: TocEntry) -> list[_Problem]:
         out: list[_Problem] = []
-        out += self._set_tablespace(e)
-        if e.relkind_char != "p":
-            out += self._set_table_am(e)
         defn = self._definition(e)
         out += defn
         if not defn or all(p.created for p in defn):
