@@ -111,7 +111,7 @@ def restore(archive: str, target: str, jobs: int, clean: bool, if_exists: bool,
             argv = build_command(pg, req, "LIST_FILE")
             shown = [tgt.masked if x == tgt.conninfo else x for x in argv]
             if as_json:  # pre-flight prediction (issue #14)
-                _print_json(fc, shown, pg.version, entries)
+                _print_json(fc, shown, pg.version, entries, skip_unrestorable)
                 return
             click.echo("# " + " ".join(_shell_quote(x) for x in shown))
             click.echo(f"# pg_restore {pg.version} ({pg.path}); LIST_FILE is:")
@@ -195,7 +195,8 @@ def _forecast(a: Any, entries: list[Any], req: Any, pg_major: int, skip: bool,
     return fc
 
 
-def _print_json(fc: Any, argv: list[str], version: str, entries: list[Any]) -> None:
+def _print_json(fc: Any, argv: list[str], version: str, entries: list[Any],
+                applied: bool) -> None:
     import json
 
     from ..restore.prediction_report import report_json
@@ -203,7 +204,7 @@ def _print_json(fc: Any, argv: list[str], version: str, entries: list[Any]) -> N
     out: dict[str, Any] = {"command": argv, "pg_restore": version,
                            "entries": [e.dump_id for e in entries]}
     if fc is not None:
-        out["prediction"] = report_json(fc.prediction, fc.facts, fc.plan)
+        out["prediction"] = report_json(fc.prediction, fc.facts, fc.plan, applied)
     click.echo(json.dumps(out, indent=2))
 
 

@@ -153,6 +153,8 @@ class PredictOptions:
     no_table_am: bool = False
     single_transaction: bool = False
     create: bool = False
+    clean: bool = False
+    if_exists: bool = False
     jobs: int = 1
     pg_restore_major: int = 18
 
@@ -992,6 +994,9 @@ def predict(entries: Sequence[TocEntry], facts: TargetFacts, options: PredictOpt
         notes.append(f"with -1 (--single-transaction) the first failure, entry "
                      f"{first.dump_id} {first.desc} {first.name}, stops pg_restore and "
                      "rolls back everything: nothing is restored")
+    if options.clean and not options.if_exists:
+        notes.append("the DROP statements of --clean are not predicted: each object the "
+                     "target lacks makes its entry fail there (add --if-exists)")
     if options.jobs > 1 and any(p in ("tablespace_missing", "table_am_missing")
                                 for f in sim.failures for p in f.causes):
         notes.append("with --jobs, each worker sets default_tablespace and "

@@ -106,9 +106,10 @@ def skip_summary(plan: SkipPlan, applied: bool = True) -> str:
     return f"--skip-unrestorable {what}{rest}"
 
 
-def report_json(pred: Prediction, facts: TargetFacts, plan: SkipPlan | None = None
-                ) -> dict[str, Any]:
-    """The same as data: every failure, the causes with their fixes, the skip plan."""
+def report_json(pred: Prediction, facts: TargetFacts, plan: SkipPlan | None = None,
+                applied: bool = True) -> dict[str, Any]:
+    """The same as data: every failure, the causes with their fixes, and the plan of
+    --skip-unrestorable (``applied`` when it is the one this restore uses)."""
     causes: dict[str, dict[str, Any]] = {}
     for f in pred.failures:
         c = causes.setdefault(f.cause, {"title": CAUSES[f.cause][0],
@@ -127,6 +128,7 @@ def report_json(pred: Prediction, facts: TargetFacts, plan: SkipPlan | None = No
     }
     if plan is not None:
         out["skip_unrestorable"] = {
+            "applied": applied,
             "left_out": [f.dump_id for f in plan.left_out], "flags": list(plan.flags),
             "remaining": [f.to_json() for f in plan.remaining.failures]}
     return out

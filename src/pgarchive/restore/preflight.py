@@ -183,7 +183,8 @@ def prediction_options(req: RestoreRequest, pg_restore_major: int) -> PredictOpt
     return PredictOptions(no_owner=req.no_owner, no_tablespaces=req.no_tablespaces,
                           no_table_am=req.no_table_am,
                           single_transaction=req.single_transaction, create=req.create,
-                          jobs=req.jobs, pg_restore_major=pg_restore_major)
+                          clean=req.clean, if_exists=req.if_exists, jobs=req.jobs,
+                          pg_restore_major=pg_restore_major)
 
 
 def forecast(archive: Archive, entries: Sequence[TocEntry], req: RestoreRequest,
