@@ -187,3 +187,143 @@ def test_report_groups_dependents_under_their_cause() -> None:
     data = report_json(pred, f, plan)
     assert [(x["dump_id"], x["because_of"]) for x in data["failures"]] == [(1, None), (2, 1)]
     assert data["skip_unrestorable"]["left_out"] == [1, 2]
+
+
+# --- what the target's major does not know (pgarchive sql --target-version's rules) -------
+
+STATS = ("SELECT * FROM pg_catalog.pg_restore_relation_stats(\n\t'version', '180000'::integer,"
+         "\n\t'schemaname', 'public',\n\t'relname', 't',\n\t'relpages', '1'::integer);\n")
+
+
+def test_statements_an_older_major_does_not_know() -> None:
+    """Statistics (18), MAINTAIN (17), an unlogged sequence (15): the whole entry fails
+    there, with what depends on it; the same archive into 18 is fine."""
+    es = [entry(1, "TABLE", "t", "CREATE TABLE public.t ();\n"),
+          entry(2, "STATISTICS DATA", "t", STATS, deps=(1,), drop=""),
+          entry(3, "ACL", "TABLE t", "GRANT MAINTAIN ON TABLE public.t TO app_owner;\n",
+                deps=(1,), drop=""),
+          entry(4, "ACL", "TABLE t", "GRANT SELECT,MAINTAIN ON TABLE public.t TO app_owner;\n",
+                deps=(1,), drop=""),
+          entry(5, "SEQUENCE", "s", "CREATE UNLOGGED SEQUENCE public.s\n    START WITH 1;\n"),
+          entry(6, "COMMENT", "SEQUENCE s", "COMMENT ON SEQUENCE public.s IS 'x';\n",
+                deps=(5,), drop="")]
+    opts = PredictOptions(no_owner=True)
+
+    def failing(major: int) -> list[tuple[int, str]]:
+        pred = predict(es, facts(server_version_num=major * 10000 + 1), opts)
+        return [(f.dump_id, f.cause) for f in pred.failures]
+
+    assert failing(18) == []
+    assert failing(17) == [(2, "server_version")]
+    assert failing(16) == [(2, "server_version"), (3, "server_version"), (4, "server_version")]
+    assert failing(14) == [(2, "server_version"), (5, "server_version"), (6, "dependency"),
+                           (3, "server_version"), (4, "server_version")]
+    f = predict(es, facts(server_version_num=150001), opts).failures[0]
+    assert f.message == ("PostgreSQL 15 does not know statistics (PostgreSQL 18+); pgarchive "
+                         "sql --target-version 15 adapts it")
+
+
+def test_grant_to_a_predefined_role_the_major_lacks() -> None:
+    """pg_maintain is 17's: on 15 the grant fails for the server's version (no one can
+    create the role), not for a role to create."""
+    es = [entry(1, "ACL", "TABLE t", "GRANT SELECT ON TABLE public.t TO pg_maintain;\n",
+                drop="")]
+    pred = predict(es, facts(server_version_num=150001), PredictOptions())
+    assert [(f.cause, f.problems[0].roles) for f in pred.failures] == [("server_version", ())]
+
+
+def test_partitioned_table_access_method_before_17() -> None:
+    """pg_restore 17+ sends ALTER TABLE ... SET ACCESS METHOD for a partitioned table;
+    before 17 the server refuses it, the table is still created, and
+    --skip-unrestorable adds --no-table-access-method instead of leaving it out."""
+    part = entry(1, "TABLE", "p", "CREATE TABLE public.p (a int) PARTITION BY RANGE (a);\n",
+                 tableam="heap")
+    part = part._replace(relkind=ord("p"))
+    old = facts(server_version_num=160001)
+    pred = predict([part], old, PredictOptions(no_owner=True))
+    assert [(f.cause, f.created) for f in pred.failures] == [("table_am_unsupported", True)]
+    assert predict([part], old, PredictOptions(no_owner=True, pg_restore_major=16)).failures \
+        == ()
+    plan = skip_plan([part], old, PredictOptions(no_owner=True))
+    assert plan.flags == ("--no-table-access-method",) and [e.dump_id for e in plan.entries] \
+        == [1]
+
+
+def test_known_harmless_errors_of_a_newer_pg_restore() -> None:
+    """pg_restore 18 into 15: SET transaction_timeout fails on each connection, and with
+    -C after the reconnection that follows DATABASE: reported from that entry, harmless
+    (pgarchive does not count it), never left out."""
+    es = [entry(1, "DATABASE", "app", "CREATE DATABASE app WITH TEMPLATE = template0;\n",
+                namespace=None, owner="admin"),
+          entry(2, "TABLE", "t", "CREATE TABLE public.t ();\n")]
+    old = facts(server_version_num=150001)
+    pred = predict(es, old, PredictOptions(create=True))
+    assert len(pred.session) == 1 and "transaction_timeout" in pred.session[0][1]
+    assert [(f.dump_id, f.harmless) for f in pred.failures] == [(1, True)]
+    assert pred.counted == () and pred.ids == {1}
+    plan = skip_plan(es, old, PredictOptions(create=True))
+    assert plan.left_out == () and len(plan.entries) == 2
+    assert "pre-flight: no entry is predicted to fail" in report_text(pred, old)
+
+
+def test_clean_drops_the_schemas_it_creates_first() -> None:
+    """With --clean, a schema the restore creates and the restoring role owns is dropped
+    first: CREATE SCHEMA does not fail on it."""
+    es = [entry(1, "SCHEMA", "app", "CREATE SCHEMA app;\n", namespace=None)]
+    there = facts(schemas={**facts().schemas, "app": Installed("admin", True, True, True)})
+    assert [f.cause for f in predict(es, there, PredictOptions(no_owner=True)).failures] == [
+        "schema_exists"]
+    assert predict(es, there, PredictOptions(no_owner=True, clean=True,
+                                             if_exists=True)).failures == ()
+
+
+# --- the checks the forecast makes (pgarchive.restore.forecast) ---------------------------
+
+def _forecast_findings(es: list[TocEntry], f: TargetFacts, **req: Any) -> list[str]:
+    from pgarchive.restore.conninfo import parse_target
+    from pgarchive.restore.forecast import Forecast, check
+    from pgarchive.restore.plan import RestoreRequest
+    from pgarchive.restore.preflight import Facts
+
+    request = RestoreRequest("a.dump", parse_target("dbname=x"), **req)
+    opts = PredictOptions(no_owner=request.no_owner)
+    plan = skip_plan(es, f, opts) if request.skip_unrestorable else None
+    fc = Forecast(f, predict(es, f, opts), plan, plan is not None)
+    found = Facts()
+    check(fc, request, found)
+    return [f"{x.level}{'!' if x.forcible else ''}: {x.message}" for x in found.findings]
+
+
+def test_role_refusals_come_from_the_prediction() -> None:
+    """Missing owners, grantees and policy roles, and owners the role cannot become, are
+    refused (forcible), naming exactly the roles of the predicted failures; with -O or
+    --skip-unrestorable they are gone; --exit-on-prediction refuses any failure."""
+    es = [entry(1, "TABLE", "t", "CREATE TABLE public.t ();\n", owner="ghost"),
+          entry(2, "TABLE", "u", "CREATE TABLE public.u ();\n", owner="postgres"),
+          entry(3, "ACL", "TABLE u", "GRANT SELECT ON TABLE public.u TO reader2, ghost2;\n",
+                deps=(2,), drop=""),
+          entry(4, "POLICY", "u p", "CREATE POLICY p ON public.u TO phantom USING (true);\n",
+                deps=(2,), drop=""),
+          # an extension owned by a role the target lacks: pg_restore sets no owner there
+          entry(5, "EXTENSION", "hstore", "CREATE EXTENSION IF NOT EXISTS hstore WITH SCHEMA "
+                "public;\n", owner="nobody_here", namespace=None)]
+    got = _forecast_findings(es, facts())
+    assert got == [
+        "error!: roles named in the selected entries do not exist on the target: ghost, "
+        "ghost2, phantom, reader2 (3 entries would fail); create them, or use --no-owner "
+        "(-O), --no-acl (-x) and --no-policies, or --skip-unrestorable",
+        "error!: admin cannot act as the owner postgres of selected entries: it is neither "
+        "a superuser nor a member of those roles, so their ALTER ... OWNER statements would "
+        "fail. Use -O/--no-owner (everything will belong to admin), grant admin membership "
+        "in those roles, or connect as a superuser"]
+    no_owner = _forecast_findings(es, facts(), no_owner=True)
+    assert len(no_owner) == 1 and "ghost2, phantom, reader2 (2 entries" in no_owner[0]
+    assert "--no-acl (-x) and --no-policies, or" in no_owner[0]
+    assert _forecast_findings(es, facts(), skip_unrestorable=True) == []
+    stop = _forecast_findings(es[4:], facts(), exit_on_prediction=True)
+    assert stop == []  # nothing predicted to fail: hstore is trusted, admin has CREATE
+    stop = _forecast_findings(es[:2], facts(), no_owner=True, exit_on_prediction=True)
+    assert stop == []
+    stop = _forecast_findings(es[:1], facts(), exit_on_prediction=True, force=True)
+    assert stop[-1] == ("error: --exit-on-prediction: 1 of 1 entries are predicted to fail "
+                        "on this target; nothing is restored")

@@ -9,7 +9,8 @@ target's catalogs: the two sets must be equal.
 Then ``pgarchive restore --skip-unrestorable`` must restore with no pg_restore error and
 every restored table's row count equal to the archive's.
 
-Targets: PostgreSQL 18 (restored with pg_restore 18) and 15 (with pg_restore 15 and 18).
+Targets: PostgreSQL 18 (restored with pg_restore 18) and 15 (with pg_restore 15 and 18;
+pg_dump 18 archives go into 15 too, where what 15 does not know fails).
 Roles there: app_owner, reader, stranger, side_owner (not ghost_owner nor ghost_reader),
 and two restoring roles with CREATEDB:
 
@@ -41,12 +42,7 @@ import pytest
 
 from helpers import TESTDATA
 from pgarchive import open as pgarchive_open
-from pgarchive.restore.predict import (
-    Prediction,
-    PredictOptions,
-    predict_failures,
-    roles_of_interest,
-)
+from pgarchive.restore.predict import Prediction, PredictOptions, predict, roles_of_interest
 from pgarchive.restore.targetfacts import TargetFacts, gather
 from pgarchive.selection import RestoreOptions, Selection, chosen, select
 
@@ -134,6 +130,11 @@ def _cases() -> list[Case]:
     out += [Case(m15, 15, 15, "app_admin", o) for o in sets]
     out += [Case(m15, 15, 18, "ops_admin", o) for o in [(), ("-O", "-x")]]
     out += [Case(LEGACY, 15, 15, "app_admin", o) for o in sets]
+    # pg_dump 18 archives into PostgreSQL 15 (pg_restore 18: no older one reads them):
+    # statistics, a partitioned table's access method, subscription options and grants
+    # to predefined roles that 15 does not know
+    out += [Case(m18, 15, 18, r) for r in ("app_admin", "postgres")]
+    out += [Case(CORPUS, 15, 18, "postgres")]
     return out
 
 
@@ -166,7 +167,7 @@ def predicted(c: pgenv.Cluster, case: Case, db: str) -> tuple[Prediction, Target
         opts = PredictOptions(no_owner="-O" in case.options,
                               single_transaction="-1" in case.options,
                               create="-C" in case.options, pg_restore_major=case.pg_restore)
-        return predict_failures(a, entries, facts, opts), facts
+        return predict(entries, facts, opts, a.entries), facts
 
 
 @dataclass
@@ -328,27 +329,70 @@ def test_skip_unrestorable_restores_cleanly(managed_servers: dict[int, pgenv.Clu
 
 
 def test_report_and_json(managed_servers: dict[int, pgenv.Cluster]) -> None:
-    """--dry-run prints the report grouped by cause and changes nothing; --json gives the
-    same as data; --exit-on-prediction stops before writing."""
+    """--dry-run prints the report grouped by cause and changes nothing, and exits as the
+    restore would: refused, as roles the target lacks are named (forcible); --json gives
+    the same as data; --exit-on-prediction stops before writing."""
     import json
 
     case = Case(MANAGED / "pg18" / "managed.dump", 18, 18, "app_admin")
     c = managed_servers[18]
     db = _new_db(c, case)
     target = c.conninfo(db, case.role)
+    pred, _ = predicted(c, case, db)
     text = pgarchive("restore", str(case.archive), "-d", target, "--dry-run")
-    assert text.returncode == 0, text.stderr
+    assert text.returncode == 2, text.stderr
+    assert ("roles named in the selected entries do not exist on the target: ghost_owner, "
+            "ghost_reader") in text.stderr
+    assert "app_admin cannot act as the owners postgres, stranger of selected entries" in \
+        text.stderr
+    assert f"pre-flight: {len(pred.counted)} of " in text.stdout
     assert "extension not installed on the server [extension_unavailable]" in text.stdout
     assert "fail because of it:" in text.stdout and "fix: -O, or --skip-unrestorable" in \
         text.stdout
+    assert "--skip-unrestorable would leave out" in text.stdout
+    assert "# LIST_FILE holds the dump id" in text.stdout
     data = json.loads(pgarchive("restore", str(case.archive), "-d", target, "--dry-run",
                                 "--json").stdout)
     fails = data["prediction"]["failures"]
     assert {"dump_id", "desc", "name", "cause", "because_of", "fix"} <= set(fails[0])
+    assert {f["dump_id"] for f in fails} == pred.ids
     assert any(f["because_of"] is not None for f in fails)
-    stop = pgarchive("restore", str(case.archive), "-d", target, "--exit-on-prediction")
-    assert stop.returncode == 2 and "--exit-on-prediction" in stop.stderr
+    assert data["refused"] and data["exit_code"] == 2
+    # the role problems gone (-O -x --no-policies), what is left only warns; with
+    # --exit-on-prediction it refuses
+    flags = ("-O", "-x", "--no-policies")
+    dry = pgarchive("restore", str(case.archive), "-d", target, "--dry-run", *flags)
+    assert dry.returncode == 0, dry.stderr
+    stop = pgarchive("restore", str(case.archive), "-d", target, "--exit-on-prediction",
+                     *flags)
+    assert stop.returncode == 2 and "--exit-on-prediction: " in stop.stderr
+    assert "predicted to fail on this target; nothing is restored" in stop.stderr
+    assert "pre-flight: " in stop.stderr
     with psycopg.connect(target) as conn:
         row = conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname = 'app'"
                            ).fetchone()
         assert row == (0,)
+
+
+@pytest.mark.slow
+def test_real_run_warns_and_proceeds_as_pg_restore(
+        managed_servers: dict[int, pgenv.Cluster]) -> None:
+    """Without --skip-unrestorable a real run prints the report before pg_restore starts,
+    then pg_restore fails on exactly the entries predicted (its errors as --json lists
+    them), and the exit status says it did not fully succeed."""
+    import json
+
+    case = Case(MANAGED / "pg18" / "managed.dump", 18, 18, "app_admin", ("-O", "-x"))
+    c = managed_servers[18]
+    db = _new_db(c, case)
+    res = pgarchive("restore", str(case.archive), "-d", c.conninfo(db, case.role), "-O",
+                    "-x", "--no-policies", "--json")
+    assert res.returncode == 1, res.stderr
+    report = res.stderr.index("pgarchive: warning: pre-flight: ")
+    assert report < res.stderr.index("pg_restore: error:")
+    data = json.loads(res.stdout)
+    failed = {e["entry"] for e in data["pg_restore_errors"] if not e["harmless"]}
+    predicted_ids = {f["dump_id"] for f in data["prediction"]["failures"]
+                     if not f["harmless"]}
+    assert failed and failed == predicted_ids
+    assert any(t["status"] == "match" for t in data["tables"])

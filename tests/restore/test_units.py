@@ -137,23 +137,29 @@ def test_unparsable_conninfo_error_is_masked() -> None:
     assert "Secr3t" not in str(info.value)
 
 
-def hostile_archive(tmp_path: Path) -> Path:
+def hostile_archive(tmp_path: Path) -> tuple[Path, int]:
     """The corpus archive, with a line of its own in the header's server version and in an
-    entry's desc, each naming the data of app.orders (2794)."""
+    entry's desc (the comment on schema app), each naming the data of app.orders; and
+    the dump id of that data."""
     with pgarchive.open(str(TESTDATA / "pg18" / "custom.dump")) as a:
-        header = replace(a.header, server_version="18.6\n2794; 0 0 TABLE DATA app orders x")
-        entries = [e._replace(desc="COMMENT\n2794; 0 0 TABLE DATA app orders x")
-                   if e.dump_id == 2815 else e for e in a.entries]
+        orders = next(e.dump_id for e in a.entries if e.desc == "TABLE DATA" and
+                      e.namespace == "app" and e.tag == "orders")
+        comment = next(e.dump_id for e in a.entries if e.desc == "COMMENT" and
+                       e.tag == "SCHEMA app")
+        line = f"{orders}; 0 0 TABLE DATA app orders x"
+        header = replace(a.header, server_version=f"18.6\n{line}")
+        entries = [e._replace(desc=f"COMMENT\n{line}") if e.dump_id == comment else e
+                   for e in a.entries]
         data = {e.dump_id: (b"".join(a.data(e)) if e.desc != "BLOBS"
                             else list(a.read_large_objects(e)))
                 for e in a.entries if e.has_data}
     path = tmp_path / "hostile.dump"
     path.write_bytes(build_custom(header, entries, data))  # type: ignore[arg-type]
-    return path
+    return path, orders
 
 
 def test_list_injection(tmp_path: Path) -> None:
-    archive = hostile_archive(tmp_path)
+    archive, orders = hostile_archive(tmp_path)
     pg_restore = str(pgenv.bindir(18) / "pg_restore")
     env = {"TZ": "UTC", "PATH": "/usr/bin:/bin"}
 
@@ -170,14 +176,14 @@ def test_list_injection(tmp_path: Path) -> None:
                           capture_output=True, env=env).stdout
     assert raw.stdout_bytes == real
     (tmp_path / "raw.list").write_bytes(raw.stdout_bytes)
-    assert "2794" in listed_by_pg_restore(tmp_path / "raw.list")
+    assert str(orders) in listed_by_pg_restore(tmp_path / "raw.list")
     # ... --safe-list is not: one line per entry, and pg_restore -L reads what was selected
     safe = CliRunner().invoke(cli, ["ls", str(archive), "--safe-list", "-t", "customers"])
     assert safe.exit_code == 0, safe.output
-    assert "18.6\\n2794; 0 0 TABLE DATA" in safe.stdout
+    assert f"18.6\\n{orders}; 0 0 TABLE DATA" in safe.stdout
     (tmp_path / "safe.list").write_text(safe.stdout)
     ours = [x.split(";")[0] for x in safe.stdout.splitlines() if not x.startswith(";")]
-    assert "225" in ours and "2794" not in ours
+    assert "225" in ours and str(orders) not in ours
     assert listed_by_pg_restore(tmp_path / "safe.list") == ours
     everything = CliRunner().invoke(cli, ["ls", str(archive), "--safe-list"])
     lines = [x for x in everything.stdout.splitlines() if not x.startswith(";")]

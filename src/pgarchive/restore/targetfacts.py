@@ -144,6 +144,12 @@ class TargetFacts:
                         if k in ("pg_catalog", "information_schema")}},
             schema_create_roles={"public": frozenset()})
 
+    def without_schemas(self, names: set[str]) -> TargetFacts:
+        """The facts once ``--clean`` has dropped these schemas (those the restoring role
+        may drop: its own, or any for a superuser)."""
+        return _replace(self, schemas={k: v for k, v in self.schemas.items() if k not in names
+                                       or not (self.superuser or v.acts_as_owner)})
+
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (sets as sorted lists)."""
         out: dict[str, Any] = _plain(asdict(self))
