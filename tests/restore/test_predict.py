@@ -181,7 +181,7 @@ def test_report_groups_dependents_under_their_cause() -> None:
     plan = skip_plan(es, f, PredictOptions())
     pred = predict(es, f, PredictOptions())
     text = report_text(pred, f, plan)
-    assert "[extension_superuser]: 1 entry, and 1 that depend on them" in text
+    assert "[extension_superuser]: 1 entry, and 1 that depends on it" in text
     assert "fail because of it: 2 COMMENT EXTENSION pageinspect" in text
     assert "--skip-unrestorable leaves out 2 entries predicted to fail (1, 2)" in text
     data = report_json(pred, f, plan)

@@ -301,7 +301,9 @@ def pgarchive(*args: str, pg_restore: int = 18) -> subprocess.CompletedProcess[s
                           text=True, env=env)
 
 
-SKIP_CASES = [c for c in CASES if c.options in ((), ("-O", "-x")) and c.pg_restore == c.major]
+#: with and without -O -x, and pg_restore 18 into 15 (what 15 does not know is left out;
+#: the one harmless error pg_restore 18 makes on each connection is not counted)
+SKIP_CASES = [c for c in CASES if c.options in ((), ("-O", "-x"))]
 
 
 @pytest.mark.slow
@@ -311,12 +313,16 @@ def test_skip_unrestorable_restores_cleanly(managed_servers: dict[int, pgenv.Clu
     c = managed_servers[case.major]
     db = _new_db(c, case)
     pred, _ = predicted(c, case, db)
+    # --pg-restore: the case's pg_restore, not the one pgarchive would pick for the server
     res = pgarchive("restore", str(case.archive), "-d", c.conninfo(db, case.role),
-                    "--skip-unrestorable", *case.options, pg_restore=case.pg_restore)
+                    "--skip-unrestorable", *case.options, "--pg-restore",
+                    str(pgenv.bindir(case.pg_restore) / "pg_restore"))
     assert res.returncode == 0, res.stderr
     m = re.search(r"(\d+)/(\d+) tables with matching row counts; 0 pg_restore errors",
                   res.stderr)
     assert m and m.group(1) == m.group(2), res.stderr
+    # pg_restore 18 into 15: its SET transaction_timeout on connecting, known and harmless
+    assert ("harmless not counted)" in res.stderr) == (case.pg_restore > case.major)
     # only the tables whose rows cannot load are left out (not those whose owner,
     # tablespace or access method fails: --skip-unrestorable adds a flag for them)
     with pgarchive_open(str(case.archive)) as a:

@@ -62,7 +62,9 @@ def report_text(pred: Prediction, facts: TargetFacts, plan: SkipPlan | None = No
         by_cause.setdefault(f.cause, []).append(f)
     for cause, fails in by_cause.items():
         deps = sum(len(dependents.get(f.dump_id, ())) for f in fails)
-        extra = f", and {deps} that depend on them" if deps else ""
+        verb = "depends" if deps == 1 else "depend"
+        extra = (f", and {deps} that {verb} on {'it' if len(fails) == 1 else 'them'}"
+                 if deps else "")
         lines.append("")
         lines.append(f"{CAUSES[cause][0]} [{cause}]: {_entries(len(fails))}{extra}; "
                      f"fix: {_fix(cause)}")

@@ -49,7 +49,6 @@ def unknown_statement(major: int, e: TocEntry) -> list[Problem]:
     return []
 
 
-
 def predefined_since(major: int, role: str) -> int | None:
     """The major that introduced ``role`` when it is a predefined role PostgreSQL
     ``major`` lacks (a grant to it fails there, and no one can create it)."""
