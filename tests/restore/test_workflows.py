@@ -15,6 +15,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from forecast_oracle import run_pgarchive
 
 from helpers import TESTDATA
 
@@ -39,8 +40,7 @@ def cli(*args: str, path: list[Path] | None = None, pg_restore: Path | None = No
         full["PG_RESTORE"] = str(pg_restore)
     if path is not None:
         full["PATH"] = os.pathsep.join([*map(str, path), full.get("PATH", "")])
-    return subprocess.run([sys.executable, "-m", "pgarchive", *args], capture_output=True,
-                          text=True, env=full)
+    return run_pgarchive(args, full)
 
 
 def bin18() -> Path:
