@@ -103,8 +103,6 @@ def restore(archive: str, target: str, jobs: int, clean: bool, if_exists: bool,
     \b
     Examples:
       pgarchive restore backup.dump -d 'dbname=shop' -t orders --with-deps --with-fks
-      pgarchive restore backup.dump -d shop -s && pgarchive restore backup.dump -d shop -a
-      pgarchive restore backup.dump -d "$MANAGED_URL" --dry-run
       pgarchive restore backup.dump -d "$MANAGED_URL" --skip-unrestorable
     """
     import os
