@@ -42,6 +42,15 @@ def bindir(major: int) -> Path:
     return found[0].parent
 
 
+def _link_or_copy(src: str, dst: str) -> None:
+    """A hard link where the file system allows one (the copy is only read, and files are
+    only removed from it: the shared installation is untouched), else a copy."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
 def installation_without(major: int, dest: Path, extensions: Sequence[str]) -> Path:
     """A copy of PostgreSQL ``major``'s installation in ``dest`` without the named
     extensions (their control and script files), as a server whose provider does not ship
@@ -50,7 +59,7 @@ def installation_without(major: int, dest: Path, extensions: Sequence[str]) -> P
     copy = dest / src.name
     if copy.exists():
         shutil.rmtree(copy)
-    shutil.copytree(src, copy, symlinks=True)
+    shutil.copytree(src, copy, symlinks=True, copy_function=_link_or_copy)
     ext_dir = copy / "share" / "extension"
     for name in extensions:
         for f in [*ext_dir.glob(f"{name}.control"), *ext_dir.glob(f"{name}--*.sql")]:
