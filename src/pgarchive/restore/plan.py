@@ -42,6 +42,11 @@ class RestoreRequest:
     dry_run: bool = False
     pg_restore: str | None = None
     force: bool = False
+    #: leave out the entries predicted to fail (and add -O, --no-tablespaces,
+    #: --no-table-access-method where only such a statement fails)
+    skip_unrestorable: bool = False
+    #: refuse (before writing) when any entry is predicted to fail
+    exit_on_prediction: bool = False
 
     @property
     def stops_at_first_error(self) -> bool:
@@ -51,7 +56,7 @@ class RestoreRequest:
 
 #: The oldest pg_restore that has each option pgarchive may pass (others are older than 10).
 OPTION_SINCE = {"transaction_size": (17, "--transaction-size"),
-                "no_table_access_method": (14, "--no-table-access-method")}
+                "no_table_access_method": (15, "--no-table-access-method")}
 
 
 def needed_major(req: RestoreRequest) -> tuple[int, list[str]]:

@@ -1,7 +1,9 @@
 """Checks before anything is written, on one read-only connection: a pooler in between, the
 server's version (which picks the pg_restore), an empty target (or, for -a, the tables
-there and empty), the roles the entries name and whether the connecting role may act as
-each owner, the superuser that some options need, and which needed objects exist already.
+there and empty), --role, the superuser that some options need, the privilege to create
+the schemas and objects, and which needed objects exist already.  The roles the entries
+name and whether the restoring role may act as each owner come from the forecast
+(:mod:`.forecast`), which predicts every entry's failures.
 
 Each problem is a Finding; errors stop the restore, and those marked ``forcible`` give way
 to --force.
@@ -22,13 +24,6 @@ if TYPE_CHECKING:
     import psycopg
 
 POOLER_PORTS = {"6543"}  # Supabase's transaction pooler
-_IDENT = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)'
-_ROLE_REFS = re.compile(
-    rf"\b(?:TO|FROM|FOR\s+ROLE|SESSION\s+AUTHORIZATION|GRANTED\s+BY)\s+({_IDENT}(?:\s*,\s*{_IDENT})*)",
-    re.IGNORECASE)
-_POLICY_ROLES = re.compile(rf"\bTO\s+({_IDENT}(?:\s*,\s*{_IDENT})*)\s+(?:USING|WITH|;)",
-                           re.IGNORECASE)
-_NOT_ROLES = {"public", "current_user", "session_user", "current_role"}
 
 
 @dataclass(frozen=True)
@@ -49,6 +44,8 @@ class Facts:
     server_version: int | None = None  # server_version_num
     conn: psycopg.Connection[Any] | None = None
     left_out: set[int] = field(default_factory=set)
+    #: --role (if given) exists and the connecting role can SET ROLE to it
+    role_usable: bool = True
 
     @property
     def server_major(self) -> int | None:
@@ -68,36 +65,6 @@ def looks_pooled(target: Target) -> bool:
         if any(label.endswith("-pooler") or label == "pooler" for label in labels):
             return True
     return target.params.get("port", "") in POOLER_PORTS
-
-
-def _ident(text: str) -> str:
-    if text.startswith('"'):
-        return text[1:-1].replace('""', '"')
-    return text.lower()
-
-
-def roles_named(entries: Sequence[TocEntry], owners: bool, grantees: bool
-                ) -> dict[str, set[str]]:
-    """Roles the entries need, by what needs them: "owner" (owners), "acl" (GRANT ... TO,
-    REVOKE ... FROM, FOR ROLE, SET SESSION AUTHORIZATION) and "policy" (CREATE POLICY ...
-    TO, which --no-acl does not remove)."""
-    roles: dict[str, set[str]] = {"owner": set(), "acl": set(), "policy": set()}
-    for e in entries:
-        if owners and e.owner:
-            roles["owner"].add(e.owner)
-        if e.desc == "POLICY" and e.defn:
-            for m in _POLICY_ROLES.finditer(e.defn):
-                for part in re.findall(_IDENT, m.group(1)):
-                    name = _ident(part)
-                    if part.startswith('"') or name not in _NOT_ROLES:
-                        roles["policy"].add(name)
-        if grantees and e.desc in ("ACL", "DEFAULT ACL", "ACL LANGUAGE") and e.defn:
-            for m in _ROLE_REFS.finditer(e.defn):
-                for part in re.findall(_IDENT, m.group(1)):
-                    name = _ident(part)
-                    if part.startswith('"') or name not in _NOT_ROLES:
-                        roles["acl"].add(name)
-    return roles
 
 
 def dumped_from_major(server_version: str | None) -> int | None:
@@ -271,14 +238,12 @@ def check_privileges(conn: psycopg.Connection[Any], entries: Sequence[TocEntry],
                         "(CREATE privilege); grant it, or restore as a superuser")
 
 
-def check_roles(conn: psycopg.Connection[Any], entries: Sequence[TocEntry], sel: Selection,
-                no_owner: bool, role: str | None, set_session_auth: bool,
+def check_roles(conn: psycopg.Connection[Any], role: str | None, set_session_auth: bool,
                 disable_triggers: bool, superuser: str | None, facts: Facts) -> None:
-    """The roles the entries name exist, and the connecting role (or --role) can act as
-    each owner: a superuser, or a member of the owner role."""
-    needed = roles_named(entries, owners=not no_owner, grantees=not sel.restore.no_acl)
-    names = sorted(set().union(*needed.values()) | ({role} if role else set())
-                   | ({superuser} if superuser else set()))
+    """--role exists and the connecting role can SET ROLE to it; the options that need a
+    superuser have one.  (The roles the entries name, and whether the restoring role can
+    act as their owners, are checked from the forecast: see :mod:`.forecast`.)"""
+    names = sorted(({role} if role else set()) | ({superuser} if superuser else set()))
     me = conn.execute("SELECT current_user, rolsuper FROM pg_catalog.pg_roles "
                       "WHERE rolname = current_user").fetchone()
     user, is_super = (str(me[0]), bool(me[1])) if me else ("?", False)
@@ -287,19 +252,16 @@ def check_roles(conn: psycopg.Connection[Any], entries: Sequence[TocEntry], sel:
         have = {r[0] for r in conn.execute(
             "SELECT rolname FROM pg_catalog.pg_roles WHERE rolname = ANY(%s)",
             (names,)).fetchall()}
-    fixes = {"owner": "--no-owner (-O)", "acl": "--no-acl (-x)", "policy": "--no-policies"}
-    missing = {k: sorted(v - have) for k, v in needed.items() if v - have}
-    if missing:
-        gone = sorted({r for v in missing.values() for r in v})
-        facts.error("roles named in the selected entries do not exist on the target: "
-                    f"{', '.join(gone)}; create them, or use "
-                    + " and ".join(fixes[k] for k in missing), forcible=True)
+    if superuser and superuser not in have:
+        facts.error(f"--superuser {superuser}: no such role on the target")
     if role and role not in have:
         facts.error(f"--role {role}: no such role on the target")
+        facts.role_usable = False
         return
     acting = role or user
     if role and not is_super and not _can_set_role(conn, user, role):
         facts.error(f"{user} cannot SET ROLE {role} (--role): it is not a member of it")
+        facts.role_usable = False
         return
     acting_super = is_super if not role else _is_super(conn, role)
     if set_session_auth and not is_super:
@@ -310,15 +272,6 @@ def check_roles(conn: psycopg.Connection[Any], entries: Sequence[TocEntry], sel:
         facts.error(f"--disable-triggers needs a superuser (it disables the triggers that "
                     f"enforce foreign keys), and {acting} is not one; connect as a superuser "
                     "or name one with --superuser")
-    owners = sorted(needed["owner"] & have - {acting})
-    if owners and not acting_super:
-        cannot = [o for o in owners if not _can_set_role(conn, acting, o)]
-        if cannot:
-            facts.error(f"{acting} cannot act as the owner{'s' if len(cannot) > 1 else ''} "
-                        f"{', '.join(cannot)} of selected entries: it is neither a superuser "
-                        "nor a member of those roles, so every ALTER ... OWNER would fail. "
-                        f"Use -O/--no-owner (everything will belong to {acting}), grant "
-                        f"{acting} membership in those roles, or connect as a superuser")
 
 
 def _can_set_role(conn: psycopg.Connection[Any], user: str, role: str) -> bool:

@@ -2,9 +2,11 @@
 
 Open the archive, select, refuse what pg_restore would refuse and empty selections, find
 the pg_restores that can do it, connect once and run every read-only check (which also
-picks the pg_restore by the server's version), then, unless it is a dry run or a check
-failed, run pg_restore with a list file of dump ids and compare the row counts of every
-table whose data it loaded.  Nothing is written to the target before the checks pass.
+picks the pg_restore by the server's version), predict which entries will fail on the
+target and why (the forecast; with --skip-unrestorable its plan reduces the list and adds
+flags), then, unless it is a dry run or a check failed, run pg_restore with a list file
+of dump ids and compare the row counts of every table whose data it loaded.  Nothing is
+written to the target before the checks pass.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from ..format.model import TocEntry
 from ..listing import id_list, render_list
 from ..selection import Decision, Selection, chosen, select
 from ..strictnames import unmatched
+from . import forecast
 from .binaries import READS_UP_TO, Choice, choose, find_pg_restores, usable
 from .compat import KnownError, expected
+from .forecast import Forecast
 from .plan import RestoreRequest, build_command, check_options, needed_major
 from .preflight import (
     Facts,
@@ -34,6 +38,7 @@ from .preflight import (
     check_roles,
     check_target,
     connect,
+    connection_error,
     dumped_from_major,
     looks_pooled,
 )
@@ -54,7 +59,8 @@ EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 class RestoreEvents:
     """Callbacks for what happens while the restore runs (all optional)."""
 
-    #: the checks passed: the outcome so far (choice, findings, entries), before pg_restore
+    #: the checks passed: the outcome so far (choice, findings, forecast, entries), before
+    #: pg_restore
     ready: Callable[[RestoreOutcome], None] | None = None
     #: each verbose step of pg_restore
     progress: Callable[[str], None] | None = None
@@ -85,6 +91,9 @@ class RestoreOutcome:
     database: str = ""
     #: why the archive's rows could not be counted (a damaged archive): nothing compared
     count_error: str | None = None
+    #: which entries pg_restore is predicted to fail on, and why (None: the target could
+    #: not be read); with --skip-unrestorable, its plan is applied to ``entries``
+    forecast: Forecast | None = None
 
     @property
     def refused(self) -> bool:
@@ -124,6 +133,7 @@ def run(req: RestoreRequest, events: RestoreEvents | None = None) -> RestoreOutc
     with open_archive(req.archive) as a:
         sel = resolve_selection(req, a.entries)
         check_options(req, sel)
+        sel.restore.validate()  # the rest of pg_restore's refusals, in its words
         decisions = select(a.entries, sel)
         picked = chosen(decisions)
         missing = unmatched(a.entries, sel.restore)
@@ -146,19 +156,26 @@ def run(req: RestoreRequest, events: RestoreEvents | None = None) -> RestoreOutc
                                 tuple(options))
             if out.choice.newer_than_server and facts.server_major is not None:
                 _newer_binary(req, out, facts, vmaj, vmin)
-            out.findings = _forced(facts.findings, req.force)
             out.left_out = [e for e in entries if e.dump_id in facts.left_out]
-            out.entries = entries = [e for e in entries if e.dump_id not in facts.left_out]
+            entries = [e for e in entries if e.dump_id not in facts.left_out]
+            out.forecast = _forecast(req, sel, facts, a.entries, entries,
+                                     out.choice.pg.major)
+            if out.forecast is not None and out.forecast.applied:
+                assert out.forecast.plan is not None
+                entries = list(out.forecast.plan.entries)
+            effective = forecast.applied(req, out.forecast)
+            out.findings = _forced(facts.findings, req.force)
+            out.entries = entries
             out.listing = render_list(a.header, a.format_name, entries, safe=True)
             target = req.target.with_dbname(dbname) if dbname else req.target
             out.database = target.masked
             if out.refused or req.dry_run:
-                out.command = build_command(out.choice.pg, req, sel, "LIST_FILE",
+                out.command = build_command(out.choice.pg, effective, sel, "LIST_FILE",
                                             req.target.masked)
                 return out
             if ev.ready:
                 ev.ready(out)
-            _execute(req, sel, a, out, facts, dbname, ev)
+            _execute(effective, sel, a, out, facts, dbname, ev)
         finally:
             if facts.conn is not None:
                 facts.conn.close()
@@ -196,9 +213,8 @@ def _preflight(req: RestoreRequest, sel: Selection, decisions: list[Decision],
         facts.warning(f"restoring into PostgreSQL {dst}, older than the PostgreSQL {src} the "
                       "archive was dumped from: objects using newer features may fail")
     check_target(conn, target, sel, entries, dbname, req.clean, facts)
-    check_roles(conn, entries, sel, req.no_owner, req.role,
-                req.use_set_session_authorization, req.disable_triggers, req.superuser,
-                facts)
+    check_roles(conn, req.role, req.use_set_session_authorization, req.disable_triggers,
+                req.superuser, facts)
     if sel.with_deps and not sel.restore.create:
         check_needed(conn, decisions, req.clean, facts)
     if not sel.restore.create and not sel.restore.data_only:
@@ -209,6 +225,26 @@ def _preflight(req: RestoreRequest, sel: Selection, decisions: list[Decision],
         facts.warning("--disable-triggers acts only in a data-only restore (-a); this one "
                       "also creates objects, so pg_restore will not disable triggers")
     return facts
+
+
+def _forecast(req: RestoreRequest, sel: Selection, facts: Facts,
+              archive_entries: list[TocEntry], entries: list[TocEntry],
+              pg_major: int) -> Forecast | None:
+    """Predict the failures on the pre-flight's connection, and check what the forecast
+    refuses (see :mod:`.forecast`); None when the target cannot be read."""
+    import psycopg
+
+    if facts.conn is None or not facts.role_usable:
+        return None
+    try:
+        fc = forecast.make(facts.conn, req, sel, archive_entries, entries, pg_major)
+    except psycopg.Error as e:
+        facts.error("cannot read the target's catalogs to predict which entries will fail: "
+                    f"{req.target.mask(connection_error(str(e)))} (--force restores without "
+                    "a prediction)", forcible=True)
+        return None
+    forecast.check(fc, req, facts)
+    return fc
 
 
 def _newer_binary(req: RestoreRequest, out: RestoreOutcome, facts: Facts, vmaj: int,

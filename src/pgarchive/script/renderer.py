@@ -38,6 +38,8 @@ _PLAIN_OWNED = frozenset({
     "FOREIGN DATA WRAPPER", "SERVER", "PUBLICATION", "SUBSCRIPTION"})
 _FROM_DROP = frozenset({"AGGREGATE", "FUNCTION", "OPERATOR", "OPERATOR CLASS",
                         "OPERATOR FAMILY", "PROCEDURE"})
+#: What pg_restore runs ALTER ... OWNER TO for (when the entry has an owner and a DROP).
+OWNED = _PLAIN_OWNED | _FROM_DROP | {"BLOB", "BLOB METADATA"}
 _UNOWNED = frozenset({"CAST", "CHECK CONSTRAINT", "CONSTRAINT", "DATABASE PROPERTIES",
                       "DEFAULT", "FK CONSTRAINT", "INDEX", "RULE", "TRIGGER", "ROW SECURITY",
                       "POLICY", "USER MAPPING"})
