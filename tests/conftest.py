@@ -20,7 +20,8 @@ from helpers import TESTDATA
 # (PGARCHIVE_FUZZ_EXAMPLES, default 2000): "random" for a fresh seed each run, or a number
 # to replay one:  ``PGARCHIVE_FUZZ_SEED=random python -m pytest tests/hostile``.
 #: Fixtures that start a real PostgreSQL server: tests using them get the ``server`` marker.
-SERVER_FIXTURES = {"pg18_server", "server", "pg15_server", "password_server"}
+SERVER_FIXTURES = {"pg18_server", "server", "pg15_server", "password_server", "engine_pg18",
+                   "engine_pg15"}
 FUZZ_SEED = os.environ.get("PGARCHIVE_FUZZ_SEED")
 if FUZZ_SEED:
     settings.register_profile("fuzz", max_examples=int(os.environ.get(
