@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import codecs
+from collections.abc import Iterable
+from typing import Any
 
 # Server and client encodings of PostgreSQL whose Python codec is an exact match.
 _PG_TO_PYTHON = {
@@ -38,3 +40,11 @@ def python_codec(defn: str) -> str:
     except LookupError:  # pragma: no cover - all names above exist in CPython
         return "utf-8"
     return codec
+
+
+def is_sql_ascii(entries: Iterable[Any]) -> bool:
+    """True when the archive's ENCODING entry says SQL_ASCII: its text may hold any bytes."""
+    for e in entries:
+        if e.desc == "ENCODING":
+            return encoding_name(e.defn or "").upper() == "SQL_ASCII"
+    return False

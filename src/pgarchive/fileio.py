@@ -17,6 +17,7 @@ import contextlib
 import errno
 import os
 import stat
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
@@ -39,10 +40,15 @@ def atomic_write(path: str, data: bytes | Iterable[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def output_stream(path: str) -> Iterator[BinaryIO]:
-    """A binary stream that writes ``path``: atomically (a temporary file renamed over it
-    only once everything was written) for regular files and new paths, through the node
-    for devices, FIFOs and symlinks' targets.  For output too big to hold in memory."""
+def output_stream(path: str | None) -> Iterator[BinaryIO]:
+    """A binary stream that writes ``path``: standard output for None or ``-``; atomically
+    (a temporary file renamed over it only once everything was written) for regular files
+    and new paths, so a failure leaves no half-written file; through the node for devices,
+    FIFOs and symlinks' targets.  For output too big to hold in memory."""
+    if path is None or path == "-":
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
     try:
         st = os.lstat(path)
     except FileNotFoundError:
@@ -130,3 +136,4 @@ def _replacing(path: str, old: os.stat_result | None, shown: str | None = None
                                                   errno.EROFS, errno.EISDIR):
             raise UsageError(f"cannot write: {e.strerror}", path=shown) from None
         raise
+

@@ -21,6 +21,7 @@ import xxhash
 
 from . import archive as archive_mod
 from . import copytext
+from . import typecheck as _typecheck  # verify --types
 from .archive import Archive
 from .compression import InflateLimit, recut
 from .containers import CustomContainer, DirectoryContainer, TarContainer
@@ -152,7 +153,7 @@ def _problem(rep: EntryReport, err: ArchiveError, path: str) -> Problem:
 
 def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, StoredStream]],
                   rep: EntryReport, progress: Progress | None = None,
-                  ahead: bool = False) -> None:
+                  ahead: bool = False, types: bool = False) -> None:
     """Decompress and check the streams of one entry, filling ``rep``.
 
     With ``ahead`` (a second core is ours to use), reading and decoding run in a thread
@@ -180,6 +181,8 @@ def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, S
                     rep.raw_bytes += len(piece)
         else:
             checker = CopyChecker(copy_columns(e.copy_stmt)) if e.copy_stmt else None
+            # --- verify --types hook (typecheck.py) ---
+            typed = _typecheck.for_entry(a, e) if types else None
             where: tuple[str, int | None] = (a.path, None)
             for _oid, stream in streams:
                 where = (stream.path, stream.offset)
@@ -195,6 +198,8 @@ def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, S
                 for piece in read_ahead(pieces) if threaded else pieces:
                     h.update(piece)
                     rep.raw_bytes += len(piece)
+                    if typed is not None:  # --types hook
+                        typed.feed(piece)
                     if checker is not None:
                         checker.feed(piece)
                         if checker.findings:  # issue 12: stop at the first structural error
@@ -209,6 +214,9 @@ def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, S
                     rep.fail(Problem(f"{f.message} (at byte {f.offset} of the decompressed table "
                                      f"data of the stream stored at this offset)", where[0],
                                      where[1], e.dump_id, label))
+            if typed is not None:  # --types hook: each bad value with its row and column
+                for tp in typed.finish():
+                    rep.fail(Problem(f"{tp} (type check)", where[0], where[1], e.dump_id, label))
     except ArchiveError as err:
         rep.fail(_problem(rep, err, a.path),
                  "missing" if isinstance(err, MissingDataError) else "damaged")
@@ -229,7 +237,8 @@ def _counting(stream: StoredStream, rep: EntryReport,
 # --- custom format --------------------------------------------------------------------
 
 
-def _verify_custom_sequential(a: Archive, progress: Progress | None, ahead: bool
+def _verify_custom_sequential(a: Archive, progress: Progress | None, ahead: bool,
+                              types: bool = False
                               ) -> tuple[list[EntryReport], list[Problem]]:
     """Walk the data area block by block from the end of the TOC, as written."""
     c = a.container
@@ -262,7 +271,7 @@ def _verify_custom_sequential(a: Archive, progress: Progress | None, ahead: bool
             rep.fail(Problem(f"TOC says the data block is at offset {e.data_offset}, but it is "
                              f"at {pos}", c.path, pos, e.dump_id, e.label))
         ended: list[int] = []
-        check_streams(a, e, c.block_streams(hdr, ended), rep, progress, ahead)
+        check_streams(a, e, c.block_streams(hdr, ended), rep, progress, ahead, types)
         if not ended or rep.status != "ok":
             # Not read to the end (damage): find the block's end by its lengths.
             try:
@@ -306,7 +315,7 @@ def _framing_problems(c: CustomContainer, reports: list[EntryReport]) -> list[Pr
 
 
 def _verify_one(a: Archive, e: TocEntry, progress: Progress | None = None,
-                ahead: bool = False) -> EntryReport:
+                ahead: bool = False, types: bool = False) -> EntryReport:
     rep = _new_report(e)
     c = a.container
     try:
@@ -314,26 +323,27 @@ def _verify_one(a: Archive, e: TocEntry, progress: Progress | None = None,
             hdr = c.block_of(e)
             rep.block_start = hdr.position
             ended: list[int] = []
-            check_streams(a, e, c.block_streams(hdr, ended), rep, progress, ahead)
+            check_streams(a, e, c.block_streams(hdr, ended), rep, progress, ahead, types)
             rep.block_end = ended[-1] if ended and rep.status == "ok" else c.blocks.skip_block(hdr)
         else:
-            check_streams(a, e, c.stored_streams(e), rep, progress, ahead)
+            check_streams(a, e, c.stored_streams(e), rep, progress, ahead, types)
     except ArchiveError as err:
         rep.fail(_problem(rep, err, a.path), "missing" if rep.raw_bytes == 0 else "damaged")
     return rep
 
 
-def _worker(path: str, ids: list[int]) -> list[EntryReport]:
+def _worker(path: str, ids: list[int], types: bool = False) -> list[EntryReport]:
     with archive_mod.open(path) as a:
-        return [_verify_one(a, a.entry(i)) for i in ids]
+        return [_verify_one(a, a.entry(i), types=types) for i in ids]
 
 
-def _verify_entries(a: Archive, jobs: int, progress: Progress | None) -> list[EntryReport]:
+def _verify_entries(a: Archive, jobs: int, progress: Progress | None,
+                    types: bool = False) -> list[EntryReport]:
     """``jobs`` processes, one entry at a time each; or, with one entry (or a tar), this
     process with a read-ahead thread when two cores are allowed."""
     data = [e for e in a.entries if e.has_data]
     if jobs <= 1 or len(data) <= 1 or isinstance(a.container, TarContainer):
-        return [_verify_one(a, e, progress, ahead=jobs >= 2) for e in data]
+        return [_verify_one(a, e, progress, ahead=jobs >= 2, types=types) for e in data]
     # Balance by stored size: biggest first, each to the least loaded worker.
     sizes = {e.dump_id: a.stored_size(e) or 0 for e in data}
     loads = [0] * jobs
@@ -345,7 +355,7 @@ def _verify_entries(a: Archive, jobs: int, progress: Progress | None) -> list[En
     by_id: dict[int, EntryReport] = {}
     copytext.vector_module()  # imported once here, not once per (forked) worker
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(_worker, a.path, g) for g in groups if g]
+        futures = [pool.submit(_worker, a.path, g, types) for g in groups if g]
         for f in futures:
             for rep in f.result():
                 by_id[rep.dump_id] = rep
@@ -384,12 +394,13 @@ def _extra_files(a: Archive) -> list[Problem]:
 
 def verify(path: str, jobs: int = 1, progress: Progress | None = None,
            only: set[int] | None = None,
-           on_total: Callable[[int], None] | None = None) -> VerifyReport:
+           on_total: Callable[[int], None] | None = None, types: bool = False) -> VerifyReport:
     """Verify the archive at ``path``; never raises for damage, only if it cannot be read.
 
     ``only`` limits the report to those dump ids (in custom archives the data area is still
     walked block by block, as it must be to find them).  ``on_total`` receives the stored
-    bytes there are to read, once the archive is open (for a progress bar)."""
+    bytes there are to read, once the archive is open (for a progress bar).  ``types``:
+    also check every value against its column's type (typecheck.py)."""
     start = time.perf_counter()
     with archive_mod.open(path) as a:
         if on_total is not None:
@@ -397,9 +408,10 @@ def verify(path: str, jobs: int = 1, progress: Progress | None = None,
         c = a.container
         problems: list[Problem] = []
         if isinstance(c, CustomContainer) and (jobs <= 1 or not c.has_offsets):
-            reports, problems = _verify_custom_sequential(a, progress, ahead=jobs >= 2)
+            reports, problems = _verify_custom_sequential(a, progress, ahead=jobs >= 2,
+                                                          types=types)
         else:
-            reports = _verify_entries(a, jobs, progress)
+            reports = _verify_entries(a, jobs, progress, types)
             if isinstance(c, CustomContainer):
                 problems = _framing_problems(c, reports)
         problems += _extra_files(a)

@@ -15,7 +15,15 @@ import sys
 import click
 
 from ..errors import ArchiveError
-from . import info, ls, restore, sql, verify  # noqa: F401 -- each registers its command
+from . import (  # noqa: F401 -- each registers its command
+    export,
+    info,
+    ls,
+    query,
+    restore,
+    sql,
+    verify,
+)
 from .app import cli
 from .options import EXIT_ERROR
 

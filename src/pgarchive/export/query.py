@@ -1,0 +1,123 @@
+"""SQL over an archive's tables through DuckDB (needs the extra ``pgarchive[query]``).
+
+Each table the query names is a view, ``schema.table`` as in the database (``public`` is on
+the search path), over an object DuckDB scans through the Arrow C stream interface: every
+scan opens a new stream of record batches decoded straight from the archive
+(:meth:`pgarchive.export.Exporter.record_batches`), so nothing is copied to disk or held
+whole, and a table scanned twice (a self-join) is simply decoded twice.  The connection is
+in memory with external access off: a query cannot read or write files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ..archive import Archive
+from ..errors import UsageError
+from ..format.model import TocEntry
+from . import Exporter, exportable
+
+
+def require_duckdb() -> Any:
+    try:
+        import duckdb
+    except ImportError:
+        raise UsageError("this needs duckdb: pip install 'pgarchive[query]'") from None
+    from .arrowbatch import require_pyarrow
+
+    require_pyarrow("query")
+    return duckdb
+
+
+class ArchiveTable:
+    """One table as an Arrow C stream source: each scan decodes it anew from the archive."""
+
+    def __init__(self, exporter: Exporter, entry: TocEntry) -> None:
+        self.exporter = exporter
+        self.entry = entry
+        self.layout = exporter.layout(entry)
+        self.schema = exporter.arrow_decoder(self.layout).schema
+
+    def __arrow_c_stream__(self, requested_schema: object = None) -> object:
+        import pyarrow as pa
+
+        reader = pa.RecordBatchReader.from_batches(
+            self.schema, self.exporter.record_batches(self.entry, self.layout))
+        return reader.__arrow_c_stream__(requested_schema)
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def connect(a: Archive, sql: str) -> Any:
+    """A DuckDB connection where the tables ``sql`` names are views over the archive."""
+    duckdb = require_duckdb()
+    try:
+        named = {n.lower() for n in duckdb.get_table_names(sql)}
+    except duckdb.Error as err:
+        raise UsageError(f"query: {' '.join(str(err).split())}") from None
+    exporter = Exporter(a, "jsonl")
+    con = duckdb.connect(":memory:", config={"enable_external_access": False})
+    schemas = {"public"}
+    con.execute("CREATE SCHEMA IF NOT EXISTS public")
+    for i, entry in enumerate(exportable(list(a.entries))):
+        if entry.tag.lower() not in named:
+            continue
+        ns = entry.namespace or "public"
+        if ns not in schemas:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {_ident(ns)}")
+            schemas.add(ns)
+        source = f"_pgarchive_{i}"
+        con.register(source, ArchiveTable(exporter, entry))
+        con.execute(f"CREATE VIEW {_ident(ns)}.{_ident(entry.tag)} AS SELECT * FROM {source}")
+    con.execute("SET search_path = 'public,main'")
+    return con
+
+
+#: Result types passed on as Python values; every other type comes out as DuckDB's text.
+_NATIVE = frozenset({"BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
+                     "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE",
+                     "VARCHAR"})
+
+
+def run_query(a: Archive, sql: str, batch: int = 10_000
+              ) -> tuple[list[str], Iterator[list[tuple[Any, ...]]]]:
+    """Column names and the result rows, in batches, of ``sql`` over the archive.
+
+    Numbers, booleans and strings come as Python values; every other type (decimals,
+    dates, timestamps in UTC, intervals, lists...) as DuckDB's text for it, which keeps
+    what Python's types cannot hold (infinity, BC dates, years past 9999)."""
+    duckdb = require_duckdb()
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as e:
+        raise UsageError(f"query: {' '.join(str(e).split())}") from None
+    if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+        raise UsageError("query: give exactly one read-only query (SELECT, WITH, VALUES)")
+    con = connect(a, sql)
+    body = sql.strip().rstrip(";")
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        described = con.execute(f"DESCRIBE {body}").fetchall()
+        cols = [f"#{i}" if str(r[1]) in _NATIVE else f"CAST(#{i} AS VARCHAR)"
+                for i, r in enumerate(described, 1)]
+        cur = con.execute(f"SELECT {', '.join(cols) or '*'} FROM ({body}) AS q")
+    except duckdb.Error as e:
+        con.close()
+        raise UsageError(f"query: {' '.join(str(e).split())}") from None
+    names = [str(r[0]) for r in described]
+
+    def rows() -> Iterator[list[tuple[Any, ...]]]:
+        try:
+            while True:
+                chunk = cur.fetchmany(batch)
+                if not chunk:
+                    return
+                yield chunk
+        except duckdb.Error as e:
+            raise UsageError(f"query: {' '.join(str(e).split())}") from None
+        finally:
+            con.close()
+    return names, rows()
