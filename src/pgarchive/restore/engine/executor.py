@@ -316,9 +316,13 @@ class Executor:
             self._failed(e, f"could not set session user: {failure.message}", text,
                          fatal=True)
         elif kind == m.SESSION and text.startswith("SET search_path = "):
-            self._failed(e, f"could not set \"search_path\": {failure.message}", text)
-        elif kind == m.SESSION and text.startswith("SET default_tablespace"):
-            self._failed(e, f"could not set \"default_tablespace\": {failure.message}", text)
+            schema = _unquoted(text[len("SET search_path = "):].split(", pg_catalog")[0])
+            self._failed(e, f"could not set \"search_path\" to \"{schema}\": "
+                            f"{failure.message}", text)
+        elif kind == m.SESSION and text.startswith("SET default_tablespace = "):
+            want = text[len("SET default_tablespace = "):].rstrip().rstrip(";")
+            self._failed(e, f"could not set \"default_tablespace\" to {want}: "
+                            f"{failure.message}", text)
         elif kind == m.SESSION and text.startswith("SET default_table_access_method"):
             self._failed(e, "could not set \"default_table_access_method\": "
                             f"{failure.message}", text)
@@ -327,8 +331,8 @@ class Executor:
             self._failed(e, f"could not {what} database transaction: {failure.message}", text)
         else:
             self._failed(e, f"could not execute query: {failure.message}", text)
-        if kind == m.SESSION:
-            self.renderer.forget_session()
+        # a SET that failed is taken as done, as pg_restore takes it (_selectTablespace
+        # and its kind record the value whatever the server said): not sent again
 
     # -- table data --------------------------------------------------------------------
 
@@ -436,6 +440,14 @@ class Executor:
                 s.lo_close(fd)
         except ArchiveError as err:
             self.log.error(e, f"could not read the archive: {err}", fatal=True)
+
+
+def _unquoted(name: str) -> str:
+    """fmtId() undone: the name pg_restore's messages show."""
+    name = name.strip().rstrip(";").strip()
+    if len(name) >= 2 and name[0] == name[-1] == '"':
+        return name[1:-1].replace('""', '"')
+    return name
 
 
 def transaction_statements(text: str) -> list[str]:
