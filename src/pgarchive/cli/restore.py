@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 
 
 @cli.command(short_help="Restore the archive, or the selected part, with pg_restore or "
-                        "pgarchive's native engine: checked before, watched while it runs, "
-                        "row counts compared after.")
+                        "natively: checked before, watched while it runs, row counts "
+                        "compared after.")
 @click.argument("archive")
 @click.option("-d", "--dbname", "target", required=True, metavar="CONNINFO_OR_URL",
               help="Where to restore: a libpq connection string or URL (PG* variables, "
@@ -108,7 +108,6 @@ def restore(archive: str, target: str, jobs: int, clean: bool, if_exists: bool,
     \b
     Examples:
       pgarchive restore backup.dump -d 'dbname=shop' -t orders --with-deps --with-fks
-      pgarchive restore backup.dump -d shop -s && pgarchive restore backup.dump -d shop -a
       pgarchive restore backup.dump -d shop --engine native -j 4 --resume
     """
     import os
