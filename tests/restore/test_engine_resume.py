@@ -20,8 +20,8 @@ import time
 from typing import Any
 
 import pytest
-
 from engine_helpers import conninfo, drop_db, new_db, snapshot, sql
+
 from helpers import TESTDATA
 
 SEED = int(os.environ.get("PGARCHIVE_RESUME_SEED") or random.SystemRandom().randrange(10**6))
