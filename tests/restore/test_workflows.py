@@ -84,8 +84,10 @@ def test_pg15_archive_into_pg15_picks_pg_restore_15(pg15_server: Any) -> None:
 
 
 def test_pg18_archive_into_pg15_needs_pg_restore_18_and_says_why(pg15_server: Any) -> None:
+    # (--engine auto restores natively here: test_engine_compare)
     target = new_db(pg15_server)
-    res = cli("restore", str(PG18 / "custom.dump"), "-d", target, path=[bin18(), bin15()])
+    res = cli("restore", str(PG18 / "custom.dump"), "-d", target, "--engine", "pg_restore",
+              path=[bin18(), bin15()])
     assert res.returncode == 0, res.stderr
     assert "using pg_restore 18.6" in res.stderr
     assert ("newer than the PostgreSQL 15 server: archive version 1.16 needs the pg_restore "
@@ -105,7 +107,8 @@ def test_pg18_archive_into_pg15_needs_pg_restore_18_and_says_why(pg15_server: An
 def test_newer_pg_restore_with_jobs_counts_every_harmless_error_out(pg15_server: Any) -> None:
     """Each of -j's connections gets the error; pg_restore counts fewer than it prints."""
     target = new_db(pg15_server)
-    res = cli("restore", str(PG18 / "dir"), "-d", target, "-j", "2", path=[bin18(), bin15()])
+    res = cli("restore", str(PG18 / "dir"), "-d", target, "-j", "2", "--engine", "pg_restore",
+              path=[bin18(), bin15()])
     assert res.returncode == 0, res.stderr
     assert "known harmless errors of pg_restore 18.6" in res.stderr
     assert "11/11 tables with matching row counts; 0 pg_restore errors" in res.stderr
@@ -114,8 +117,8 @@ def test_newer_pg_restore_with_jobs_counts_every_harmless_error_out(pg15_server:
 def test_stop_at_first_error_with_a_newer_pg_restore_is_refused(pg15_server: Any) -> None:
     target = new_db(pg15_server)
     for flag in ("-1", "-e"):
-        res = cli("restore", str(PG18 / "custom.dump"), "-d", target, flag,
-                  path=[bin18(), bin15()])
+        res = cli("restore", str(PG18 / "custom.dump"), "-d", target, flag, "--engine",
+                  "pg_restore", path=[bin18(), bin15()])
         assert res.returncode == 2, res.stderr
         assert f"{flag} cannot work here: pg_restore 18 sends SET transaction_timeout" \
                in res.stderr
