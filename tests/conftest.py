@@ -21,7 +21,7 @@ from helpers import TESTDATA
 # to replay one:  ``PGARCHIVE_FUZZ_SEED=random python -m pytest tests/hostile``.
 #: Fixtures that start a real PostgreSQL server: tests using them get the ``server`` marker.
 SERVER_FIXTURES = {"pg18_server", "server", "pg15_server", "password_server",
-                   "managed_servers"}
+                   "managed_servers", "engine_pg18", "engine_pg15"}
 FUZZ_SEED = os.environ.get("PGARCHIVE_FUZZ_SEED")
 if FUZZ_SEED:
     settings.register_profile("fuzz", max_examples=int(os.environ.get(

@@ -45,7 +45,7 @@ def test_top_level_help_shows_whole_descriptions() -> None:
     commands = res.output.split("Commands:", 1)[1]
     text = " ".join(res.output.split())
     assert "..." not in commands and "…" not in commands
-    assert ("restore Restore the archive, or the selected part, with the real pg_restore: "
+    assert ("restore Restore the archive, or the selected part, with pg_restore or natively: "
             "checked before, watched while it runs, row counts compared after.") in text
     assert "Run 'pgarchive COMMAND -h' for a command's options and examples." in text
 

@@ -67,8 +67,9 @@ def test_selective_with_deps_and_parallel(pg18_server: Any) -> None:
 
 def test_parallel_refused_for_pipe_archives(pg18_server: Any) -> None:
     _, target = new_db(pg18_server)
+    # (--engine auto restores it with the native engine: test_engine_cli)
     res = pgarchive("restore", str(TESTDATA / "pg18" / "custom_pipe.dump"), "-d", target,
-                    "-j", "2")
+                    "-j", "2", "--engine", "pg_restore")
     assert res.returncode == 2
     assert "--jobs 2 is not possible" in res.stderr and "pipe" in res.stderr
 

@@ -93,6 +93,7 @@ def test_pg18_archive_into_pg15_needs_pg_restore_18_and_says_why(pg15_server: An
     parallel): predicted, with its comment, and left out by --skip-unrestorable."""
     target = new_db(pg15_server)
     dry = cli("restore", str(PG18 / "custom.dump"), "-d", target, "--dry-run",
+              "--engine", "pg_restore",
               path=[bin18(), bin15()])
     assert dry.returncode == 0, dry.stderr
     assert "pre-flight: 2 of " in dry.stdout
@@ -100,7 +101,9 @@ def test_pg18_archive_into_pg15_needs_pg_restore_18_and_says_why(pg15_server: An
             "options") in dry.stdout
     assert "fail because of it: " in dry.stdout and "COMMENT SUBSCRIPTION corpus_sub" \
         in dry.stdout
+    # (--engine auto restores natively here: test_engine_compare)
     res = cli("restore", str(PG18 / "custom.dump"), "-d", target, "--skip-unrestorable",
+              "--engine", "pg_restore",
               path=[bin18(), bin15()])
     assert res.returncode == 0, res.stderr
     assert "--skip-unrestorable leaves out 2 entries predicted to fail" in res.stderr
@@ -124,7 +127,8 @@ def test_newer_pg_restore_with_jobs_counts_every_harmless_error_out(pg15_server:
     prints.  The real incompatibility (a PostgreSQL 16+ subscription option) still counts:
     3 errors (CREATE SUBSCRIPTION, then its ALTER OWNER and COMMENT), exit 1."""
     target = new_db(pg15_server)
-    res = cli("restore", str(PG18 / "dir"), "-d", target, "-j", "2", path=[bin18(), bin15()])
+    res = cli("restore", str(PG18 / "dir"), "-d", target, "-j", "2", "--engine", "pg_restore",
+              path=[bin18(), bin15()])
     assert res.returncode == 1, res.stderr
     assert "known harmless errors of pg_restore 18.6" in res.stderr
     assert "streaming requires a Boolean value" in res.stderr
@@ -135,8 +139,8 @@ def test_newer_pg_restore_with_jobs_counts_every_harmless_error_out(pg15_server:
 def test_stop_at_first_error_with_a_newer_pg_restore_is_refused(pg15_server: Any) -> None:
     target = new_db(pg15_server)
     for flag in ("-1", "-e"):
-        res = cli("restore", str(PG18 / "custom.dump"), "-d", target, flag,
-                  path=[bin18(), bin15()])
+        res = cli("restore", str(PG18 / "custom.dump"), "-d", target, flag, "--engine",
+                  "pg_restore", path=[bin18(), bin15()])
         assert res.returncode == 2, res.stderr
         assert f"{flag} cannot work here: pg_restore 18 sends SET transaction_timeout" \
                in res.stderr

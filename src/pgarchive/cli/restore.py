@@ -15,8 +15,8 @@ if TYPE_CHECKING:
     from ..restore import PgError, RestoreOutcome
 
 
-@cli.command(short_help="Restore the archive, or the selected part, with the real "
-                        "pg_restore: checked before, watched while it runs, row counts "
+@cli.command(short_help="Restore the archive, or the selected part, with pg_restore or "
+                        "natively: checked before, watched while it runs, row counts "
                         "compared after.")
 @click.argument("archive")
 @click.option("-d", "--dbname", "target", required=True, metavar="CONNINFO_OR_URL",
@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 @selection_options
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Parallel jobs (pg_restore -j): tables loaded and indexes built on N "
-                   "connections. Needs a custom archive written to a file, or a directory.")
+                   "connections. pg_restore needs a custom archive written to a file, or a "
+                   "directory; the native engine also takes tar and piped custom archives.")
 @click.option("-c", "--clean", is_flag=True,
               help="Drop each object before creating it (pg_restore -c); use with "
                    "--if-exists. Objects --with-deps adds only because they are needed are "
@@ -82,6 +83,26 @@ if TYPE_CHECKING:
               help="Go on when a check that can be overridden fails (non-empty target, "
                    "pooler, missing roles, owners the role cannot act as, existing "
                    "database).")
+@click.option("--engine", type=click.Choice(["auto", "native", "pg_restore"]),
+              default="auto", show_default=True,
+              help="Who restores: pg_restore, or pgarchive's native engine (no PostgreSQL "
+                   "client needed: statements, COPY and large objects sent over its own "
+                   "connections, as pg_restore sends them). auto: pg_restore when one reads "
+                   "the archive and is not newer than the server, else native.")
+@click.option("--resume", is_flag=True,
+              help="Native engine: record each finished entry in the target (schema "
+                   "pgarchive_resume, in the entry's own transaction), and skip what is "
+                   "recorded: after a crash, a lost connection or Ctrl-C, the same command "
+                   "with --resume finishes the restore. Lost connections are also made again "
+                   "and the entry in flight redone (see --retries).")
+@click.option("--keep-state", is_flag=True,
+              help="With --resume: keep the record (schema pgarchive_resume) when the "
+                   "restore has finished, instead of dropping it.")
+@click.option("--retries", type=click.IntRange(0, 1000), default=5, show_default=True,
+              metavar="N",
+              help="Native engine: how often a connection that cannot be made, or (with "
+                   "--resume) one that is lost, is tried again, waiting 1, 2, 4 ... up to 30 "
+                   "seconds in between.")
 def restore(archive: str, target: str, jobs: int, clean: bool, if_exists: bool,
             no_owner: bool, role: str | None, single_transaction: bool, exit_on_error: bool,
             disable_triggers: bool, superuser: str | None, no_tablespaces: bool,
@@ -89,21 +110,24 @@ def restore(archive: str, target: str, jobs: int, clean: bool, if_exists: bool,
             enable_row_security: bool, no_data_for_failed_tables: bool,
             transaction_size: int | None, dry_run: bool, skip_unrestorable: bool,
             exit_on_prediction: bool, as_json: bool, pg_restore_path: str | None,
-            force: bool, **kw: Any) -> None:
-    """Restore ARCHIVE (or the selected part) with the real pg_restore, checked before,
-    visible while it runs, and verified by row counts afterwards.
+            force: bool, engine: str, resume: bool, keep_state: bool, retries: int,
+            **kw: Any) -> None:
+    """Restore ARCHIVE (or the selected part) with pg_restore or pgarchive's native
+    engine, checked before, visible while it runs, and verified by row counts afterwards.
 
     Before anything is written, the target's catalogs are read (as the restoring role)
     and the entries pg_restore will fail on are predicted, with why and the fix: --dry-run
     prints that report, a real run warns with it and proceeds as pg_restore would.
 
-    Exit status: 0 restored and every row count matches; 1 pg_restore reported errors or
-    counts differ; 2 nothing was done (checks failed, bad usage, --exit-on-prediction).
+    Exit status: 0 restored and every row count matches; 1 the restore reported errors,
+    was interrupted, or counts differ; 2 nothing was done (checks failed, bad usage,
+    --exit-on-prediction).
 
     \b
     Examples:
       pgarchive restore backup.dump -d 'dbname=shop' -t orders --with-deps --with-fks
       pgarchive restore backup.dump -d "$MANAGED_URL" --skip-unrestorable
+      pgarchive restore backup.dump -d shop --engine native -j 4 --resume
     """
     import os
 
@@ -124,7 +148,8 @@ def restore(archive: str, target: str, jobs: int, clean: bool, if_exists: bool,
         no_data_for_failed_tables=no_data_for_failed_tables,
         transaction_size=transaction_size, dry_run=dry_run, pg_restore=pg_restore_path,
         force=force, skip_unrestorable=skip_unrestorable,
-        exit_on_prediction=exit_on_prediction)
+        exit_on_prediction=exit_on_prediction, engine=engine, resume=resume,
+        keep_state=keep_state, retries=retries)
     bar = StepProgress(1)
 
     def ready(out: RestoreOutcome) -> None:
@@ -151,8 +176,13 @@ def say(text: str, level: str = "note") -> None:
 
 def render_checks(out: RestoreOutcome) -> None:
     """What the checks found, before pg_restore runs (or instead of it)."""
-    if out.choice is not None:
+    if out.engine == "native":
+        say(f"using pgarchive's native engine: {out.engine_reason}")
+    elif out.choice is not None:
         say(f"using {out.choice.reason}")
+    if out.resume is not None and out.resume.found_steps:
+        say(f"resuming the restore started {out.resume.started}: {out.resume.found_steps} "
+            "steps are done already")
     for text in out.unmatched:
         say(text, "warning")
     for f in out.findings:
@@ -185,12 +215,16 @@ def render(out: RestoreOutcome, as_json: bool = False) -> None:
         click.echo(json.dumps(outcome_json(out), indent=2))
         sys.stdout.flush()
     if out.run is None:  # refused, or a dry run: the checks were not shown yet
-        if out.request.dry_run and out.choice is not None and not as_json:
-            if out.forecast is not None:
-                from ..restore.prediction_report import report_text
+        if out.request.dry_run and not as_json and out.forecast is not None:
+            from ..restore.prediction_report import report_text
 
-                f = out.forecast
-                click.echo(report_text(f.prediction, f.facts, f.plan, f.applied))
+            f = out.forecast
+            click.echo(report_text(f.prediction, f.facts, f.plan, f.applied))
+        if out.request.dry_run and not as_json and out.engine == "native":
+            click.echo("# the native engine restores these entries (no pg_restore):")
+            click.echo(out.listing, nl=False)
+            sys.stdout.flush()
+        elif out.request.dry_run and not as_json and out.choice is not None:
             click.echo("# " + " ".join(shlex.quote(x) for x in out.command))
             click.echo("# LIST_FILE holds the dump id of each of these entries, in order:")
             click.echo(out.listing, nl=False)
@@ -219,22 +253,26 @@ def render(out: RestoreOutcome, as_json: bool = False) -> None:
     loaded = [t for t in out.tables if t.status != "not restored"]
     matched = sum(1 for t in loaded if t.status == "match")
     errors = len(out.run.counted)
-    version = out.choice.pg.version if out.choice else "?"
+    native = out.engine == "native"
+    who = ("the native engine" if native else
+           f"pg_restore {out.choice.pg.version if out.choice else '?'}")
     counts = f"{matched}/{len(loaded)} tables with matching row counts"
     if out.not_restored:
         counts += f", {len(out.not_restored)} not restored"
-    tail = (f"{counts}; {errors} pg_restore error{'' if errors == 1 else 's'}"
+    tail = (f"{counts}; {errors} {'' if native else 'pg_restore '}"
+            f"error{'' if errors == 1 else 's'}"
             + (f" ({len(harmless)} harmless not counted)" if harmless else ""))
     fc = out.forecast
     if fc is not None and fc.applied and fc.plan is not None:
         from ..restore.prediction_report import skip_summary
 
         tail += "; " + skip_summary(fc.plan)
+    _render_resume(out)
     if out.exit_code == 0:
-        click.echo(f"restored {len(out.entries)} entries with pg_restore {version} into "
+        click.echo(f"restored {len(out.entries)} entries with {who} into "
                    f"{out.database}; {tail}", err=True)
     else:
-        click.echo(f"restore into {out.database} with pg_restore {version} did not fully "
+        click.echo(f"restore into {out.database} with {who} did not fully "
                    f"succeed: {tail}", err=True)
 
 
@@ -249,6 +287,8 @@ def outcome_json(out: RestoreOutcome) -> dict[str, Any]:
         "dry_run": out.request.dry_run,
         "exit_code": out.exit_code,
         "refused": out.refused,
+        "engine": out.engine,
+        "engine_reason": out.engine_reason,
         "pg_restore": None if out.choice is None else {
             "path": out.choice.pg.path, "version": out.choice.pg.version,
             "reason": out.choice.reason},
@@ -262,6 +302,7 @@ def outcome_json(out: RestoreOutcome) -> dict[str, Any]:
                                                           fc.applied),
     }
     if out.run is not None:
+        data["interrupted"] = out.interrupted
         data["pg_restore_errors"] = [{"entry": e.entry, "text": e.text, "harmless":
                                       e.known is not None} for e in out.run.errors]
         data["tables"] = [{"name": t.name, "status": t.status,
@@ -269,3 +310,18 @@ def outcome_json(out: RestoreOutcome) -> dict[str, Any]:
                            "why": t.why} for t in out.tables]
         data["count_error"] = out.count_error
     return data
+
+
+def _render_resume(out: RestoreOutcome) -> None:
+    """What --resume did, and how to go on after an interruption."""
+    r = out.resume
+    if r is not None and r.skipped:
+        say(f"--resume: skipped {r.skipped} steps a previous run had done")
+    if out.interrupted:
+        say("interrupted: what was in flight was rolled back"
+            + ("; run the same command again (with --resume) to finish" if r is not None
+               else "; with --resume, a restore can be finished after an interruption"),
+            "warning")
+    elif r is not None and r.kept:
+        say("--resume's record is kept in the target (schema pgarchive_resume): run the "
+            "same command again to finish, or DROP SCHEMA pgarchive_resume CASCADE")

@@ -79,11 +79,12 @@ class Target:
         """``message`` with every secret of this target (and any URL password) masked."""
         return mask_text(message, *self.secrets.values())
 
-    def connect(self, timeout: int = 15) -> psycopg.Connection[Any]:
-        """An autocommit psycopg connection (the secrets go to libpq, nowhere else)."""
+    def connect(self, timeout: int = 15, **extra: str) -> psycopg.Connection[Any]:
+        """An autocommit psycopg connection (the secrets go to libpq, nowhere else);
+        ``extra`` libpq parameters (fallback_application_name...) are added."""
         import psycopg
 
-        return psycopg.connect(_make({**self.params, **self.secrets}),
+        return psycopg.connect(_make({**self.params, **self.secrets, **extra}),
                                connect_timeout=timeout, autocommit=True)
 
     @contextlib.contextmanager

@@ -13,6 +13,7 @@ from .binaries import PgRestore
 from .conninfo import Target
 
 SelectionSource = Selection | Callable[[Sequence[TocEntry]], Selection]
+ENGINES = ("auto", "native", "pg_restore")
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,15 @@ class RestoreRequest:
     skip_unrestorable: bool = False
     #: refuse (before writing) when any entry is predicted to fail
     exit_on_prediction: bool = False
+    #: "auto" (pg_restore when one reads the archive and suits the server, else the
+    #: native engine), "pg_restore" or "native"
+    engine: str = "auto"
+    #: native engine: record each finished step in the target and skip what is recorded
+    resume: bool = False
+    #: with resume: keep the record when the restore has finished
+    keep_state: bool = False
+    #: native engine: how often a lost connection is made again (with back-off)
+    retries: int = 5
 
     @property
     def stops_at_first_error(self) -> bool:
@@ -97,6 +107,15 @@ def check_options(req: RestoreRequest, sel: Selection) -> None:
     for refused, message, why in refusals:
         if refused:
             raise UsageError(f"{message} ({why})")
+    if req.engine not in ENGINES:
+        raise UsageError(f"--engine {req.engine}: choose one of {', '.join(ENGINES)}")
+    if req.resume and req.engine == "pg_restore":
+        raise UsageError("--resume needs the native engine (pg_restore keeps no record of "
+                         "what it has done): use --engine native or auto")
+    if req.keep_state and not req.resume:
+        raise UsageError("--keep-state keeps --resume's record: it needs --resume")
+    if req.retries < 0:
+        raise UsageError("--retries must be 0 or more")
     if req.transaction_size is not None and req.transaction_size < 1:
         raise UsageError("--transaction-size must be in range 1..2147483647")
 

@@ -25,9 +25,10 @@ from ..listing import id_list, render_list
 from ..selection import Decision, Selection, chosen, select
 from ..strictnames import unmatched
 from . import forecast
-from .binaries import READS_UP_TO, Choice, choose, find_pg_restores, usable
+from .binaries import READS_UP_TO, Choice, PgRestore, choose, find_pg_restores, usable
 from .compat import KnownError, expected
 from .forecast import Forecast
+from .native import Resume as _Resume
 from .plan import RestoreRequest, build_command, check_options, needed_major
 from .preflight import (
     Facts,
@@ -94,6 +95,13 @@ class RestoreOutcome:
     #: which entries pg_restore is predicted to fail on, and why (None: the target could
     #: not be read); with --skip-unrestorable, its plan is applied to ``entries``
     forecast: Forecast | None = None
+    #: which engine restores ("pg_restore" or "native") and why that one
+    engine: str = "pg_restore"
+    engine_reason: str = ""
+    #: native engine: what --resume found and did
+    resume: ResumeInfo | None = None
+    #: native engine: Ctrl-C stopped it
+    interrupted: bool = False
 
     @property
     def refused(self) -> bool:
@@ -121,6 +129,17 @@ class RestoreOutcome:
         return EXIT_OK
 
 
+@dataclass
+class ResumeInfo:
+    """--resume: the record found in the target (None: a fresh start), the steps skipped
+    as done, and whether the record is kept."""
+
+    found_steps: int = 0
+    started: str = ""
+    skipped: int = 0
+    kept: bool = False
+
+
 def resolve_selection(req: RestoreRequest, entries: list[TocEntry]) -> Selection:
     """The request's selection, built from the TOC when it is a function (for -L files)."""
     return req.selection(entries) if callable(req.selection) else req.selection
@@ -144,24 +163,33 @@ def run(req: RestoreRequest, events: RestoreEvents | None = None) -> RestoreOutc
             raise UsageError(f"--strict-names: {'; '.join(missing)}")
         vmaj, vmin = a.header.vmaj, a.header.vmin
         major, options = needed_major(req)
-        able = usable(find_pg_restores(req.pg_restore), vmaj, vmin, req.pg_restore, major,
-                      tuple(options))
+        able, native_why = _pg_restores(req, a, vmaj, vmin, major, options)
         entries = [d.entry for d in picked]
         dbname = _database_name(entries, a.header.dbname) if sel.restore.create else None
         out = RestoreOutcome(req, entries, unmatched=missing)
-        facts = _preflight(req, sel, decisions, entries, dbname, a.can_seek_data,
-                           a.format_name, a.header.server_version)
+        resuming = _Resume(req, sel, decisions, a) if req.resume else None
+        facts = _preflight(req, sel, decisions, entries, dbname,
+                           a.can_seek_data or native_why is not None, a.format_name,
+                           a.header.server_version, resuming)
         try:
-            out.choice = choose(able, vmaj, vmin, facts.server_major, bool(req.pg_restore),
-                                tuple(options))
-            if out.choice.newer_than_server and facts.server_major is not None:
-                _newer_binary(req, out, facts, vmaj, vmin)
+            if native_why is None and req.engine == "auto" and not req.pg_restore:
+                native_why = _unsuited(able, vmaj, vmin, facts.server_major, options)
+            if native_why is None:
+                out.choice = choose(able, vmaj, vmin, facts.server_major,
+                                    bool(req.pg_restore), tuple(options))
+                if out.choice.newer_than_server and facts.server_major is not None:
+                    _newer_binary(req, out, facts, vmaj, vmin)
+                pg_major = out.choice.pg.major
+            else:  # the native engine speaks the server's dialect (at most pg_restore 18's)
+                out.engine, out.engine_reason = "native", native_why
+                pg_major = min(facts.server_major or 18, max(READS_UP_TO))
             out.left_out = [e for e in entries if e.dump_id in facts.left_out]
             entries = [e for e in entries if e.dump_id not in facts.left_out]
-            out.forecast = _forecast(req, sel, facts, a.entries, entries,
-                                     out.choice.pg.major)
+            out.forecast = _forecast(req, sel, facts, a.entries, entries, pg_major)
             if out.forecast is not None and out.forecast.applied:
                 assert out.forecast.plan is not None
+                kept = {e.dump_id for e in out.forecast.plan.entries}
+                facts.left_out |= {e.dump_id for e in entries if e.dump_id not in kept}
                 entries = list(out.forecast.plan.entries)
             effective = forecast.applied(req, out.forecast)
             out.findings = _forced(facts.findings, req.force)
@@ -170,16 +198,57 @@ def run(req: RestoreRequest, events: RestoreEvents | None = None) -> RestoreOutc
             target = req.target.with_dbname(dbname) if dbname else req.target
             out.database = target.masked
             if out.refused or req.dry_run:
-                out.command = build_command(out.choice.pg, effective, sel, "LIST_FILE",
-                                            req.target.masked)
+                if out.choice is not None:
+                    out.command = build_command(out.choice.pg, effective, sel, "LIST_FILE",
+                                                req.target.masked)
                 return out
             if ev.ready:
                 ev.ready(out)
-            _execute(effective, sel, a, out, facts, dbname, ev)
+            if out.choice is None:
+                from .native import restore_natively
+
+                restore_natively(effective, sel, a, out, facts, dbname, decisions, resuming,
+                                 ev)
+            else:
+                _execute(effective, sel, a, out, facts, dbname, ev)
         finally:
             if facts.conn is not None:
                 facts.conn.close()
     return out
+
+
+def _pg_restores(req: RestoreRequest, a: Archive, vmaj: int, vmin: int, major: int,
+                 options: list[str]) -> tuple[list[PgRestore], str | None]:
+    """The pg_restores that can do it, and why the native engine restores instead (None:
+    it depends on the server, or pg_restore was asked for)."""
+    if req.engine == "native":
+        return [], "--engine native"
+    if req.resume:
+        return [], "--resume needs it (pg_restore keeps no record of what it has done)"
+    if req.engine == "auto" and req.jobs > 1 and not a.can_seek_data and not req.pg_restore:
+        kind = ("a tar archive" if a.format_name == "TAR"
+                else "a custom archive written to a pipe")
+        return [], (f"-j {req.jobs} with {kind}: pg_restore restores it with one connection "
+                    "only")
+    try:
+        return usable(find_pg_restores(req.pg_restore), vmaj, vmin, req.pg_restore, major,
+                      tuple(options)), None
+    except UsageError as e:
+        if req.engine == "pg_restore" or req.pg_restore:
+            raise
+        return [], f"no suitable pg_restore: {e}"
+
+
+def _unsuited(able: list[PgRestore], vmaj: int, vmin: int, server_major: int | None,
+              options: list[str]) -> str | None:
+    """auto: why no pg_restore suits the server (None: one does)."""
+    if server_major is None:
+        return None
+    choice = choose(able, vmaj, vmin, server_major, False, tuple(options))
+    if not choice.newer_than_server:
+        return None
+    return (f"the only pg_restore that can do it ({choice.pg.describe()}) is newer than the "
+            f"PostgreSQL {server_major} server and would send it statements it rejects")
 
 
 def _database_name(entries: list[TocEntry], header_dbname: str | None) -> str:
@@ -189,7 +258,7 @@ def _database_name(entries: list[TocEntry], header_dbname: str | None) -> str:
 
 def _preflight(req: RestoreRequest, sel: Selection, decisions: list[Decision],
                entries: list[TocEntry], dbname: str | None, can_seek: bool, fmt: str,
-               dumped_from: str | None) -> Facts:
+               dumped_from: str | None, resuming: _Resume | None = None) -> Facts:
     facts = Facts()
     target = req.target
     if looks_pooled(target):
@@ -212,10 +281,13 @@ def _preflight(req: RestoreRequest, sel: Selection, decisions: list[Decision],
     if src is not None and dst is not None and dst < src:
         facts.warning(f"restoring into PostgreSQL {dst}, older than the PostgreSQL {src} the "
                       "archive was dumped from: objects using newer features may fail")
-    check_target(conn, target, sel, entries, dbname, req.clean, facts)
+    if resuming is None or not resuming.look(conn, target, dbname, facts):
+        check_target(conn, target, sel, entries, dbname, req.clean, facts)
     check_roles(conn, req.role, req.use_set_session_authorization, req.disable_triggers,
                 req.superuser, facts)
-    if sel.with_deps and not sel.restore.create:
+    if resuming is not None and resuming.found is not None:
+        facts.left_out = set(resuming.found.left_out)  # what the restore it resumes left out
+    elif sel.with_deps and not sel.restore.create:
         check_needed(conn, decisions, req.clean, facts)
     if not sel.restore.create and not sel.restore.data_only:
         check_privileges(conn, [e for e in entries if e.dump_id not in facts.left_out],
@@ -245,8 +317,6 @@ def _forecast(req: RestoreRequest, sel: Selection, facts: Facts,
         return None
     forecast.check(fc, req, facts)
     return fc
-
-
 def _newer_binary(req: RestoreRequest, out: RestoreOutcome, facts: Facts, vmaj: int,
                   vmin: int) -> None:
     """A pg_restore newer than the server: its known errors are harmless, unless the restore

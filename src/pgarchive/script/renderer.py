@@ -11,6 +11,7 @@ Steps out; the data itself is left to the consumer (:mod:`pgarchive.script.write
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator, Sequence
 
 from ..errors import UsageError
@@ -159,6 +160,29 @@ class Renderer:
 
     def steps(self) -> Iterator[m.Step]:
         """Every Step of the script, in pg_restore's order."""
+        yield self.preamble()
+        if self.opts.clean:
+            yield from self.drops()
+        later: list[list[Decision]] = [[], []]
+        for d in self.decisions:
+            if not int(d.reqs) & _ANY:
+                continue
+            which = restore_pass(d.entry)
+            if which == PASS_MAIN:
+                yield from self.entry(d)
+            else:
+                later[which - 1].append(d)
+        for group in later:
+            for d in group:
+                yield from self.entry(d)
+        yield self.epilogue()
+
+    # -- the pieces of the restore, for a consumer that orders entries itself ------------
+    # (a native engine restoring in parallel: pg_restore's RestoreArchive, one entry at a
+    # time, on connections of its own; see pgarchive.restore.engine)
+
+    def preamble(self) -> m.Step:
+        """The start: header comments, -1's BEGIN and the fixed settings."""
         o = self.opts
         head = m.Step(None, m.PREAMBLE)
         p = head.parts
@@ -173,49 +197,94 @@ class Renderer:
         if o.single_transaction:
             p.append((m.TRANSACTION, "BEGIN;\n\n"))
         self._fixed_state(p)
-        yield head
-        if o.clean:
-            yield from self._drops()
-        later: list[list[Decision]] = [[], []]
-        for d in self.decisions:
-            if not int(d.reqs) & _ANY:
-                continue
-            which = restore_pass(d.entry)
-            if which == PASS_MAIN:
-                yield from self._restore(d)
-            else:
-                later[which - 1].append(d)
-        for group in later:
-            for d in group:
-                yield from self._restore(d)
+        return head
+
+    def drops(self) -> Iterator[m.Step]:
+        """--clean's DROP pass, in reverse TOC order."""
+        return self._drops()
+
+    def entry(self, d: Decision) -> Iterator[m.Step]:
+        """restore_toc_entry() for one entry: its schema, data and statistics Steps (and,
+        with --transaction-size, the commit that may follow)."""
+        return self._restore(d)
+
+    def epilogue(self) -> m.Step:
+        """The end: -1's or --transaction-size's COMMIT, and the closing comments."""
         tail = m.Step(None, m.EPILOGUE)
-        if o.single_transaction or self.txn_size > 0:
+        if self.opts.single_transaction or self.txn_size > 0:
             tail.parts.append((m.TRANSACTION, "COMMIT;\n\n"))
         tail.parts.append((m.COMMENT, "--\n-- PostgreSQL database dump complete\n--\n\n"))
         tail.parts.append((m.META, f"\\unrestrict {self.key}\n\n"))
-        yield tail
+        return tail
+
+    def fixed_state(self) -> list[m.Part]:
+        """_doSetFixedOutputState(): the settings of a new connection (a parallel worker's,
+        or one made again after a lost one); the session state is forgotten."""
+        self.forget_session()
+        p: list[m.Part] = []
+        self._fixed_state(p)
+        return p
+
+    def forget_session(self) -> None:
+        """Forget the session state (owner, search_path, tablespace, access method), so
+        the next entry sets what it needs: after a new connection, or after a rolled-back
+        transaction undid SET commands."""
+        self.curr_user = self.curr_schema = self.curr_tableam = self.curr_tablespace = None
+
+    def session(self) -> tuple[str | None, str | None, str | None, str | None]:
+        """The session state the next step will assume (owner, schema, tablespace,
+        access method; None: unknown)."""
+        return (self.curr_user, self.curr_schema, self.curr_tablespace, self.curr_tableam)
+
+    def restore_session(self, saved: tuple[str | None, str | None, str | None, str | None]
+                        ) -> list[m.Part]:
+        """The SET commands that bring a new connection (after :meth:`fixed_state`) to a
+        saved session state, so that a step rendered for it can run there."""
+        self.forget_session()
+        user, schema, tablespace, tableam = saved
+        p: list[m.Part] = []
+        if user is not None:
+            self._become_user(p, user)
+        if schema is not None:
+            self._select_schema(p, schema)
+        if tablespace is not None:
+            self._select_tablespace(p, tablespace)
+        if tableam is not None:
+            self._select_tableam(p, tableam)
+        return p
+
+    def worker(self) -> Renderer:
+        """A renderer for a parallel worker's connection (CloneArchive): the same entries
+        and options, a session state of its own, and no --transaction-size (a worker
+        commits every statement, so that the other workers see its objects)."""
+        clone = copy.copy(self)
+        clone.txn_size = 0
+        clone.txn_count = 0
+        clone.forget_session()
+        return clone
 
     def _fixed_state(self, p: list[m.Part]) -> None:
-        """_doSetFixedOutputState()."""
+        """_doSetFixedOutputState(): one part per command, as pg_restore sends each one on
+        its own to a server."""
         o = self.opts
-        text = ("SET statement_timeout = 0;\n"
-                "SET lock_timeout = 0;\n"
-                "SET idle_in_transaction_session_timeout = 0;\n"
-                "SET transaction_timeout = 0;\n"
-                f"SET client_encoding = '{self.encoding}';\n"
-                f"SET standard_conforming_strings = {'on' if self.std_strings else 'off'};\n")
-        p.append((m.SESSION, text))
+        for text in ("SET statement_timeout = 0;\n",
+                     "SET lock_timeout = 0;\n",
+                     "SET idle_in_transaction_session_timeout = 0;\n",
+                     "SET transaction_timeout = 0;\n",
+                     f"SET client_encoding = '{self.encoding}';\n",
+                     f"SET standard_conforming_strings = "
+                     f"{'on' if self.std_strings else 'off'};\n"):
+            p.append((m.SESSION, text))
         if o.role:
             p.append((m.SESSION, f"SET ROLE {fmt_id(o.role, self.encoding)};\n"))
         if self.searchpath is not None:
             p.append((m.SESSION, self.searchpath))
-        text = ("SET check_function_bodies = false;\n"
-                "SET xmloption = content;\n"
-                "SET client_min_messages = warning;\n")
+        p.append((m.SESSION, "SET check_function_bodies = false;\n"))
+        p.append((m.SESSION, "SET xmloption = content;\n"))
+        p.append((m.SESSION, "SET client_min_messages = warning;\n"))
         if not self.std_strings:
-            text += "SET escape_string_warning = off;\n"
-        text += f"SET row_security = {'on' if o.enable_row_security else 'off'};\n"
-        p.append((m.SESSION, text))
+            p.append((m.SESSION, "SET escape_string_warning = off;\n"))
+        p.append((m.SESSION, f"SET row_security = {'on' if o.enable_row_security else 'off'};\n"))
         if self.txn_size > 0:
             p.append((m.TRANSACTION, "\nBEGIN;\n"))
             self.txn_count = 0
@@ -400,7 +469,7 @@ class Renderer:
         p.append((m.META, f"\\unrestrict {self.key}\n"))
         p.append((m.CONNECT, psql_connect(dbname)))
         p.append((m.META, f"\\restrict {self.key}\n\n"))
-        self.curr_user = self.curr_schema = self.curr_tableam = self.curr_tablespace = None
+        self.forget_session()
         self._fixed_state(p)
 
     def _print_entry(self, p: list[m.Part], e: TocEntry, pfx: str) -> None:
@@ -472,8 +541,8 @@ class Renderer:
             for oid in lines:
                 p.append((m.SQL, f"{begin}{oid}{end};\n"))
                 self._count_action(p)
-        elif lines:
-            p.append((m.SQL, "".join(f"{begin}{oid}{end};\n" for oid in lines)))
+        else:  # one part per command: pg_restore sends each on its own to a server
+            p.extend((m.SQL, f"{begin}{oid}{end};\n") for oid in lines)
         p.append((m.SQL, "\n"))
 
     def _acl_per_blob(self, p: list[m.Part], e: TocEntry) -> None:

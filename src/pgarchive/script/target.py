@@ -257,30 +257,42 @@ def adapt(steps: Iterable[m.Step], target: int, encoding: str,
           warn: Callable[[str], None] | None = None) -> Iterator[m.Step]:
     """The steps, each statement adapted by the rules for ``target``."""
     del encoding, warn
-    active = rules(target)
-    by_desc: dict[str, list[Rule]] = {}
-    for r in active:
-        for d in r.descs:
-            by_desc.setdefault(d, []).append(r)
-    gone_triggers: set[str] = set()
+    adapter = Adapter(target)
     for step in steps:
+        yield adapter(step)
+
+
+class Adapter:
+    """The rules for ``target``, applied to one Step at a time (in restore order: a
+    comment on an event trigger left out is left out too)."""
+
+    def __init__(self, target: int) -> None:
+        self.target = target
+        self.by_desc: dict[str, list[Rule]] = {}
+        for r in rules(target):
+            for d in r.descs:
+                self.by_desc.setdefault(d, []).append(r)
+        self.gone_triggers: set[str] = set()
+
+    def __call__(self, step: m.Step) -> m.Step:
+        """The step with its statements adapted (the same object, changed in place)."""
+        target = self.target
         e = step.entry
         desc = "<preamble>" if e is None else e.desc
-        todo = by_desc.get(desc, [])
+        todo = self.by_desc.get(desc, [])
         if e is not None and e.desc in ("COMMENT", "SECURITY LABEL") and \
-                e.tag.startswith("EVENT TRIGGER ") and e.tag[14:] in gone_triggers:
+                e.tag.startswith("EVENT TRIGGER ") and e.tag[14:] in self.gone_triggers:
             todo = [Rule(0, "", ANY, _leave_out(r"."),
                          "left out: it names an event trigger left out above")]
         if not todo:
-            yield step
-            continue
+            return step
         mark = f"-- pgarchive --target-version {target}: "
         whole = next((r for r in todo if r.whole_entry and any(
             k == m.SQL and r.apply(t) is not None for k, t in step.parts)), None)
         parts: list[m.Part] = []
         if whole is not None:
             if whole.name == "login event triggers" and e is not None:
-                gone_triggers.add(e.tag)
+                self.gone_triggers.add(e.tag)
             noted = False
             for kind, text in step.parts:
                 if kind == m.SQL:
@@ -290,8 +302,7 @@ def adapt(steps: Iterable[m.Step], target: int, encoding: str,
                     text = _commented(text)
                 parts.append((kind, text))
             step.parts = parts
-            yield step
-            continue
+            return step
         for kind, text in step.parts:
             if kind in (m.SQL, m.SESSION):
                 for r in todo:
@@ -301,4 +312,4 @@ def adapt(steps: Iterable[m.Step], target: int, encoding: str,
                         parts.append((m.COMMENT, f"{mark}{r.note}\n"))
             parts.append((kind, text))
         step.parts = parts
-        yield step
+        return step
