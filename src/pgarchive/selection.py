@@ -77,27 +77,28 @@ class RestoreOptions:
                 "functions": NameMatcher(self.functions),
                 "triggers": NameMatcher(self.triggers)}
 
-    @property
+    @functools.cached_property
     def sel_types(self) -> bool:
         return self.sel_table or self.sel_index or self.sel_function or self.sel_trigger
 
-    @property
+    @functools.cached_property
     def selective(self) -> bool:
         return bool(self.schemas or self.exclude_schemas or self.sel_types)
 
+    # (cached: the options are frozen, and these are asked once per TOC entry)
     # The three below are pg_restore 18's derivation (pg_restore.c), once validate() has
     # refused the contradictory combinations.
-    @property
+    @functools.cached_property
     def dump_schema(self) -> bool:
         return ((self.schema_only or (not self.data_only and not self.statistics_only))
                 and not self.no_schema)
 
-    @property
+    @functools.cached_property
     def dump_data(self) -> bool:
         return ((self.data_only or (not self.schema_only and not self.statistics_only))
                 and not self.no_data)
 
-    @property
+    @functools.cached_property
     def dump_statistics(self) -> bool:
         return self.statistics and (self.statistics_only or self.with_statistics or
                                     (not self.schema_only and not self.data_only))

@@ -43,6 +43,7 @@ _NUMERIC = r"^(-?[0-9]+(\.[0-9]+)?|NaN|-?Infinity)$"
 #: An escape COPY FROM turns into a byte >= 0x80 (checked for the encoding once de-escaped);
 #: looked for after escaped backslashes are removed.
 _HIGH_ESCAPE = re.compile(rb"\\(?:[2367][0-7]{2}|x[89a-fA-F][0-9a-fA-F])")
+_HIGH_FIRST: Any = None  # numpy lookup table: the bytes that start such an escape
 _TIMETZ = r"^[0-2][0-9]:[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?[+-][01][0-9](:[0-5][0-9]){0,2}$"
 
 
@@ -198,9 +199,20 @@ class TypeChecker:
 
 
 def _high_escapes(data: bytes) -> bool:
-    """Whether COPY text has octal or hex escapes of bytes >= 0x80 (pg_dump writes none:
-    a cheap look for their first two bytes comes first)."""
-    if not any(data.find(p) >= 0 for p in (b"\\x", b"\\2", b"\\3", b"\\6", b"\\7")):
+    """Whether COPY text has octal or hex escapes of bytes >= 0x80 (pg_dump writes none).
+
+    A vectorised look at the byte after each backslash comes first: ``bytes.find`` of a
+    two-byte needle such as ``\\2`` crawls through text full of digits."""
+    from .copytext import vector_module
+
+    global _HIGH_FIRST
+    np = vector_module()
+    if _HIGH_FIRST is None:
+        _HIGH_FIRST = np.zeros(256, np.bool_)
+        _HIGH_FIRST[list(b"2367x")] = True
+    view = np.frombuffer(data, np.uint8)
+    after = view[np.flatnonzero(view[:-1] == 0x5C) + 1]
+    if not _HIGH_FIRST[after].any():
         return False
     return _HIGH_ESCAPE.search(data.replace(b"\\\\", b"")) is not None
 
