@@ -519,7 +519,7 @@ def _reference_close(decisions: list[object], sel: Selection) -> None:
             return
         d.reqs = reqs  # type: ignore[attr-defined]
         d.reason = why  # type: ignore[attr-defined]
-        d.pulled_by.append(parent.entry.dump_id)  # type: ignore[attr-defined]
+        d.pulled_by = [*(d.pulled_by or []), parent.entry.dump_id]  # type: ignore[attr-defined]
         chosen_ids.add(i)
         if owner:
             full.add(i)
