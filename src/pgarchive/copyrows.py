@@ -103,10 +103,7 @@ class RowCutter:
         # The marker is the last row.  A caller that counts columns itself (verify, whose
         # CopyChecker also reports data after the marker) only needs it looked for at the
         # end; otherwise it is looked for everywhere, so that nothing after it passes.
-        if self.check_shape or body.rstrip(b"\n").endswith((b"\n\\.", b"\\.")):
-            end = _marker(body)
-        else:
-            end = None
+        end = _marker(body) if self.check_shape or _ends_with_marker(body) else None
         if end is not None:
             if body[end + len(_MARKER_AT_START):].strip(b"\n") or carry.strip(b"\n"):
                 raise FormatError("data after the end-of-data marker \\.")
@@ -120,6 +117,15 @@ class RowCutter:
             batch = _checked(body, self.columns, self._row, self._transcode, self.codec)
         self._row += batch.rows
         return [batch]
+
+
+def _ends_with_marker(body: bytes) -> bool:
+    """Whether the last row of ``body`` that is not empty ends with ``\\.`` (looked for
+    in its tail: stripping the whole batch would copy it)."""
+    tail = body[-64:].rstrip(b"\n")
+    if not tail and len(body) > 64:
+        tail = body.rstrip(b"\n")
+    return tail.endswith(b"\\.")
 
 
 def _marker(body: bytes) -> int | None:

@@ -77,27 +77,28 @@ class RestoreOptions:
                 "functions": NameMatcher(self.functions),
                 "triggers": NameMatcher(self.triggers)}
 
-    @property
+    @functools.cached_property
     def sel_types(self) -> bool:
         return self.sel_table or self.sel_index or self.sel_function or self.sel_trigger
 
-    @property
+    @functools.cached_property
     def selective(self) -> bool:
         return bool(self.schemas or self.exclude_schemas or self.sel_types)
 
+    # (cached: the options are frozen, and these are asked once per TOC entry)
     # The three below are pg_restore 18's derivation (pg_restore.c), once validate() has
     # refused the contradictory combinations.
-    @property
+    @functools.cached_property
     def dump_schema(self) -> bool:
         return ((self.schema_only or (not self.data_only and not self.statistics_only))
                 and not self.no_schema)
 
-    @property
+    @functools.cached_property
     def dump_data(self) -> bool:
         return ((self.data_only or (not self.schema_only and not self.statistics_only))
                 and not self.no_data)
 
-    @property
+    @functools.cached_property
     def dump_statistics(self) -> bool:
         return self.statistics and (self.statistics_only or self.with_statistics or
                                     (not self.schema_only and not self.data_only))
@@ -141,7 +142,8 @@ class Decision:
     entry: TocEntry
     reqs: Req
     reason: str = ""
-    pulled_by: list[int] = field(default_factory=list)
+    #: None until something pulls it (a list per entry of a million-entry TOC is 56 MB)
+    pulled_by: list[int] | None = None
     #: --with-deps took it only because a chosen entry needs it (a schema, a type, a
     #: function...): a restore may leave it out where the target already has it.
     needed: bool = False
@@ -430,18 +432,27 @@ def _close(decisions: list[Decision], sel: Selection) -> None:
     each time one of them is chosen)."""
     mask = Req.SCHEMA | Req.DATA | Req.STATS
     by_id = {d.entry.dump_id: d for d in decisions}
-    children: dict[int, list[Decision]] = {}
+    # Memory (a million entries, issue 12): an entry's only child is kept as it is, a
+    # list is made for the second; the section is kept only for the SECTION_NONE entries,
+    # which are in the section of the entry before them.
+    children: dict[int, Decision | list[Decision]] = {}
     for d in decisions:
-        for dep in set(d.entry.dependencies):
-            children.setdefault(dep, []).append(d)
+        deps = d.entry.dependencies
+        for dep in (set(deps) if len(deps) > 1 else deps):
+            had = children.setdefault(dep, d)
+            if had is not d:
+                if isinstance(had, list):
+                    had.append(d)
+                else:
+                    children[dep] = [had, d]
     mask_opts = _mask_only(sel.restore)
-    # The section each entry is in (SECTION_NONE entries follow the one before them).
-    section: dict[int, Section] = {}
+    none_section: dict[int, Section] = {}
     cur = Section.PRE_DATA
     for d in decisions:
         if d.entry.section != Section.NONE:
             cur = d.entry.section
-        section[d.entry.dump_id] = cur
+        else:
+            none_section[d.entry.dump_id] = cur
     chosen = {d.entry.dump_id for d in decisions if d.reqs & mask}
     # "full" objects bring their belongings; "needed" ones only what always comes along.
     full: set[int] = set()
@@ -461,15 +472,17 @@ def _close(decisions: list[Decision], sel: Selection) -> None:
                 if d.needed:  # needed before, now wanted whole: say why
                     d.needed = False
                     d.reason = why
-                    d.pulled_by.append(parent.entry.dump_id)
+                    _pulled(d, parent)
             return
-        reqs = _required(d.entry, section[i], mask_opts, None, by_id)
+        sec = d.entry.section
+        reqs = _required(d.entry, none_section[i] if sec == Section.NONE else sec, mask_opts,
+                         None, by_id)
         if not reqs & mask:
             return
         d.reqs = reqs
         d.reason = why
         d.needed = needed
-        d.pulled_by.append(parent.entry.dump_id)
+        _pulled(d, parent)
         chosen.add(i)
         if owner:
             bindings.make_full(i)
@@ -487,7 +500,8 @@ def _close(decisions: list[Decision], sel: Selection) -> None:
         # What belongs to it (only relations and domains own things).
         owner_full = i in full and e.desc in OWNERS
         partitioned = e.desc == "TABLE" and "PARTITION BY" in (e.defn or "")
-        for c in children.get(i, []):
+        kids = children.get(i, ())
+        for c in (kids if isinstance(kids, (list, tuple)) else (kids,)):
             ce = c.entry
             if ce.desc in BINDINGS:
                 if sel.with_fks and owner_full and ce.desc == "FK CONSTRAINT":
@@ -504,6 +518,12 @@ def _close(decisions: list[Decision], sel: Selection) -> None:
                 take(c, f"belongs to {e.label}", d, True)
             elif owner_full and partitioned and ce.desc == "TABLE":
                 take(c, f"partition of {e.label}", d, True)
+
+
+def _pulled(d: Decision, parent: Decision) -> None:
+    if d.pulled_by is None:
+        d.pulled_by = []
+    d.pulled_by.append(parent.entry.dump_id)
 
 
 def _qualified(e: TocEntry) -> str:

@@ -529,7 +529,8 @@ def _reference_close(decisions: list[object], sel: Selection) -> None:
                 if d.needed:  # type: ignore[attr-defined]
                     d.needed = False  # type: ignore[attr-defined]
                     d.reason = why  # type: ignore[attr-defined]
-                    d.pulled_by.append(parent.entry.dump_id)  # type: ignore[attr-defined]
+                    d.pulled_by = [*(d.pulled_by or []),  # type: ignore[attr-defined]
+                                   parent.entry.dump_id]
             return
         reqs = _required(d.entry, section[i], mask_opts, None, by_id)  # type: ignore[attr-defined]
         if not reqs & mask:
@@ -537,7 +538,7 @@ def _reference_close(decisions: list[object], sel: Selection) -> None:
         d.reqs = reqs  # type: ignore[attr-defined]
         d.reason = why  # type: ignore[attr-defined]
         d.needed = needed  # type: ignore[attr-defined]
-        d.pulled_by.append(parent.entry.dump_id)  # type: ignore[attr-defined]
+        d.pulled_by = [*(d.pulled_by or []), parent.entry.dump_id]  # type: ignore[attr-defined]
         chosen_ids.add(i)
         if owner:
             full.add(i)

@@ -140,8 +140,12 @@ class DirectoryContainer(Container):
             return entry.filename or f"blobs_{entry.dump_id}.toc"
         return "blobs.toc"
 
-    def blob_list(self, entry: TocEntry) -> list[tuple[int, str]]:
-        """(oid, file name) for each large object of a BLOBS entry, from its blobs TOC."""
+    def blob_list(self, entry: TocEntry) -> Iterator[tuple[int, str]]:
+        """(oid, file name) for each large object of a BLOBS entry, from its blobs TOC.
+
+        The file is read now (a missing or oversized one fails here); its lines are read
+        as they are asked for, so that its million lines are never objects at once (issue
+        12: an 8 MB blobs.toc took 200 MiB as a list).  A bad line fails when reached."""
         toc = self.member_path(self.blobs_toc_name(entry))
         try:
             with open(toc, "rb") as f:
@@ -155,25 +159,26 @@ class DirectoryContainer(Container):
                               f"{e.strerror}") from None
         if raw.count(b"\n") > MAX_BLOB_LINES:  # issue 12: a documented limit
             raise FormatError(f"large object TOC file has more than {MAX_BLOB_LINES} lines")
-        out = []
-        for lineno, line in enumerate(raw.splitlines(), 1):
-            parts = line.split()
-            if len(parts) != 2 or not parts[0].isdigit():
-                raise FormatError(f"invalid line in large object TOC file \"{toc}\": "
-                                  f"{line[:80]!r}", entry=f"line {lineno}")
-            out.append((decimal_uint(parts[0]), parts[1].decode("utf-8", "surrogateescape")))
-        return out
+        return _blob_lines(raw, toc)
 
-    def _files_of(self, entry: TocEntry) -> list[tuple[int | None, str]]:
+    def _files_of(self, entry: TocEntry) -> Iterator[tuple[int | None, str]]:
         if entry.desc == "BLOBS":
-            return [(oid, self.data_path(name)) for oid, name in self.blob_list(entry)]
-        return [(None, self.data_path(entry.filename or ""))]
+            return ((oid, self.data_path(name)) for oid, name in self.blob_list(entry))
+        return iter([(None, self.data_path(entry.filename or ""))])
 
     def stored_size(self, entry: TocEntry) -> int | None:
         if not entry.has_data:
             return None
         try:
-            total = sum(os.path.getsize(p) for _oid, p in self._files_of(entry))
+            sizes: dict[str, int] = {}  # a file named on many lines is asked for once
+            total = 0
+            for _oid, p in self._files_of(entry):
+                size = sizes.get(p)
+                if size is None:
+                    size = os.path.getsize(p)
+                    if len(sizes) < 4096:
+                        sizes[p] = size
+                total += size
             if entry.desc == "BLOBS":
                 total += os.path.getsize(self.member_path(self.blobs_toc_name(entry)))
             return total
@@ -184,10 +189,10 @@ class DirectoryContainer(Container):
         self._require_data(entry)
         try:
             files = self._files_of(entry)
+            for oid, p in files:
+                yield oid, StoredStream(read_file_chunks(p), 0, p)
         except ArchiveError as e:
             raise e.located(path=self.path, entry=entry.label) from None
-        for oid, p in files:
-            yield oid, StoredStream(read_file_chunks(p), 0, p)
 
     def data_files(self) -> set[str]:
         """The name of every file of the folder pg_restore would read: toc.dat, the data
@@ -208,3 +213,20 @@ class DirectoryContainer(Container):
                 with contextlib.suppress(ArchiveError):
                     names.add(os.path.basename(self.data_path(name)))
         return names
+
+
+def _blob_lines(raw: bytes, toc: str, window: int = 1 << 20) -> Iterator[tuple[int, str]]:
+    """The (oid, file name) of each line of a blobs TOC file's bytes (split as
+    ``bytes.splitlines`` splits), a window of lines at a time."""
+    pos, lineno, n = 0, 0, len(raw)
+    while pos < n:
+        cut = raw.find(b"\n", pos + window)
+        cut = n if cut < 0 else cut + 1
+        for line in raw[pos:cut].splitlines():
+            lineno += 1
+            parts = line.split()
+            if len(parts) != 2 or not parts[0].isdigit():
+                raise FormatError(f"invalid line in large object TOC file \"{toc}\": "
+                                  f"{line[:80]!r}", entry=f"line {lineno}")
+            yield decimal_uint(parts[0]), parts[1].decode("utf-8", "surrogateescape")
+        pos = cut

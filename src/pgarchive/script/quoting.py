@@ -91,4 +91,6 @@ def sanitize_line(text: str | None, want_hyphen: bool) -> str:
     """sanitize_line(): CR and LF become spaces; NULL becomes ``-`` or nothing."""
     if text is None:
         return "-" if want_hyphen else ""
+    if "\n" not in text and "\r" not in text:  # nearly always: translate is ~10x slower
+        return text
     return text.translate(_LINE_BREAKS)
