@@ -36,7 +36,7 @@ SELECTIONS = [
     (PG18, ["-C", "-t", "customers"], ["-C"]),
     ("pg15/dir", ["-t", "customers", "--with-deps"], []),
     ("pg15/dir", ["--section", "data"], []),
-    ("pg10/tar.tar", ["-n", "public"], []),
+    ("pg10/tar.tar", ["-n", "shop"], []),
     ("samples/bigoid18.dump", ["-a"], []),
 ]
 

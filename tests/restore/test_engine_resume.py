@@ -42,6 +42,7 @@ def say(kind, text):  # one line each (names may hold newlines), whole (workers'
         sys.stdout.write(f"{kind} {text!r}\\n")
         sys.stdout.flush()
 out = run(req, RestoreEvents(progress=lambda s: say("P", s), error=lambda e: say("E", e.text)))
+[say("F", f"{x.level}: {x.message}") for x in out.findings]
 print("EXIT", out.exit_code, "SKIPPED", out.resume.skipped if out.resume else 0, flush=True)
 """
 

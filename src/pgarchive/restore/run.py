@@ -185,7 +185,9 @@ def run(req: RestoreRequest, events: RestoreEvents | None = None) -> RestoreOutc
                 pg_major = min(facts.server_major or 18, max(READS_UP_TO))
             out.left_out = [e for e in entries if e.dump_id in facts.left_out]
             entries = [e for e in entries if e.dump_id not in facts.left_out]
-            out.forecast = _forecast(req, sel, facts, a.entries, entries, pg_major)
+            if resuming is None or resuming.found is None:  # (a resumed target is half
+                # restored by design: its record, not a forecast, says what is left to do)
+                out.forecast = _forecast(req, sel, facts, a.entries, entries, pg_major)
             if out.forecast is not None and out.forecast.applied:
                 assert out.forecast.plan is not None
                 kept = {e.dump_id for e in out.forecast.plan.entries}
