@@ -388,9 +388,10 @@ def build_tar(h: Header, entries: Sequence[TocEntry], data: DataMap,
     files = build_directory(h, entries, data, codec)
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tf:
-        order = ["toc.dat", *[n for n in files if n.endswith(".dat") and
-                              not n.startswith("blob_")]]
-        order += [n for n in files if n.startswith("blob")]
+        # Members in TOC order, as pg_dump closes them: a large-object entry's
+        # blob_*.dat and blobs.toc sit between the table data files around it, and
+        # pg_restore reads a tar front to back, so any other order is unrestorable.
+        order = ["toc.dat", *[n for n in files if n != "toc.dat"]]
         for name in order:
             info = tarfile.TarInfo(name)
             info.size = len(files[name])

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any
 from ..archive import Archive
 from ..errors import ArchiveError
 from ..script.options import ScriptOptions, check
-from ..selection import Decision, Req, Selection
+from ..selection import Decision, Req, Selection, chosen
 from .conninfo import Target
 from .engine import EngineRequest, RetryPolicy, run_engine
 from .engine import state as resume_state
 from .plan import RestoreRequest
 from .preflight import Facts
-from .rowcheck import archive_row_counts, compare_rows, counted_entries
+from .rowcheck import MATCH, TableCheck, archive_row_counts, compare_rows, counted_entries
 
 if TYPE_CHECKING:
     import psycopg
@@ -47,6 +47,12 @@ class Resume:
         self.found: resume_state.Found | None = None
         #: -C: the database exists, and the restore continues in it
         self.resume_db: str | None = None
+        #: no record, but the target holds every table with the archive's row counts: the
+        #: restore had finished (the record goes last; a run killed just after that left
+        #: nothing to resume), and these are the checks that say so
+        self.finished: list[TableCheck] | None = None
+        self._archive = archive
+        self._entries = [d.entry for d in chosen(decisions)]
 
     def look(self, conn: psycopg.Connection[Any], target: Target, dbname: str | None,
              facts: Facts) -> bool:
@@ -70,12 +76,16 @@ class Resume:
                 return False
             if found is None:
                 if not empty:
-                    return False
+                    try:
+                        with target.with_dbname(dbname).connect() as other:
+                            return self._had_finished(other, facts)
+                    except psycopg.Error:
+                        return False
                 # made by a run that stopped before it could record anything in it
                 found = resume_state.Found(self.fingerprint)
             self.resume_db = dbname
         if found is None:
-            return False
+            return dbname is None and self._had_finished(conn, facts)
         if found.fingerprint != self.fingerprint:
             facts.error(f"the target holds the --resume record ({resume_state.SCHEMA}) of "
                         f"another restore, started {found.started or 'earlier'}: another "
@@ -83,6 +93,28 @@ class Resume:
                         f"or DROP SCHEMA {resume_state.SCHEMA} CASCADE to forget it")
             return True
         self.found = found
+        return True
+
+
+    def _had_finished(self, conn: psycopg.Connection[Any], facts: Facts) -> bool:
+        """No record in a non-empty target: did this restore finish there?  Yes when every
+        table the archive loads is present with the archive's row count."""
+        if not _relations(conn):
+            return False
+        counted = counted_entries(self._entries)
+        if not counted:
+            return False
+        try:
+            counts = archive_row_counts(self._archive, counted)
+        except ArchiveError:
+            return False
+        checks = compare_rows(conn, counted, counts, {})
+        if len(checks) != len(counted) or any(c.status != MATCH for c in checks):
+            return False
+        self.finished = checks
+        facts.warning("--resume: the target holds no record of this restore, but every "
+                      f"table ({len(checks)}) is there with the archive's row count: the "
+                      "restore had finished; nothing to do")
         return True
 
 
@@ -152,7 +184,7 @@ def _compare(req: RestoreRequest, out: RestoreOutcome, facts: Facts, database: s
              ) -> None:
     import psycopg
 
-    from .rowcheck import NOT_RESTORED, TableCheck
+    from .rowcheck import NOT_RESTORED
 
     conn = facts.conn
     if conn is not None and conn.info.dbname == database:

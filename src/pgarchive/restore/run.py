@@ -185,8 +185,9 @@ def run(req: RestoreRequest, events: RestoreEvents | None = None) -> RestoreOutc
                 pg_major = min(facts.server_major or 18, max(READS_UP_TO))
             out.left_out = [e for e in entries if e.dump_id in facts.left_out]
             entries = [e for e in entries if e.dump_id not in facts.left_out]
-            if resuming is None or resuming.found is None:  # (a resumed target is half
-                # restored by design: its record, not a forecast, says what is left to do)
+            if resuming is None or (resuming.found is None and resuming.finished is None):
+                # (a resumed target is half restored by design, a finished one whole: its
+                # record or its row counts, not a forecast, say what is left to do)
                 out.forecast = _forecast(req, sel, facts, a.entries, entries, pg_major)
             if out.forecast is not None and out.forecast.applied:
                 assert out.forecast.plan is not None
@@ -203,6 +204,10 @@ def run(req: RestoreRequest, events: RestoreEvents | None = None) -> RestoreOutc
                 if out.choice is not None:
                     out.command = build_command(out.choice.pg, effective, sel, "LIST_FILE",
                                                 req.target.masked)
+                return out
+            if resuming is not None and resuming.finished is not None:
+                out.engine, out.tables = "native", resuming.finished
+                out.resume = ResumeInfo(skipped=len(entries))
                 return out
             if ev.ready:
                 ev.ready(out)

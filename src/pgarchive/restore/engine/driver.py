@@ -179,16 +179,29 @@ class Engine:
             ex._must(state.record_statement(dump_id, phase), None)
 
     def _drop_state(self) -> None:
+        """The restore is complete: forget its record (on a new connection, made again
+        if it is lost, as any step's would be: a record left behind makes the next
+        --resume take a finished restore for a half-done one)."""
         s = Session(self.req.target.with_dbname(self.database), self.req.codec,
                     self.req.retry)
+        delays = self.req.retry.delays()
         try:
-            s.open()
-            failure = s.execute(state.DROP_STATEMENT)
-            if failure is not None:
-                self._warn(f"could not drop the resume state ({state.SCHEMA}): "
-                           f"{failure.message.strip()}")
-        except ConnectionLost as e:
-            self._warn(f"could not drop the resume state ({state.SCHEMA}): {e}")
+            while True:
+                try:
+                    s.open()
+                    failure = s.execute(state.DROP_STATEMENT)
+                    if failure is not None:
+                        self._warn(f"could not drop the resume state ({state.SCHEMA}): "
+                                   f"{failure.message.strip()}")
+                    return
+                except ConnectionLost as e:
+                    delay = next(delays, None)
+                    if delay is None:
+                        self._warn(f"could not drop the resume state ({state.SCHEMA}): {e}")
+                        return
+                    self._warn(f"connection lost ({e}); connecting again in {delay:g} s to "
+                               "drop the resume state")
+                    self.req.retry.sleep(delay)
         finally:
             s.close()
 
@@ -229,6 +242,23 @@ class Engine:
                 if e is not None and step.phase in state.RECORDED and \
                         ex.recorded(e, step.phase):
                     return 0  # its COMMIT made it before the connection went
+
+    def _open(self, ex: Executor, dbname: str) -> None:
+        """Connect a worker (or the leader after the workers) and set its session up; with
+        --resume a connection lost meanwhile (a terminated backend) is made again."""
+        delays = self.req.retry.delays()
+        while True:
+            try:
+                ex.session.open(dbname)
+                ex.run(ex.adapt(m.Step(None, m.PREAMBLE, ex.renderer.fixed_state())))
+                return
+            except ConnectionLost as lost:
+                delay = next(delays, None) if self.req.resume and not self.interrupted \
+                    else None
+                if delay is None:
+                    raise
+                self._warn(f"connection lost ({lost}); connecting again in {delay:g} s")
+                self.req.retry.sleep(delay)
 
     def _reconnect(self, ex: Executor,
                    saved: tuple[str | None, str | None, str | None, str | None]) -> None:
@@ -332,8 +362,7 @@ class Engine:
                 w.inbox.put(None)
             for w in workers:
                 w.join()
-        leader.session.open(dbname)
-        leader.run(leader.adapt(m.Step(None, m.PREAMBLE, self.renderer.fixed_state())))
+        self._open(leader, dbname)
         for job in plan.leftovers():
             self._entry(leader, job.decision)
 
@@ -451,9 +480,8 @@ class _Worker(threading.Thread):
         try:
             try:
                 archive = archive_mod.open(eng.req.archive_path, read_toc=False)
-                session.open(self.dbname)
                 ex = eng._executor(session, archive, eng.renderer.worker(), worker=True)
-                ex.run(ex.adapt(m.Step(None, m.PREAMBLE, ex.renderer.fixed_state())))
+                eng._open(ex, self.dbname)
             except BaseException as exc:  # reported to the leader, which stops
                 self.outbox.put((self, None, exc))
                 return
