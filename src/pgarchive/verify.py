@@ -61,6 +61,12 @@ class Problem:
                                 entry=self.entry))
 
 
+#: problems kept per entry (and for the archive as a whole): an archive damaged everywhere,
+#: say 320,000 large objects that nothing creates, is reported with the first ones and a
+#: count of the rest, in bounded memory, rather than a list as long as the archive
+KEPT_PROBLEMS = 100
+
+
 @dataclass
 class EntryReport:
     dump_id: int
@@ -80,8 +86,14 @@ class EntryReport:
     block_start: int | None = None
     block_end: int | None = None
 
+    #: problems past the first KEPT_PROBLEMS, counted but not kept
+    more_problems: int = 0
+
     def fail(self, problem: Problem, status: str = "damaged") -> None:
-        self.problems.append(problem)
+        if len(self.problems) < KEPT_PROBLEMS:
+            self.problems.append(problem)
+        else:
+            self.more_problems += 1
         if self.status == "ok":
             self.status = status
 
@@ -100,6 +112,19 @@ class VerifyReport:
     #: every TOC entry (with or without data): dump id -> checksum of its fields
     toc: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: problems not tied to one entry past the first KEPT_PROBLEMS, counted but not kept
+    more_problems: int = 0
+
+    def __post_init__(self) -> None:
+        if len(self.problems) > KEPT_PROBLEMS:
+            self.more_problems += len(self.problems) - KEPT_PROBLEMS
+            del self.problems[KEPT_PROBLEMS:]
+
+    @property
+    def problem_count(self) -> int:
+        """Every problem found, kept or only counted."""
+        return (len(self.problems) + self.more_problems
+                + sum(len(e.problems) + e.more_problems for e in self.entries))
 
     @property
     def damaged(self) -> list[EntryReport]:
@@ -131,7 +156,7 @@ class VerifyReport:
             e.pop("block_end")
         d["summary"] = {"entries": len(self.entries), "rows": self.total_rows,
                         "raw_bytes": self.total_raw, "stored_bytes": self.total_stored,
-                        "damaged": len(self.damaged), "problems": len(self.all_problems()),
+                        "damaged": len(self.damaged), "problems": self.problem_count,
                         "elapsed": round(self.elapsed, 3), "ok": self.ok}
         return d
 

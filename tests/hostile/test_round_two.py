@@ -459,3 +459,33 @@ def test_csv_neutralises_formulas(tmp_path: Path, tag: str) -> None:
     res = run("ls", "-F", "csv", "--raw", str(p))
     (row,) = list(csv.DictReader(io.StringIO(res.stdout.decode())))
     assert row["tag"] == tag
+
+
+def test_problems_past_the_cap_are_counted_not_kept(tmp_path: Path) -> None:
+    """Item 10: an archive damaged everywhere (here 250 large objects that no BLOB METADATA
+    entry creates) keeps the first KEPT_PROBLEMS problems of an entry and counts the rest,
+    so memory stays bounded, and says how many it did not show."""
+    from dataclasses import replace
+
+    from pgarchive.format.writer import build_directory
+    from pgarchive.verify import KEPT_PROBLEMS
+
+    h = replace(header(), format_code=ArchiveFormat.DIRECTORY)
+    blobs = table(2, "", desc="BLOBS", had_dumper=True, section=Section.DATA, defn="",
+                  namespace="", relkind=0, owner="")
+    n = KEPT_PROBLEMS + 150
+    for name, data in build_directory(h, [blobs], {2: [(100000 + i, b"")
+                                                       for i in range(n)]}).items():
+        (tmp_path / name).write_bytes(data)
+    report = verify(str(tmp_path))
+    (e,) = report.entries
+    assert len(e.problems) == KEPT_PROBLEMS and e.more_problems == 150
+    assert report.problem_count == n and not report.ok
+    assert report.to_dict()["summary"]["problems"] == n
+    result = CliRunner().invoke(cli, ["verify", str(tmp_path)])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert sum(ln.startswith("damage: ") for ln in lines) == KEPT_PROBLEMS + 1
+    assert f"damage: ... and 150 more problems in entry 2 (the first {KEPT_PROBLEMS} " \
+           "are shown)" in lines
+    assert f"{n} problems" in lines[-1]

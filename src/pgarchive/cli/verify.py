@@ -57,6 +57,7 @@ def verify(archive: str, jobs: int, fmt: str, raw: bool, write_manifest: str | N
     from ..progress import ByteProgress
     from ..selection import chosen, select
     from ..terminal import for_terminal
+    from ..verify import KEPT_PROBLEMS
     from ..verify import verify as run_verify
 
     manifest = None
@@ -93,14 +94,23 @@ def verify(archive: str, jobs: int, fmt: str, raw: bool, write_manifest: str | N
         text = render(rows, "table", cols, right=("id", "rows", "raw bytes", "stored bytes"),
                       raw=raw)
         shown = (lambda t: t) if raw else for_terminal
-        for p in report.all_problems():
+        for p in report.problems:
             text += f"damage: {shown(str(p))}\n"
+        if report.more_problems:
+            text += (f"damage: ... and {report.more_problems} more problems of the archive "
+                     f"(the first {KEPT_PROBLEMS} are shown)\n")
+        for e in report.entries:
+            for p in e.problems:
+                text += f"damage: {shown(str(p))}\n"
+            if e.more_problems:
+                text += (f"damage: ... and {e.more_problems} more problems in entry "
+                         f"{e.dump_id} (the first {KEPT_PROBLEMS} are shown)\n")
         for note in report.notes:
             text += f"note: {shown(note)}\n"
         secs = max(report.elapsed, 1e-9)
         text += (f"{len(report.entries)} entries checked, {report.total_rows} rows, "
                  f"{report.total_raw} bytes ({report.total_stored} stored), "
-                 f"{len(report.damaged)} damaged, {len(report.all_problems())} problems, "
+                 f"{len(report.damaged)} damaged, {report.problem_count} problems, "
                  f"{report.elapsed:.2f} s, {report.total_stored / secs / 1e6:.0f} MB/s stored, "
                  f"checksum {report.hash}, jobs {report.jobs}: "
                  f"{'OK' if report.ok else 'DAMAGED'}\n")

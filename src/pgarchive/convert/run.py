@@ -93,7 +93,7 @@ def _verify(tmp: str, dst: str, jobs: int) -> dict[str, Any]:
     report = verify(tmp, jobs=jobs)
     if not report.ok:
         first = report.all_problems()[0]
-        raise ArchiveError(f"the converted archive failed verify ({len(report.all_problems())} "
+        raise ArchiveError(f"the converted archive failed verify ({report.problem_count} "
                            f"problems; the first: {first.message})", path=dst,
                            entry=first.entry)
     d = report.to_dict()
