@@ -60,6 +60,9 @@ def test_wheel_installs_into_a_clean_venv_and_runs(dist: Path, tmp_path: Path) -
     ls = subprocess.run([str(exe), "ls", "--format", "list", str(archive)],
                         capture_output=True, check=True, env={"TZ": "UTC", "PATH": "/usr/bin"})
     assert ls.stdout == (TESTDATA / "pg18" / "expected" / "custom.dump.list").read_bytes()
+    version = subprocess.run([str(exe), "--version"], capture_output=True, text=True,
+                             check=True)
+    assert version.stdout == f"pgarchive, version {wheel.name.split('-')[1]}\n"
     ver = subprocess.run([str(exe), "verify", str(archive)], capture_output=True, text=True)
     assert ver.returncode == 0, ver.stdout + ver.stderr
     assert ver.stdout.rstrip().endswith("OK")

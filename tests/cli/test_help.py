@@ -81,3 +81,23 @@ def test_connection_error_is_sentences() -> None:
     assert connection_error(text) == (
         'connection failed: connection to server at "127.0.0.1", port 1 failed: Connection '
         'refused. Is the server running on that host and accepting TCP/IP connections?')
+
+
+def test_start_up_loads_no_reader() -> None:
+    """Issue 10: `pgarchive --version` and `--help` load the command line only; the readers,
+    decompressors, database driver and package metadata come when a command needs them
+    (benchmarks/bench_startup.py measures the time)."""
+    heavy = ["pgarchive.archive", "pgarchive.compression", "pgarchive.containers",
+             "pgarchive.fileio", "construct", "zstandard", "lz4", "psycopg",
+             "importlib.metadata", "tempfile"]
+    code = ("import sys, pgarchive.cli\n"
+            "pgarchive.cli.cli.main(['--version'], 'pgarchive', standalone_mode=False)\n"
+            f"print([m for m in {heavy!r} if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.startswith("pgarchive, version ")
+    assert out.stdout.splitlines()[-1] == "[]", out.stdout
+    # and the lazy names of the package still resolve
+    import pgarchive
+
+    assert pgarchive.open and pgarchive.TocEntry and pgarchive.ArchiveError

@@ -8,7 +8,6 @@ from typing import Any
 
 import click
 
-from .. import archive as archive_mod
 from .app import cli
 from .options import build_selection, selection_options, warn_unmatched, write_out
 
@@ -93,6 +92,8 @@ def convert(src: str, dst: str, kind: str | None, compression: Any, version: int
     signal.signal(signal.SIGTERM, _terminated)
 
     selective = any(v for v in kw.values())
+    from .. import archive as archive_mod
+
     with archive_mod.open(src) as a:
         selection = build_selection(a.entries, kw) if selective else None
         opts = ConvertOptions(kind=FORMATS[kind] if kind else None, compression=compression,

@@ -8,7 +8,6 @@ from typing import Any
 
 import click
 
-from .. import archive as archive_mod
 from ..errors import UsageError
 from .app import cli
 from .options import build_selection, selection_options
@@ -54,6 +53,7 @@ def export(archive: str, fmt: str, output: str | None, header: bool | None,
     data is exported.  Column types (for jsonl and parquet) come from each table's CREATE
     statement in the archive, domains resolved to their base types.
     """
+    from .. import archive as archive_mod
     from ..export import Exporter, export_large_objects, exportable, file_name
     from ..selection import chosen, select
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from .. import archive as archive_mod
 from .app import cli
 from .options import output_options, write_out
 
@@ -21,6 +20,7 @@ def info(archive: str, fmt: str, raw: bool) -> None:
       pgarchive info backup.dump
       pgarchive info backup_dir --json
     """
+    from .. import archive as archive_mod
     from ..output import render_json
     from ..summary import archive_info
     from ..terminal import for_terminal

@@ -7,7 +7,6 @@ from typing import Any
 
 import click
 
-from .. import archive as archive_mod
 from .app import cli
 from .options import (
     build_selection,
@@ -57,11 +56,13 @@ def ls(archive: str, fmt: str, raw: bool, show_all: bool, verbose: bool, explain
     plain = not (show_all or verbose or explain or safe_list) and not any(
         v for k, v in kw.items() if k != "no_statistics")
     if fmt == "list" and plain:
+        from .. import archive as archive_mod
         write_out(archive_mod.default_list(archive, not kw["no_statistics"]), output)
         return
     if plain:  # pg_restore's default selection is decided entry by entry: stream it
         write_out(_streamed(archive, fmt, raw, not kw["no_statistics"]), output)
         return
+    from .. import archive as archive_mod
     from ..listing import render_list
     from ..output import render
     from ..selection import chosen, select
@@ -95,6 +96,7 @@ def _streamed(path: str, fmt: str, raw: bool, statistics: bool) -> Iterator[byte
     """ls with pg_restore's default selection, in passes over the TOC that keep no entry
     (a million entries: issue 12): one for the data offsets (and the column widths of a
     table), one to render."""
+    from .. import archive as archive_mod
     from ..output import csv_lines, render_json, table_lines, table_widths
     from ..selection import default_listed
     from ..summary import ENTRY_FIELDS, StoredSizes, entry_record

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from ..errors import ArchiveError, UsageError
-from ..fileio import atomic_write
 from ..format.constants import Section
 
 if TYPE_CHECKING:
@@ -238,6 +237,8 @@ def write_out(data: bytes | Iterable[bytes], output: str | None) -> None:
     pieces is held in a spool (memory, then a temporary file past 8 MiB) until it is
     complete, so an error half-way prints one error line and no partial answer."""
     if output and output != "-":
+        from ..fileio import atomic_write  # (tempfile: not at start-up)
+
         atomic_write(output, data)
         return
     if isinstance(data, bytes):

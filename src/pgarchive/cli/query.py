@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import datetime
-import decimal
-import json
-import uuid
 from typing import Any
 
 import click
 
-from .. import archive as archive_mod
-from ..fileio import output_stream
 from .app import cli
 from .options import output_options
 
@@ -27,6 +21,10 @@ Examples:
 
 def _plain(v: Any) -> Any:
     """A result value as JSON can carry it (NaN and infinities as text)."""
+    import datetime  # (these four, only for a query: not at start-up)
+    import decimal
+    import uuid
+
     if isinstance(v, float) and (v != v or v in (float("inf"), float("-inf"))):
         return str(v)
     if isinstance(v, bool | int | float | str) or v is None:
@@ -69,7 +67,11 @@ def query(archive: str, sql: str, fmt: str, output: str | None, raw: bool) -> No
     pgarchive[query].  CSV carries the values exactly (data, as export writes it: no
     formula guard); the table escapes control characters unless --raw.
     """
+    import json
+
+    from .. import archive as archive_mod
     from ..export.query import run_query
+    from ..fileio import output_stream
     from ..output import render_csv, render_table
 
     with archive_mod.open(archive) as a:

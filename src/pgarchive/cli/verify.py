@@ -7,8 +7,6 @@ from typing import Any
 
 import click
 
-from .. import archive as archive_mod
-from ..fileio import atomic_write
 from .app import cli
 from .options import (
     EXIT_DAMAGED,
@@ -64,6 +62,7 @@ def verify(archive: str, jobs: int, fmt: str, raw: bool, write_manifest: str | N
     only = None
     selective = any(v for v in kw.values())
     if manifest_path or selective:
+        from .. import archive as archive_mod
         with archive_mod.open(archive) as a:
             if manifest_path:  # its size is bounded by what this archive's can be
                 manifest = load_manifest(manifest_path, manifest_limit(a.entries))
@@ -79,6 +78,8 @@ def verify(archive: str, jobs: int, fmt: str, raw: bool, write_manifest: str | N
     if manifest is not None and manifest_path:
         apply_manifest(report, manifest, manifest_path)
     if write_manifest:
+        from ..fileio import atomic_write
+
         atomic_write(write_manifest, (render_json(build_manifest(report))).encode())
     if fmt == "json":
         write_out(render_json(report.to_dict()).encode(), None)
