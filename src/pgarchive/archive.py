@@ -163,12 +163,11 @@ def default_list(path: str, statistics: bool = True) -> bytes:
     ``path``: the fast path of ``ls --format list`` (entry lines come straight from the
     archive's bytes; no TocEntry is built).  Equal to rendering ``Archive.entries`` through
     the selection with default options -- the tests check it on every archive."""
-    from .listing import header_lines
+    from .listing import header_text
 
     c = open_container(str(path))
     try:
         body = c.default_list_body(statistics)
-        head = "\n".join(header_lines(c.header, c.format_name)) + "\n"
-        return head.encode("utf-8", "surrogateescape") + body
+        return header_text(c.header, c.format_name).encode("utf-8", "surrogateescape") + body
     finally:
         c.close()

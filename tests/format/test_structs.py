@@ -68,7 +68,8 @@ def _pure_tocscan() -> Any:
     import importlib.util
 
     src = Path(pgarchive.__file__).parent / "format" / "tocscan.py"
-    spec = importlib.util.spec_from_file_location("tocscan_pure", src)
+    # named inside pgarchive.format, so that its relative imports resolve
+    spec = importlib.util.spec_from_file_location("pgarchive.format.tocscan_pure", src)
     assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
@@ -101,7 +102,7 @@ def _pure(module: str) -> Any:
     import importlib.util
 
     src = Path(pgarchive.__file__).parent / "format" / f"{module}.py"
-    spec = importlib.util.spec_from_file_location(f"{module}_pure", src)
+    spec = importlib.util.spec_from_file_location(f"pgarchive.format.{module}_pure", src)
     assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)

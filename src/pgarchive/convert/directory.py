@@ -11,11 +11,9 @@ from collections.abc import Callable, Iterable
 
 from ..archive import Archive
 from ..errors import ArchiveError
+from ..format.blobtoc import blob_file_name, blobs_toc_line, blobs_toc_name
 from ..format.model import TocEntry
 from ..format.writer import (
-    blob_file_name,
-    blobs_toc_line,
-    blobs_toc_name,
     build_toc_file,
     data_file_name,
     suffix,

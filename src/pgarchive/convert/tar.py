@@ -19,12 +19,10 @@ from typing import BinaryIO
 
 from ..archive import Archive
 from ..errors import ArchiveError
+from ..format.blobtoc import blob_file_name, blobs_toc_line, blobs_toc_name
 from ..format.writer import (
     TAR_BLOCK,
     TAR_END,
-    blob_file_name,
-    blobs_toc_line,
-    blobs_toc_name,
     build_toc_file,
     data_file_name,
     tar_header,

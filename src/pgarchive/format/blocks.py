@@ -14,9 +14,9 @@ import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from ..errors import FormatError, TruncatedError
 from . import chunkscan
 from .constants import K_VERS_1_3, BlockType
+from .errors import FormatError, TruncatedError
 from .toc import Buffer, IntReader
 
 RELEASE_EVERY = 4 << 20

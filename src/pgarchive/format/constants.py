@@ -80,20 +80,5 @@ class Compression(IntEnum):
 #: The suffix pg_dump adds to a directory archive's data file names, by algorithm.
 SUFFIXES = {Compression.NONE: "", Compression.GZIP: ".gz", Compression.LZ4: ".lz4",
             Compression.ZSTD: ".zst"}
-
-#: Section guessed from desc for archives older than 1.11 (as ReadToc does).
-SECTION_NONE_DESCS = frozenset({"COMMENT", "ACL", "ACL LANGUAGE"})
-SECTION_DATA_DESCS = frozenset({"TABLE DATA", "BLOBS", "BLOB COMMENTS"})
-SECTION_POST_DESCS = frozenset(
-    {"CONSTRAINT", "CHECK CONSTRAINT", "FK CONSTRAINT", "INDEX", "RULE", "TRIGGER"}
-)
-
-
-def guess_section(desc: str) -> Section:
-    if desc in SECTION_NONE_DESCS:
-        return Section.NONE
-    if desc in SECTION_DATA_DESCS:
-        return Section.DATA
-    if desc in SECTION_POST_DESCS:
-        return Section.POST_DATA
-    return Section.PRE_DATA
+#: A directory archive's TOC file by its compression, in the order pg_restore looks for it.
+TOC_FILES = {algorithm: "toc.dat" + suffix for algorithm, suffix in SUFFIXES.items()}

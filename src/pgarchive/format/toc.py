@@ -14,8 +14,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
-from ..errors import FormatError, TruncatedError, UnsupportedVersionError
-from ..limits import MAX_DEFN, MAX_NAME
 from . import tocscan
 from .constants import (
     K_VERS_1_2,
@@ -32,6 +30,8 @@ from .constants import (
     OffsetFlag,
     Section,
 )
+from .errors import FormatError, TruncatedError, UnsupportedVersionError
+from .limits import MAX_DEFN, MAX_NAME
 from .model import Header, TocEntry
 
 Buffer = Any  # bytes | memoryview | mmap: anything struct.unpack_from and slicing accept

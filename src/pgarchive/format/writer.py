@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from .blobtoc import blob_file_name, blobs_toc_line, blobs_toc_name
 from .constants import (
     K_VERS_1_3,
     K_VERS_1_4,
@@ -193,17 +194,6 @@ def data_file_name(dump_id: int) -> str:
     return f"{dump_id}.dat"
 
 
-def blob_file_name(oid: int) -> str:
-    """``blob_<oid>.dat``: one large object's file or tar member (plus suffix on disk)."""
-    return f"blob_{oid}.dat"
-
-
-def blobs_toc_name(version: int, dump_id: int) -> str:
-    """The large-object index of a BLOBS entry: ``blobs_<dumpId>.toc`` from 1.16 on (there
-    can be several BLOBS entries), else the one ``blobs.toc``."""
-    return f"blobs_{dump_id}.toc" if version >= K_VERS_1_16 else "blobs.toc"
-
-
 def toc_file_name(version: int, kind: str, entry: TocEntry) -> str:
     """The file name a directory ("directory") or tar ("tar") archive's TOC records for an
     entry with data, as pg_dump's _ArchiveEntry sets it: ``<dumpId>.dat``, except for
@@ -215,11 +205,6 @@ def toc_file_name(version: int, kind: str, entry: TocEntry) -> str:
         if version >= K_VERS_1_14:
             return "blobs.toc"
     return data_file_name(entry.dump_id)
-
-
-def blobs_toc_line(oid: int, name: str) -> bytes:
-    """One line of a large-object index file: ``<oid> blob_<oid>.dat``."""
-    return f"{oid} {name}\n".encode()
 
 
 def suffix(algorithm: Compression) -> str:
