@@ -3,7 +3,6 @@ program (and a Python user) sees it."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from types import TracebackType
 
@@ -43,8 +42,14 @@ class Archive:
         return self.container.iter_entries()
 
     @property
+    def kind(self) -> str:
+        """The archive format: custom, directory or tar (the name convert's ``-F`` takes,
+        and ``info`` and ``verify`` report as "format")."""
+        return self.container.kind
+
+    @property
     def format_name(self) -> str:
-        """CUSTOM, DIRECTORY or TAR."""
+        """:attr:`kind` in capitals, as pg_restore -l prints it (``Format: CUSTOM``)."""
         return self.container.format_name
 
     @property
@@ -132,12 +137,6 @@ class Archive:
         """(oid, bytes) of each large object: convenient for small ones."""
         for lo in self.large_objects(entry):
             yield lo.oid, b"".join(lo.chunks)
-
-    def counts_by_section(self) -> Counter[str]:
-        return Counter(e.section.name for e in self.entries)
-
-    def counts_by_desc(self) -> Counter[str]:
-        return Counter(e.desc for e in self.entries)
 
     def close(self) -> None:
         self.container.close()

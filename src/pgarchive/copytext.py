@@ -116,7 +116,10 @@ def copy_columns(copy_stmt: str | None) -> int | None:
 
 
 @dataclass
-class Finding:
+class StreamFault:
+    """Where a data stream breaks COPY (or INSERT) structure, and how: what verify reports
+    as damage of the entry."""
+
     offset: int  # in the decompressed stream
     message: str
 
@@ -135,7 +138,7 @@ class CopyChecker:
 
     columns: int | None
     rows: int = 0
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[StreamFault] = field(default_factory=list)
     _pos: int = 0  # stream offset of the next piece
     # the row not yet ended by a newline: where it starts, its bytes so far, its tabs
     _row_start: int = 0
@@ -196,7 +199,7 @@ class CopyChecker:
 
     def _add(self, offset: int, message: str) -> None:
         if len(self.findings) < MAX_FINDINGS:
-            self.findings.append(Finding(offset, message))
+            self.findings.append(StreamFault(offset, message))
 
     def _after_marker(self, piece: bytes, start: int) -> None:
         """Bytes after the marker row (``_marker_at`` is set): exactly two newlines are

@@ -33,7 +33,7 @@ class StoredSizes:
 
     def __init__(self, archive: Archive, entries: Iterable[TocEntry]) -> None:
         self.archive = archive
-        self.custom = archive.format_name == "CUSTOM"
+        self.custom = archive.kind == "custom"
         self.offsets = array("q")
         self.all_set = True
         self.data_entries = 0
@@ -99,7 +99,7 @@ def archive_info(archive: Archive) -> dict[str, Any]:
     types: Counter[str] = Counter()
     data_entries = 0
     known: int | None = 0
-    custom = archive.format_name == "CUSTOM"
+    custom = archive.kind == "custom"
     has_offsets = True
     for e in archive.iter_entries():
         sections[e.section.name] += 1
@@ -116,7 +116,7 @@ def archive_info(archive: Archive) -> dict[str, Any]:
     stored = archive.data_area_size() if custom or known is None else known
     return {
         "path": archive.path,
-        "format": archive.format_name.lower(),
+        "format": archive.kind,
         "archive_version": f"{h.vmaj}.{h.vmin}.{h.vrev}",
         "compression": h.compression_name,
         "compression_level": h.compression_level,

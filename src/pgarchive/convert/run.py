@@ -64,7 +64,7 @@ def convert_archive(a: Archive, dst: str, opts: ConvertOptions,
                     on_total: Callable[[int], None] | None = None) -> ConvertReport:
     """Convert an opened archive into ``dst`` (see :func:`convert`)."""
     start = time.perf_counter()
-    plan = make_plan(a.header, a.format_name.lower(), a.entries, opts)
+    plan = make_plan(a.header, a.kind, a.entries, opts)
     final = destination(a.path, dst, plan.kind, opts.force)
     if on_total is not None:
         on_total(a.data_area_size() or 0)

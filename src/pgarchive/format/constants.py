@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 MAGIC = b"PGDMP"
 
@@ -66,6 +66,14 @@ class BlockType(IntEnum):
     DATA = 1
     BLOB = 2  # obsolete; no longer accepted by pg_restore
     BLOBS = 3
+
+
+class TocExtra(StrEnum):
+    """What closes each TOC entry (pg_dump's WriteExtraTocPtr): a data offset in custom
+    archives, the data file's name in directory and tar archives."""
+
+    OFFSET = "offset"
+    FILENAME = "filename"
 
 
 class Compression(IntEnum):

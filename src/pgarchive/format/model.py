@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from .constants import (
-    K_VERS_1_15,
     ArchiveFormat,
     Compression,
     OffsetFlag,
@@ -29,6 +28,8 @@ class Header:
     vrev: int
     int_size: int
     off_size: int
+    #: The format byte as stored: what the header says, not the archive's kind (a
+    #: directory archive's toc.dat says TAR); :attr:`pgarchive.Archive.kind` is the kind.
     format_code: ArchiveFormat
     #: The compression algorithm of the data streams.
     compression: Compression
@@ -45,6 +46,7 @@ class Header:
 
     @property
     def version(self) -> int:
+        """The version packed as pg_restore compares it (K_VERS_* in constants)."""
         return (self.vmaj << 16) | (self.vmin << 8) | self.vrev
 
     @property
@@ -81,13 +83,6 @@ class Header:
         except (OverflowError, ValueError, OSError):
             return "[unknown]"
 
-    @property
-    def is_compressed(self) -> bool:
-        return self.compression != Compression.NONE
-
-    @property
-    def has_compression_byte(self) -> bool:
-        return self.version >= K_VERS_1_15
 
 
 class TocEntry(NamedTuple):
@@ -142,11 +137,3 @@ class TocEntry(NamedTuple):
         """A short human name for messages: ``3392 TABLE DATA s1 t1``."""
         ns = f"{self.namespace} " if self.namespace else ""
         return f"{self.dump_id} {self.desc} {ns}{self.tag}".replace("\n", " ")
-
-    @property
-    def is_large_object_data(self) -> bool:
-        return self.desc == "BLOBS"
-
-    @property
-    def is_table_data(self) -> bool:
-        return self.desc == "TABLE DATA"

@@ -29,6 +29,7 @@ from .constants import (
     Compression,
     OffsetFlag,
     Section,
+    TocExtra,
 )
 from .errors import FormatError, TruncatedError, UnsupportedVersionError
 from .limits import MAX_DEFN, MAX_NAME
@@ -195,10 +196,11 @@ class TocWalk:
     """
 
     def __init__(self, read: Callable[[int, int], bytes], file_end: int, header: Header,
-                 extra: str, encoding: str = "utf-8", mode: int = tocscan.ROWS,
+                 extra: TocExtra | str, encoding: str = "utf-8", mode: int = tocscan.ROWS,
                  statistics: bool = True) -> None:
         self.read, self.file_end, self.header = read, file_end, header
-        self.extra, self.encoding, self.mode, self.statistics = extra, encoding, mode, statistics
+        self.extra = TocExtra(extra)  # (the containers still pass its value)
+        self.encoding, self.mode, self.statistics = encoding, mode, statistics
         self.end = header.toc_offset
         self.max_offset = -1
         isz = 1 + header.int_size
@@ -215,7 +217,7 @@ class TocWalk:
         buf = self.read(base, min(WINDOW, file_end - base))
         p = 0
         done = 0
-        offset_extra = self.extra == "offset"
+        offset_extra = self.extra is TocExtra.OFFSET
         make = TocEntry._make
         limits = tocscan.Limits(MAX_NAME, MAX_DEFN)
         while done < count:
@@ -258,7 +260,7 @@ def read_toc(
     read: Callable[[int, int], bytes],
     file_end: int,
     header: Header,
-    extra: str,
+    extra: TocExtra | str,
     encoding: str = "utf-8",
     mode: int = tocscan.ROWS,
     statistics: bool = True,
@@ -276,7 +278,7 @@ def read_toc(
 def parse_toc(
     buf: Buffer,
     header: Header,
-    extra: str,
+    extra: TocExtra | str,
     end: int | None = None,
     encoding: str = "utf-8",
 ) -> tuple[list[TocEntry], int]:

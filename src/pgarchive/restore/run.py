@@ -169,7 +169,7 @@ def run(req: RestoreRequest, events: RestoreEvents | None = None) -> RestoreOutc
         out = RestoreOutcome(req, entries, unmatched=missing)
         resuming = _Resume(req, sel, decisions, a) if req.resume else None
         facts = _preflight(req, sel, decisions, entries, dbname,
-                           a.can_seek_data or native_why is not None, a.format_name,
+                           a.can_seek_data or native_why is not None, a.kind,
                            a.header.server_version, resuming)
         try:
             if native_why is None and req.engine == "auto" and not req.pg_restore:
@@ -233,7 +233,7 @@ def _pg_restores(req: RestoreRequest, a: Archive, vmaj: int, vmin: int, major: i
     if req.resume:
         return [], "--resume needs it (pg_restore keeps no record of what it has done)"
     if req.engine == "auto" and req.jobs > 1 and not a.can_seek_data and not req.pg_restore:
-        kind = ("a tar archive" if a.format_name == "TAR"
+        kind = ("a tar archive" if a.kind == "tar"
                 else "a custom archive written to a pipe")
         return [], (f"-j {req.jobs} with {kind}: pg_restore restores it with one connection "
                     "only")
@@ -264,7 +264,7 @@ def _database_name(entries: list[TocEntry], header_dbname: str | None) -> str:
 
 
 def _preflight(req: RestoreRequest, sel: Selection, decisions: list[Decision],
-               entries: list[TocEntry], dbname: str | None, can_seek: bool, fmt: str,
+               entries: list[TocEntry], dbname: str | None, can_seek: bool, kind: str,
                dumped_from: str | None, resuming: _Resume | None = None) -> Facts:
     facts = Facts()
     target = req.target
@@ -275,7 +275,7 @@ def _preflight(req: RestoreRequest, sel: Selection, decisions: list[Decision],
         if not req.force:
             return facts
     if req.jobs > 1 and not can_seek:
-        why = ("tar archives can only be read from start to end" if fmt == "TAR"
+        why = ("tar archives can only be read from start to end" if kind == "tar"
                else "this custom archive was written to a pipe and records no data offsets")
         facts.error(f"--jobs {req.jobs} is not possible: {why}. Restore with --jobs 1, or "
                     "re-dump with pg_dump -Fc -f FILE or -Fd for parallel restores")
