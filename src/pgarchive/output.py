@@ -84,6 +84,35 @@ def render_json(data: Any, indent: int | None = 2) -> str:
     return _JSON_UNSAFE.sub(_json_escape, text) + "\n"
 
 
+def json_list_lines(rows: Iterable[Any]) -> Iterator[str]:
+    """A JSON list laid out as :func:`render_json` lays out a list, one element at a time:
+    for rows that are streamed rather than held."""
+    first = True
+    yield "["
+    for row in rows:
+        text = render_json(row).rstrip("\n")
+        yield ("\n" if first else ",\n") + "  " + text.replace("\n", "\n  ")
+        first = False
+    yield "]\n" if first else "\n]\n"
+
+
+def render_facts(facts: dict[str, Any], raw: bool = False) -> str:
+    """Named facts as aligned ``name: value`` lines, a dict value as an indented block
+    under its name (``info``); values shown as in tables unless ``raw``."""
+    def shown(value: object) -> str:
+        text = "" if value is None else str(value)
+        return text if raw else for_terminal(text)
+
+    lines = []
+    for key, value in facts.items():
+        if isinstance(value, dict):
+            lines.append(f"{key}:")
+            lines += [f"  {shown(k):<28} {shown(v)}" for k, v in value.items()]
+        else:
+            lines.append(f"{key + ':':<20} {shown(value)}")
+    return "\n".join(lines) + "\n"
+
+
 def csv_cell(value: Any, raw: bool = False) -> Any:
     """A CSV value: lists joined by spaces; text that a spreadsheet would take for a
     formula gets a leading ``'`` (unless ``raw``)."""

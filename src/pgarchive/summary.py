@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from . import archive as archive_mod
 from .archive import Archive
 from .format.constants import OffsetFlag
 from .format.model import TocEntry
@@ -90,6 +91,13 @@ def entry_record(archive: Archive, e: TocEntry, sizes: StoredSizes | None = None
         "drop_stmt": e.drop_stmt,
         "copy_stmt": e.copy_stmt,
     }
+
+
+def read_info(path: str) -> dict[str, Any]:
+    """``info`` as a library call: :func:`archive_info` of the archive at ``path``, in one
+    pass that keeps no entry."""
+    with archive_mod.open(path, read_toc=False) as a:
+        return archive_info(a)
 
 
 def archive_info(archive: Archive) -> dict[str, Any]:

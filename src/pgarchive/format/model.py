@@ -8,6 +8,7 @@ value (an offset or a file name), and the container turns that into bytes.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -137,3 +138,9 @@ class TocEntry(NamedTuple):
         """A short human name for messages: ``3392 TABLE DATA s1 t1``."""
         ns = f"{self.namespace} " if self.namespace else ""
         return f"{self.dump_id} {self.desc} {ns}{self.tag}".replace("\n", " ")
+
+
+def database_name(entries: Iterable[TocEntry], default: str) -> str:
+    """The name of the database the archive's DATABASE entry creates (its tag), or
+    ``default`` when there is none: the one place that looks it up."""
+    return next((e.tag for e in entries if e.desc == "DATABASE"), default)

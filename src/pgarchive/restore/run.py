@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from ..archive import Archive
 from ..archive import open as open_archive
 from ..errors import UsageError
-from ..format.model import TocEntry
+from ..format.model import TocEntry, database_name
 from ..listing import id_list, render_list
 from ..selection import Decision, Selection, chosen, select
 from ..strictnames import unmatched
@@ -165,7 +165,7 @@ def run(req: RestoreRequest, events: RestoreEvents | None = None) -> RestoreOutc
         major, options = needed_major(req)
         able, native_why = _pg_restores(req, a, vmaj, vmin, major, options)
         entries = [d.entry for d in picked]
-        dbname = _database_name(entries, a.header.dbname) if sel.restore.create else None
+        dbname = database_name(entries, a.header.dbname or "") if sel.restore.create else None
         out = RestoreOutcome(req, entries, unmatched=missing)
         resuming = _Resume(req, sel, decisions, a) if req.resume else None
         facts = _preflight(req, sel, decisions, entries, dbname,
@@ -256,11 +256,6 @@ def _unsuited(able: list[PgRestore], vmaj: int, vmin: int, server_major: int | N
         return None
     return (f"the only pg_restore that can do it ({choice.pg.describe()}) is newer than the "
             f"PostgreSQL {server_major} server and would send it statements it rejects")
-
-
-def _database_name(entries: list[TocEntry], header_dbname: str | None) -> str:
-    """The database -C creates: the DATABASE entry's tag (looked up here, once)."""
-    return next((e.tag for e in entries if e.desc == "DATABASE"), header_dbname or "")
 
 
 def _preflight(req: RestoreRequest, sel: Selection, decisions: list[Decision],
