@@ -63,6 +63,7 @@ class Archive:
         return self.container.can_seek_data
 
     def entry(self, dump_id: int) -> TocEntry:
+        """The entry with this dump id (the first, if the TOC repeats one); UsageError if none."""
         if self._by_id is None:
             self._by_id = {}
             for e in self.entries:
@@ -139,6 +140,7 @@ class Archive:
             yield lo.oid, b"".join(lo.chunks)
 
     def close(self) -> None:
+        """Close the archive's files (a context manager does it on leaving)."""
         self.container.close()
 
     def __enter__(self) -> Archive:

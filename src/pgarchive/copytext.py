@@ -155,6 +155,7 @@ class CopyChecker:
     _after_reported: bool = False
 
     def feed(self, piece: bytes) -> None:
+        """Check the next piece of the decompressed stream (any size, cut anywhere)."""
         n = len(piece)
         if not n:
             return
@@ -190,6 +191,7 @@ class CopyChecker:
             self._exact(piece, last + 1, base)
 
     def finish(self) -> None:
+        """The stream has ended: record what its end lacks (the end marker, a last newline)."""
         if self._marker_at is None:
             self._add(self._pos, "table data does not end with the end-of-data marker \\. "
                                  "(stream truncated?)")

@@ -55,6 +55,7 @@ class InsertChecker:
             self.findings.append(StreamFault(offset, message))
 
     def feed(self, piece: bytes) -> None:
+        """Check the next piece of the stream (any size, cut anywhere, even inside a string)."""
         base = self._pos
         self._pos += len(piece)
         i, n = 0, len(piece)

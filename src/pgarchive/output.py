@@ -66,6 +66,7 @@ def table_lines(rows: Iterable[dict[str, Any]], columns: Sequence[str], widths: 
 
 def render_table(rows: Sequence[dict[str, Any]], columns: Sequence[str],
                  right: Sequence[str] = (), raw: bool = False) -> str:
+    """Rows as an aligned table for a terminal (see :func:`table_lines`)."""
     widths = table_widths(rows, columns, raw)
     return "".join(table_lines(rows, columns, widths, right, raw))
 
@@ -75,6 +76,8 @@ def _json_escape(m: re.Match[str]) -> str:
 
 
 def render_json(data: Any, indent: int | None = 2) -> str:
+    """Data as indented JSON: UTF-8 where every string encodes, else ASCII escapes (names
+    with undecodable bytes); DEL and C1 controls always escaped."""
     try:
         text = json.dumps(data, indent=indent, ensure_ascii=False)
         text.encode("utf-8")
@@ -148,12 +151,15 @@ def csv_lines(rows: Iterable[dict[str, Any]], columns: Sequence[str],
 
 
 def render_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str], raw: bool = False) -> str:
+    """Rows as CSV with a header row (see :func:`csv_lines`)."""
     return "".join(csv_lines(rows, columns, raw))
 
 
 def render(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str],
            table_columns: Sequence[str] | None = None, right: Sequence[str] = (),
            raw: bool = False) -> str:
+    """Rows in the ``--format`` asked for: json, csv (every column) or a table
+    (``table_columns``, the columns worth a terminal's width)."""
     if fmt == "json":
         return render_json(list(rows))
     if fmt == "csv":

@@ -51,6 +51,7 @@ class StoredSizes:
             self.offsets = array("q", sorted(set(self.offsets)))
 
     def of(self, e: TocEntry) -> int | None:
+        """The stored size of an entry's data; None when it has none or it is unknown."""
         if not e.has_data:
             return None
         if not self.custom:

@@ -170,6 +170,7 @@ def restore(archive: str, target: str, jobs: int, clean: bool, if_exists: bool,
 
 
 def say(text: str, level: str = "note") -> None:
+    """One ``pgarchive: LEVEL: TEXT`` line on stderr."""
     click.echo(f"pgarchive: {level}: {text}", err=True)
 
 

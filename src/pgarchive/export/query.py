@@ -24,6 +24,7 @@ from . import Exporter, exportable
 
 
 def require_duckdb() -> Any:
+    """The duckdb module, or a one-line error naming the extra to install (it is optional)."""
     try:
         import duckdb
     except ImportError:

@@ -29,6 +29,9 @@ PIECE = 1 << 20
 
 @dataclass(frozen=True, slots=True)
 class BlockHeader:
+    """The header of one custom-format data block: where it is, its type, its dump id, and
+    where its body starts."""
+
     position: int
     type: int
     dump_id: int

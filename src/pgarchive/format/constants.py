@@ -50,6 +50,8 @@ class ArchiveFormat(IntEnum):
 
 
 class Section(IntEnum):
+    """The section byte of a TOC entry (1.11+): pg_restore's --section and its order of work."""
+
     NONE = 1
     PRE_DATA = 2
     DATA = 3
@@ -57,12 +59,17 @@ class Section(IntEnum):
 
 
 class OffsetFlag(IntEnum):
+    """Whether a custom archive's TOC entry knows where its data block is (a piped dump does
+    not: NOT_SET), or has none."""
+
     NOT_SET = 1
     SET = 2
     NO_DATA = 3
 
 
 class BlockType(IntEnum):
+    """The type byte of a custom-format data block: table data or large objects."""
+
     DATA = 1
     BLOB = 2  # obsolete; no longer accepted by pg_restore
     BLOBS = 3

@@ -61,6 +61,7 @@ class IntReader:
         return buf[pos], int.from_bytes(buf[pos + 1:end], "little")
 
     def read(self, buf: Buffer, pos: int) -> int:
+        """The Int at ``pos``, with its sign applied."""
         sign, mag = self.raw(buf, pos)
         return -mag if sign else mag
 

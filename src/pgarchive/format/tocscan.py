@@ -63,6 +63,8 @@ class _Short(Exception):
 
 
 class WalkResult:
+    """What one call of :func:`walk` read: rows or list lines, and where to resume."""
+
     def __init__(self, rows: list[tuple[object, ...]], lines: list[bytes], done: int,
                  pos: int, max_offset: int, need: int) -> None:
         self.rows = rows
@@ -85,6 +87,7 @@ class Limits:
         self.ints: dict[int, object] = {}
 
     def name(self, raw: bytes, encoding: str) -> str:
+        """The decoded name, shared with earlier entries that have the same bytes."""
         s = self.names.get(raw)
         if s is None:
             s = raw.decode(encoding, "surrogateescape")
@@ -93,6 +96,7 @@ class Limits:
         return s
 
     def int_(self, value: int) -> object:
+        """The same int object for the same value (dependency ids repeat across entries)."""
         o = self.ints.get(value)
         if o is None:
             o = value

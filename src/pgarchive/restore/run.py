@@ -110,10 +110,12 @@ class RestoreOutcome:
 
     @property
     def mismatches(self) -> list[TableCheck]:
+        """The tables whose rows on the target differ from the archive's."""
         return [t for t in self.tables if t.status not in (MATCH, NOT_RESTORED)]
 
     @property
     def not_restored(self) -> list[TableCheck]:
+        """The tables whose data was not loaded (nothing is claimed about their rows)."""
         return [t for t in self.tables if t.status == NOT_RESTORED]
 
     @property
