@@ -1,9 +1,11 @@
-"""pytest set-up: the helpers module on the path, markers, hypothesis profiles, and the
-session-wide PostgreSQL server fixture.  Helpers live in helpers.py, not here."""
+"""pytest set-up: the helpers module on the path, the ``server`` marker on the tests that
+start a server (markers are registered in pyproject.toml), hypothesis profiles, and the
+session-wide PostgreSQL server fixtures.  Helpers live in helpers.py, not here."""
 
 from __future__ import annotations
 
 import os
+import random
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,37 +17,52 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from helpers import TESTDATA
 
-# Hypothesis: in CI its derandomized "ci" profile replays the same examples every run
-# (reproducible).  PGARCHIVE_FUZZ_SEED runs the properties with new examples and more of them
-# (PGARCHIVE_FUZZ_EXAMPLES, default 2000): "random" for a fresh seed each run, or a number
-# to replay one:  ``PGARCHIVE_FUZZ_SEED=random python -m pytest tests/hostile``.
 #: Fixtures that start a real PostgreSQL server: tests using them get the ``server`` marker.
 SERVER_FIXTURES = {"pg18_server", "server", "pg15_server", "password_server",
                    "managed_servers", "engine_pg18", "engine_pg15"}
+
+# Hypothesis: CI (the CI variable set) loads hypothesis's own derandomized "ci" profile,
+# which replays the same examples every run (reproducible).  PGARCHIVE_FUZZ_SEED loads the
+# "fuzz" profile instead: new examples and more of them (PGARCHIVE_FUZZ_EXAMPLES per
+# property, default 2000, also where a test sets fewer), from the seed given, or for
+# "random" from a new one, shown in pytest's header so that a failure can be replayed:
+# ``PGARCHIVE_FUZZ_SEED=random .venv/bin/pytest tests/hostile``.
 FUZZ_SEED = os.environ.get("PGARCHIVE_FUZZ_SEED")
+if FUZZ_SEED and not FUZZ_SEED.isdigit():  # "random" (or anything but a number)
+    FUZZ_SEED = str(random.SystemRandom().randrange(1 << 32))
+FUZZ_EXAMPLES = int(os.environ.get("PGARCHIVE_FUZZ_EXAMPLES", "2000"))
 if FUZZ_SEED:
-    settings.register_profile("fuzz", max_examples=int(os.environ.get(
-        "PGARCHIVE_FUZZ_EXAMPLES", "2000")), derandomize=False, deadline=None)
+    settings.register_profile("fuzz", max_examples=FUZZ_EXAMPLES, derandomize=False,
+                              deadline=None)
     settings.load_profile("fuzz")
+
+
+def pytest_report_header() -> str | None:
+    """The seed of a fuzzing run, to replay it."""
+    return f"PGARCHIVE_FUZZ_SEED={FUZZ_SEED}" if FUZZ_SEED else None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test that uses a real server ``server`` (``-m 'not server'`` skips them);
-    with a numeric PGARCHIVE_FUZZ_SEED, every property test runs from that seed."""
+    with PGARCHIVE_FUZZ_SEED, every property test runs PGARCHIVE_FUZZ_EXAMPLES examples
+    from that seed."""
     for item in items:
         if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.server)
-    if not FUZZ_SEED or not FUZZ_SEED.isdigit():
+    if not FUZZ_SEED:
         return
     for item in items:
         fn = getattr(item, "function", None)
-        if fn is not None and getattr(fn, "is_hypothesis_test", False):
-            seed(int(FUZZ_SEED))(fn)
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "server: starts a real PostgreSQL server")
-    config.addinivalue_line("markers", "slow: takes more than a few seconds")
+        if fn is None or not getattr(fn, "is_hypothesis_test", False):
+            continue
+        # A test's own @settings(max_examples=...) would win over the profile: raise it
+        # (hypothesis reads this attribute when the test runs).
+        own = getattr(fn, "_hypothesis_internal_use_settings", None)
+        if own is not None:
+            fn._hypothesis_internal_use_settings = settings(
+                own, max_examples=max(own.max_examples, FUZZ_EXAMPLES), derandomize=False,
+                deadline=None)
+        seed(int(FUZZ_SEED))(fn)
 
 
 @pytest.fixture(scope="session")

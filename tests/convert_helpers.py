@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pgenv
+from pgarchive.format.constants import K_VERS_1_15
 from pgarchive.format.toc import parse_header
 from pgarchive.verify import verify
 
@@ -55,7 +56,7 @@ def tm_span(path: str | Path) -> tuple[int, int]:
     """Where the seven creation-time Ints lie in a custom file or toc.dat."""
     with open(path, "rb") as f:
         h = parse_header(f.read(4096))
-    start = 5 + 3 + 3 + (1 if h.has_compression_byte else 1 + h.int_size)
+    start = 5 + 3 + 3 + (1 if h.version >= K_VERS_1_15 else 1 + h.int_size)
     return start, start + 7 * (1 + h.int_size)
 
 

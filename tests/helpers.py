@@ -52,3 +52,16 @@ def make_features_archive(out: Path) -> Path:
         c.psql_file("tv", REPO / "tests" / "script" / "target_features.sql")
         c.run(["pg_dump", "-Fc", "-C", "--statistics", "-f", str(out), "tv"])
     return out
+
+
+def toc_entry(dump_id: int, desc: str, tag: str, deps: tuple[int, ...] = (),
+              section: Any = None, namespace: str = "s") -> Any:
+    """A synthetic TocEntry as pg_dump writes one: data only for TABLE DATA, a definition
+    for everything (so pg_restore's rules keep it), owner "o"."""
+    from pgarchive.format.constants import Section
+    from pgarchive.format.model import TocEntry
+
+    return TocEntry(dump_id, desc == "TABLE DATA", 0, dump_id, tag, desc,
+                    Section.PRE_DATA if section is None else section, f"-- {desc} {tag}",
+                    None, f"COPY {namespace}.{tag} FROM stdin;" if desc == "TABLE DATA"
+                    else None, namespace, None, None, 0, "o", False, deps)

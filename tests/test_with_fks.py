@@ -9,7 +9,7 @@ import sys
 
 from click.testing import CliRunner
 
-from helpers import TESTDATA
+from helpers import TESTDATA, toc_entry
 from pgarchive.cli import cli
 from pgarchive.format.constants import Section
 from pgarchive.format.model import TocEntry
@@ -20,9 +20,8 @@ ARCHIVE = str(TESTDATA / "pg18" / "custom.dump")
 
 def entry(dump_id: int, desc: str, tag: str, deps: tuple[int, ...] = (),
           section: Section = Section.PRE_DATA) -> TocEntry:
-    return TocEntry(dump_id, desc == "TABLE DATA", 0, dump_id, tag, desc, section,
-                    f"-- {desc} {tag}", None, "COPY s.t FROM stdin;" if desc == "TABLE DATA"
-                    else None, "s", None, None, 0, "o", False, deps)
+    e: TocEntry = toc_entry(dump_id, desc, tag, deps, section)
+    return e
 
 
 def toc() -> list[TocEntry]:

@@ -3,7 +3,6 @@ program (and a Python user) sees it."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from types import TracebackType
 
@@ -43,8 +42,14 @@ class Archive:
         return self.container.iter_entries()
 
     @property
+    def kind(self) -> str:
+        """The archive format: custom, directory or tar (the name convert's ``-F`` takes,
+        and ``info`` and ``verify`` report as "format")."""
+        return self.container.kind
+
+    @property
     def format_name(self) -> str:
-        """CUSTOM, DIRECTORY or TAR."""
+        """:attr:`kind` in capitals, as pg_restore -l prints it (``Format: CUSTOM``)."""
         return self.container.format_name
 
     @property
@@ -58,6 +63,7 @@ class Archive:
         return self.container.can_seek_data
 
     def entry(self, dump_id: int) -> TocEntry:
+        """The entry with this dump id (the first, if the TOC repeats one); UsageError if none."""
         if self._by_id is None:
             self._by_id = {}
             for e in self.entries:
@@ -133,13 +139,8 @@ class Archive:
         for lo in self.large_objects(entry):
             yield lo.oid, b"".join(lo.chunks)
 
-    def counts_by_section(self) -> Counter[str]:
-        return Counter(e.section.name for e in self.entries)
-
-    def counts_by_desc(self) -> Counter[str]:
-        return Counter(e.desc for e in self.entries)
-
     def close(self) -> None:
+        """Close the archive's files (a context manager does it on leaving)."""
         self.container.close()
 
     def __enter__(self) -> Archive:
@@ -163,12 +164,11 @@ def default_list(path: str, statistics: bool = True) -> bytes:
     ``path``: the fast path of ``ls --format list`` (entry lines come straight from the
     archive's bytes; no TocEntry is built).  Equal to rendering ``Archive.entries`` through
     the selection with default options -- the tests check it on every archive."""
-    from .listing import header_lines
+    from .listing import header_text
 
     c = open_container(str(path))
     try:
         body = c.default_list_body(statistics)
-        head = "\n".join(header_lines(c.header, c.format_name)) + "\n"
-        return head.encode("utf-8", "surrogateescape") + body
+        return header_text(c.header, c.format_name).encode("utf-8", "surrogateescape") + body
     finally:
         c.close()

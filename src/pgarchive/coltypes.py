@@ -54,6 +54,8 @@ TEXT = PgType("other", "unknown")
 
 @dataclass(frozen=True)
 class Column:
+    """One column of a table: its name and its type as the CREATE statement declares it."""
+
     name: str
     type: PgType
 
@@ -70,6 +72,7 @@ class TableLayout:
 
     @property
     def names(self) -> list[str]:
+        """The column names, in COPY order."""
         return [c.name for c in self.columns]
 
 

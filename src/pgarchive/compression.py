@@ -43,11 +43,14 @@ class InflateLimit:
         self.inflated = 0
 
     def count_stored(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """Pass the stored chunks through, counting their bytes (the ratio's base)."""
         for chunk in chunks:
             self.stored += len(chunk)
             yield chunk
 
     def check(self, pieces: Iterator[bytes]) -> Iterator[bytes]:
+        """Pass the inflated pieces through, refusing the first that takes the total past the
+        limit."""
         for piece in pieces:
             self.inflated += len(piece)
             if self.inflated > self.floor + self.ratio * self.stored:
@@ -225,6 +228,8 @@ class ZstdFrameWalker:
         self._last = False
 
     def feed(self, data: bytes) -> None:
+        """Walk the frame structure over the next stored bytes, keeping only what a header
+        split between pieces needs."""
         pos, n = 0, len(data)
         while pos < n or (self._need == 0 and self._state in _BODIES):
             if self._state in _BODIES:  # counted past, never copied
@@ -297,6 +302,7 @@ class ZstdFrameWalker:
 
     @property
     def pending(self) -> int:
+        """Bytes of a header kept, waiting for the rest of it."""
         return len(self._buf)
 
 

@@ -70,6 +70,7 @@ class RowCutter:
         self._done = False
 
     def feed(self, piece: bytes) -> list[RowBatch]:
+        """Take the next piece of the stream; returns the batches of whole rows it completes."""
         if self._done:
             if piece.strip(b"\n"):
                 raise FormatError("data after the end-of-data marker \\.")
@@ -86,6 +87,7 @@ class RowCutter:
         return self._cut(body, carry)
 
     def finish(self) -> list[RowBatch]:
+        """The stream has ended: the last rows, after checking that it ended as COPY ends."""
         if self._done:
             return []
         tail = b"".join(self._parts)

@@ -116,7 +116,10 @@ def copy_columns(copy_stmt: str | None) -> int | None:
 
 
 @dataclass
-class Finding:
+class StreamFault:
+    """Where a data stream breaks COPY (or INSERT) structure, and how: what verify reports
+    as damage of the entry."""
+
     offset: int  # in the decompressed stream
     message: str
 
@@ -135,7 +138,7 @@ class CopyChecker:
 
     columns: int | None
     rows: int = 0
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[StreamFault] = field(default_factory=list)
     _pos: int = 0  # stream offset of the next piece
     # the row not yet ended by a newline: where it starts, its bytes so far, its tabs
     _row_start: int = 0
@@ -152,6 +155,7 @@ class CopyChecker:
     _after_reported: bool = False
 
     def feed(self, piece: bytes) -> None:
+        """Check the next piece of the decompressed stream (any size, cut anywhere)."""
         n = len(piece)
         if not n:
             return
@@ -187,6 +191,7 @@ class CopyChecker:
             self._exact(piece, last + 1, base)
 
     def finish(self) -> None:
+        """The stream has ended: record what its end lacks (the end marker, a last newline)."""
         if self._marker_at is None:
             self._add(self._pos, "table data does not end with the end-of-data marker \\. "
                                  "(stream truncated?)")
@@ -196,7 +201,7 @@ class CopyChecker:
 
     def _add(self, offset: int, message: str) -> None:
         if len(self.findings) < MAX_FINDINGS:
-            self.findings.append(Finding(offset, message))
+            self.findings.append(StreamFault(offset, message))
 
     def _after_marker(self, piece: bytes, start: int) -> None:
         """Bytes after the marker row (``_marker_at`` is set): exactly two newlines are

@@ -22,7 +22,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
-from .errors import UsageError
+from .errors import ArchiveError, UsageError
 
 
 def current_umask() -> int:
@@ -141,3 +141,37 @@ def _replacing(path: str, old: os.stat_result | None, shown: str | None = None
             raise UsageError(f"cannot write: {e.strerror}", path=shown) from None
         raise
 
+
+def read_limited(path: str, limit: int, what: str, size: int = 1 << 20) -> Iterator[bytes]:
+    """A file given by the user (a list or filter file) in chunks, refused past ``limit``
+    bytes (a FIFO is counted as it is read) rather than read whole; ``what`` names it in
+    the error."""
+    from .limits import size_text
+
+    try:
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            if st.st_size > limit:
+                raise ArchiveError(f"{what} of {st.st_size} bytes is larger than the limit of "
+                                   f"{size_text(limit)} (see README, Limits)", path=path)
+            total = 0
+            while chunk := f.read(size):
+                total += len(chunk)
+                if total > limit:
+                    raise ArchiveError(f"{what} is larger than the limit of "
+                                       f"{size_text(limit)} (see README, Limits)", path=path)
+                yield chunk
+    except OSError as e:
+        raise ArchiveError(e.strerror or str(e), path=path) from None
+
+
+def text_lines(chunks: Iterator[bytes]) -> Iterator[str]:
+    """The text lines of a file read in chunks (decoded as UTF-8, any byte kept)."""
+    carry = b""
+    for chunk in chunks:
+        parts = (carry + chunk).split(b"\n")
+        carry = parts.pop()
+        for line in parts:
+            yield line.decode("utf-8", "surrogateescape")
+    if carry:
+        yield carry.decode("utf-8", "surrogateescape")

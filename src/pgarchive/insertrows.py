@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from .copytext import Finding
+from .copytext import StreamFault
 
 _SPECIAL = re.compile(rb"['\"();]")
 #: The head of a statement: the INSERT and its table name, up to the columns or VALUES.
@@ -40,7 +40,7 @@ class InsertChecker:
     def __init__(self, namespace: str | None, tag: str) -> None:
         self.want = [namespace, tag] if namespace else [tag]
         self.rows = 0
-        self.findings: list[Finding] = []
+        self.findings: list[StreamFault] = []
         self._pos = 0  # stream offset of the next piece
         self._start = 0  # stream offset where the current statement starts
         self._head = bytearray()  # the statement so far, while before its first row
@@ -52,9 +52,10 @@ class InsertChecker:
 
     def _fail(self, offset: int, message: str) -> None:
         if not self.findings:
-            self.findings.append(Finding(offset, message))
+            self.findings.append(StreamFault(offset, message))
 
     def feed(self, piece: bytes) -> None:
+        """Check the next piece of the stream (any size, cut anywhere, even inside a string)."""
         base = self._pos
         self._pos += len(piece)
         i, n = 0, len(piece)

@@ -9,27 +9,16 @@ count; e.g. ``PGARCHIVE_MAX_DEFN=1073741824``), accepting the memory that costs.
 
 from __future__ import annotations
 
-import os
+from .format.limits import MAX_DEFN, MAX_NAME
+from .format.limits import env_limit as _limit
 
+__all__ = ["INFLATE_FLOOR", "INFLATE_RATIO", "MANIFEST_PER_ENTRY", "MANIFEST_SLACK",
+           "MAX_BLOB_LINES", "MAX_DEFN", "MAX_FILTER_FILE", "MAX_LIST_FILE", "MAX_NAME",
+           "size_text"]
 
-def _limit(name: str, default: int) -> int:
-    raw = os.environ.get(f"PGARCHIVE_MAX_{name}")
-    if raw is None:
-        return default
-    try:
-        value = int(raw, 10)
-    except ValueError:
-        return default
-    return value if value > 0 else default
+# MAX_NAME (a name field of a TOC entry) and MAX_DEFN (a definition, drop or COPY
+# statement) are defined in pgarchive.format.limits, beside the TOC reader that enforces them.
 
-
-#: A name field of a TOC entry: tag, desc, namespace, owner, tablespace, table access
-#: method, oid strings, dependency ids, file name.  pg_dump's longest are function
-#: signatures (100 arguments of qualified type names: ~30 kB).
-MAX_NAME = _limit("NAME", 1 << 20)
-#: A definition, drop or COPY statement of one TOC entry.  The longest pg_dump writes are
-#: function bodies, view definitions and (pg_dump 18) statistics of wide tables: megabytes.
-MAX_DEFN = _limit("DEFN", 64 << 20)
 #: Lines of one blobs TOC file (one per large object): pg_dump 17+ writes at most 1,000
 #: per file; before, one file holds every large object of the database.  (The file is
 #: also refused past 64 MiB, containers.directory.MAX_BLOB_TOC.)

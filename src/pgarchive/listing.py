@@ -76,6 +76,11 @@ def header_lines(header: Header, format_name: str, safe: bool = False) -> list[s
     return lines
 
 
+def header_text(header: Header, format_name: str, safe: bool = False) -> str:
+    """:func:`header_lines` as text, each line ended: what every -l output starts with."""
+    return "\n".join(header_lines(header, format_name, safe)) + "\n"
+
+
 def entry_line(e: TocEntry) -> str:
     """``dumpId; tableoid oid desc schema tag owner`` as pg_restore -l prints it."""
     return (f"{e.dump_id}; {e.table_oid} {e.oid} {e.desc} {sanitize(e.namespace, True)} "

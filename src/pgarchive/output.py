@@ -66,6 +66,7 @@ def table_lines(rows: Iterable[dict[str, Any]], columns: Sequence[str], widths: 
 
 def render_table(rows: Sequence[dict[str, Any]], columns: Sequence[str],
                  right: Sequence[str] = (), raw: bool = False) -> str:
+    """Rows as an aligned table for a terminal (see :func:`table_lines`)."""
     widths = table_widths(rows, columns, raw)
     return "".join(table_lines(rows, columns, widths, right, raw))
 
@@ -75,6 +76,8 @@ def _json_escape(m: re.Match[str]) -> str:
 
 
 def render_json(data: Any, indent: int | None = 2) -> str:
+    """Data as indented JSON: UTF-8 where every string encodes, else ASCII escapes (names
+    with undecodable bytes); DEL and C1 controls always escaped."""
     try:
         text = json.dumps(data, indent=indent, ensure_ascii=False)
         text.encode("utf-8")
@@ -82,6 +85,35 @@ def render_json(data: Any, indent: int | None = 2) -> str:
         text = json.dumps(data, indent=indent, ensure_ascii=True)
     # DEL and C1 are only ever inside strings here: the escape is the same value
     return _JSON_UNSAFE.sub(_json_escape, text) + "\n"
+
+
+def json_list_lines(rows: Iterable[Any]) -> Iterator[str]:
+    """A JSON list laid out as :func:`render_json` lays out a list, one element at a time:
+    for rows that are streamed rather than held."""
+    first = True
+    yield "["
+    for row in rows:
+        text = render_json(row).rstrip("\n")
+        yield ("\n" if first else ",\n") + "  " + text.replace("\n", "\n  ")
+        first = False
+    yield "]\n" if first else "\n]\n"
+
+
+def render_facts(facts: dict[str, Any], raw: bool = False) -> str:
+    """Named facts as aligned ``name: value`` lines, a dict value as an indented block
+    under its name (``info``); values shown as in tables unless ``raw``."""
+    def shown(value: object) -> str:
+        text = "" if value is None else str(value)
+        return text if raw else for_terminal(text)
+
+    lines = []
+    for key, value in facts.items():
+        if isinstance(value, dict):
+            lines.append(f"{key}:")
+            lines += [f"  {shown(k):<28} {shown(v)}" for k, v in value.items()]
+        else:
+            lines.append(f"{key + ':':<20} {shown(value)}")
+    return "\n".join(lines) + "\n"
 
 
 def csv_cell(value: Any, raw: bool = False) -> Any:
@@ -119,12 +151,15 @@ def csv_lines(rows: Iterable[dict[str, Any]], columns: Sequence[str],
 
 
 def render_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str], raw: bool = False) -> str:
+    """Rows as CSV with a header row (see :func:`csv_lines`)."""
     return "".join(csv_lines(rows, columns, raw))
 
 
 def render(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str],
            table_columns: Sequence[str] | None = None, right: Sequence[str] = (),
            raw: bool = False) -> str:
+    """Rows in the ``--format`` asked for: json, csv (every column) or a table
+    (``table_columns``, the columns worth a terminal's width)."""
     if fmt == "json":
         return render_json(list(rows))
     if fmt == "csv":

@@ -61,6 +61,7 @@ class Glob:
 
     @classmethod
     def of(cls, tokens: list[str | int]) -> Glob:
+        """The glob of a pattern's tokens: literal runs split at each ``*``."""
         pieces: list[_Piece] = []
         cur: list[str | int] = []
         for t in [*tokens, ANY_TEXT]:
@@ -76,6 +77,7 @@ class Glob:
         return cls(tuple(pieces))
 
     def fullmatch(self, text: str) -> bool:
+        """Whether the whole of ``text`` matches, as the pattern's regular expression would."""
         pieces = self.pieces
         first, last = pieces[0], pieces[-1]
         if len(pieces) == 1:
@@ -94,12 +96,16 @@ class Glob:
 
 @dataclass(frozen=True)
 class NamePattern:
+    """One -n/-t/... name: psql's pattern of an optional schema part and a name part, or an
+    exact name when it has no pattern characters."""
+
     text: str
     schema: Glob | None
     name: Glob | None
     exact: bool
 
     def matches(self, name: str, schema: str | None = None) -> bool:
+        """Whether an object ``name`` in ``schema`` matches this pattern."""
         if self.exact:
             return name == self.text
         if self.schema is not None and (schema is None or not self.schema.fullmatch(schema)):
@@ -184,6 +190,7 @@ class NameMatcher:
         return bool(self.exact or self.patterns)
 
     def matches(self, name: str | None, schema: str | None = None) -> bool:
+        """Whether ``name`` (in ``schema``) matches any of the option's names or patterns."""
         if name is None:
             return False
         if name in self.exact:

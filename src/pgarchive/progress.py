@@ -14,18 +14,21 @@ class TerminalLine:
         self._width = 0
 
     def draw(self, text: str) -> None:
+        """Redraw the line with ``text`` (nothing when stderr is not a terminal)."""
         if self.enabled:
             sys.stderr.write("\r" + text.ljust(self._width))
             sys.stderr.flush()
             self._width = len(text)
 
     def clear(self) -> None:
+        """Wipe the line, so that a message printed next starts clean."""
         if self.enabled and self._width:
             sys.stderr.write("\r" + " " * self._width + "\r")
             sys.stderr.flush()
             self._width = 0
 
     def close(self) -> None:
+        """Wipe the line for good."""
         self.clear()
 
 
@@ -40,9 +43,11 @@ class ByteProgress(TerminalLine):
         self.last = 0.0
 
     def set_total(self, total: int) -> None:
+        """The total bytes, once known (it is shown as a fraction of it)."""
         self.total = max(total, 1)
 
     def __call__(self, n: int) -> None:
+        """Count ``n`` more bytes; redraw at most five times a second."""
         self.done += n
         now = time.monotonic()
         if not self.enabled or now - self.last < 0.2:
@@ -64,6 +69,7 @@ class StepProgress(TerminalLine):
         self.done = 0
 
     def __call__(self, line: str) -> None:
+        """One more step done, named by pg_restore's progress ``line``."""
         self.done = min(self.done + 1, self.total)
         what = line.removeprefix("pg_restore: ")[:48]
         frac = self.done / self.total

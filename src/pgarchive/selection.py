@@ -19,6 +19,9 @@ from .patterns import NameMatcher, any_matches
 
 
 class Req(IntFlag):
+    """What of an entry is restored (pg_restore's teReqs): its definition, its data, its
+    statistics, or it is one of the settings entries (ENCODING, ...)."""
+
     NONE = 0
     SCHEMA = 1
     DATA = 2
@@ -79,10 +82,12 @@ class RestoreOptions:
 
     @functools.cached_property
     def sel_types(self) -> bool:
+        """Whether any -t/-I/-P/-T was given (pg_restore's selTypes)."""
         return self.sel_table or self.sel_index or self.sel_function or self.sel_trigger
 
     @functools.cached_property
     def selective(self) -> bool:
+        """Whether names select entries at all (then dependent entries follow their parents)."""
         return bool(self.schemas or self.exclude_schemas or self.sel_types)
 
     # (cached: the options are frozen, and these are asked once per TOC entry)
@@ -90,16 +95,19 @@ class RestoreOptions:
     # refused the contradictory combinations.
     @functools.cached_property
     def dump_schema(self) -> bool:
+        """Whether definitions are restored."""
         return ((self.schema_only or (not self.data_only and not self.statistics_only))
                 and not self.no_schema)
 
     @functools.cached_property
     def dump_data(self) -> bool:
+        """Whether data is restored."""
         return ((self.data_only or (not self.schema_only and not self.statistics_only))
                 and not self.no_data)
 
     @functools.cached_property
     def dump_statistics(self) -> bool:
+        """Whether statistics are restored."""
         return self.statistics and (self.statistics_only or self.with_statistics or
                                     (not self.schema_only and not self.data_only))
 

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from . import archive as archive_mod
 from .archive import Archive
 from .format.constants import OffsetFlag
 from .format.model import TocEntry
@@ -33,7 +34,7 @@ class StoredSizes:
 
     def __init__(self, archive: Archive, entries: Iterable[TocEntry]) -> None:
         self.archive = archive
-        self.custom = archive.format_name == "CUSTOM"
+        self.custom = archive.kind == "custom"
         self.offsets = array("q")
         self.all_set = True
         self.data_entries = 0
@@ -50,6 +51,7 @@ class StoredSizes:
             self.offsets = array("q", sorted(set(self.offsets)))
 
     def of(self, e: TocEntry) -> int | None:
+        """The stored size of an entry's data; None when it has none or it is unknown."""
         if not e.has_data:
             return None
         if not self.custom:
@@ -92,6 +94,13 @@ def entry_record(archive: Archive, e: TocEntry, sizes: StoredSizes | None = None
     }
 
 
+def read_info(path: str) -> dict[str, Any]:
+    """``info`` as a library call: :func:`archive_info` of the archive at ``path``, in one
+    pass that keeps no entry."""
+    with archive_mod.open(path, read_toc=False) as a:
+        return archive_info(a)
+
+
 def archive_info(archive: Archive) -> dict[str, Any]:
     """The header facts, entry counts per section and per type, and stored data size."""
     h = archive.header
@@ -99,7 +108,7 @@ def archive_info(archive: Archive) -> dict[str, Any]:
     types: Counter[str] = Counter()
     data_entries = 0
     known: int | None = 0
-    custom = archive.format_name == "CUSTOM"
+    custom = archive.kind == "custom"
     has_offsets = True
     for e in archive.iter_entries():
         sections[e.section.name] += 1
@@ -116,7 +125,7 @@ def archive_info(archive: Archive) -> dict[str, Any]:
     stored = archive.data_area_size() if custom or known is None else known
     return {
         "path": archive.path,
-        "format": archive.format_name.lower(),
+        "format": archive.kind,
         "archive_version": f"{h.vmaj}.{h.vmin}.{h.vrev}",
         "compression": h.compression_name,
         "compression_level": h.compression_level,

@@ -30,6 +30,7 @@ from .values import NULL, decoder, is_checked, unescape
 
 
 def trim_memory() -> None:
+    """Give freed memory back to the system between tables (keeps verify --types' peak low)."""
     from .export.arrowbatch import trim_memory as trim
 
     trim()
@@ -89,6 +90,8 @@ class TypeChecker:
             self._fast = None
 
     def feed(self, piece: bytes) -> None:
+        """Check the next piece of the table's data (any size); a structural error stops the
+        type checks (verify reports it as damage)."""
         if not self.checking:
             return
         try:
@@ -100,6 +103,7 @@ class TypeChecker:
             self._check(b)
 
     def finish(self) -> list[TypeProblem]:
+        """The data has ended: check the last rows, and return every problem found."""
         if self.checking:
             try:
                 for b in self._cutter.finish():

@@ -132,6 +132,7 @@ def _infinity(text: str, pos: int, neg: int) -> int | None:
 
 
 def parse_date(text: str) -> int:
+    """A date as epoch days (infinities as POS_INF/NEG_INF); ValueError when not a date."""
     inf = _infinity(text, DATE_POS_INF, DATE_NEG_INF)
     if inf is not None:
         return inf
@@ -152,6 +153,7 @@ def _timestamp(day: int, us: int) -> int:
 
 
 def parse_timestamp(text: str) -> int:
+    """A timestamp as epoch microseconds; ValueError when not one or out of range."""
     inf = _infinity(text, TS_POS_INF, TS_NEG_INF)
     if inf is not None:
         return inf
@@ -176,6 +178,7 @@ def parse_timestamptz(text: str) -> int:
 
 
 def parse_time(text: str) -> int:
+    """A time of day as microseconds since midnight."""
     m = _TIME_RE.fullmatch(text)
     if m is None:
         raise ValueError("not a time")
@@ -183,6 +186,7 @@ def parse_time(text: str) -> int:
 
 
 def parse_timetz(text: str) -> str:
+    """A time with time zone, checked and kept as text (Arrow has no such type)."""
     m = _TIMETZ_RE.fullmatch(text)
     if m is None:
         raise ValueError("not a time with time zone")
@@ -238,6 +242,7 @@ _BYTEA_ESCAPE = re.compile(r"\\(\\|[0-3][0-7]{2})")
 
 
 def parse_int(text: str, kind: str) -> int:
+    """An integer of the given kind (int2, int4, int8), refused outside its range."""
     if _INT_RE.fullmatch(text) is None:
         raise ValueError(f"not an integer ({kind})")
     value = int(text)
@@ -248,6 +253,7 @@ def parse_int(text: str, kind: str) -> int:
 
 
 def parse_float(text: str, kind: str) -> float:
+    """A float4 or float8, with PostgreSQL's words for NaN and infinities."""
     word = text.strip().lower()
     if word in _FLOAT_WORDS:
         return float(word.replace("infinity", "inf"))
@@ -260,6 +266,8 @@ def parse_float(text: str, kind: str) -> float:
 
 
 def parse_numeric(text: str, t: PgType) -> Decimal:
+    """A numeric as a Decimal, rounded to the column's declared scale and refused past its
+    precision, as PostgreSQL stores it."""
     word = text.strip().lower()
     if word in _NUMERIC_WORDS:
         if word != "nan" and t.precision is not None:
@@ -281,6 +289,7 @@ def parse_numeric(text: str, t: PgType) -> Decimal:
 
 
 def parse_bool(text: str) -> bool:
+    """A boolean in the forms PostgreSQL accepts (t, true, yes, on, 1 and their opposites)."""
     value = _BOOL.get(text.strip().lower())
     if value is None:
         raise ValueError("not a boolean")
@@ -288,6 +297,7 @@ def parse_bool(text: str) -> bool:
 
 
 def parse_uuid(text: str) -> str:
+    """A uuid in its canonical form (PostgreSQL also reads braces and missing hyphens)."""
     if _UUID_RE.fullmatch(text):
         return text
     try:
@@ -310,6 +320,7 @@ def parse_json(text: str) -> str:
 
 
 def parse_bytea(text: str) -> bytes:
+    """A bytea's bytes, from the hex form or the escape form."""
     m = _HEX_RE.fullmatch(text)
     if m is not None:
         try:
@@ -413,6 +424,7 @@ Decoder = Callable[[bytes], Any]
 
 
 def lenient_text(codec: str) -> Callable[[bytes], str]:
+    """A decoder that never fails: bad bytes become U+FFFD (for SQL_ASCII archives)."""
     def dec(raw: bytes) -> str:
         return raw.decode(codec, "replace")
     return dec
@@ -491,4 +503,5 @@ CHECKED_KINDS = frozenset({"int2", "int4", "int8", "float4", "float8", "numeric"
 
 
 def is_checked(t: PgType) -> bool:
+    """Whether verify --types checks the values of this type (after domains are resolved)."""
     return t.base.kind in CHECKED_KINDS

@@ -24,7 +24,7 @@ def test_truncated_toc_is_an_archive_error(item: dict[str, Any], tmp_path: Path)
     raw = Path(archive_path(item)).read_bytes()
     with pgarchive.open(archive_path(item)) as a:
         c: Any = a.container
-        toc_end = c.data_start if a.format_name == "CUSTOM" else (
+        toc_end = c.data_start if a.kind == "custom" else (
             c.members["toc.dat"].offset + c.members["toc.dat"].size)
         first_data = min((e.data_offset for e in a.entries
                           if e.has_data and e.data_offset), default=None)
@@ -37,7 +37,7 @@ def test_truncated_toc_is_an_archive_error(item: dict[str, Any], tmp_path: Path)
         assert exc.value.path == str(cut_path)
     # Past the TOC: the TOC is whole, so it lists (as pg_restore -l lists it); the data
     # that is gone is reported when it is read (issue #10).
-    if first_data is not None and a.format_name == "CUSTOM":
+    if first_data is not None and a.kind == "custom":
         cut_path.write_bytes(raw[:first_data])
         assert _open_and_list(str(cut_path)) == len(a.entries)
         with pgarchive.open(str(cut_path)) as cut:

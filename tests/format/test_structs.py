@@ -12,15 +12,16 @@ import pytest
 
 import pgarchive
 from helpers import archive_path, corpus
+from pgarchive.format.constants import TocExtra
 from pgarchive.format.structs import PROLOGUE, ArchiveStructs
 from pgarchive.format.writer import build_toc_file, entry_values, header_values
 
 
 def _toc_bytes(a: pgarchive.Archive) -> bytes:
     c: Any = a.container
-    if a.format_name == "CUSTOM":
+    if a.kind == "custom":
         return bytes(c.buf[:c.data_start])
-    if a.format_name == "TAR":
+    if a.kind == "tar":
         m = c.members["toc.dat"]
         return bytes(c.buf[m.offset:m.offset + m.size])
     with open(c.toc_path, "rb") as f:
@@ -32,7 +33,7 @@ def test_construct_parse_equals_fast_reader(item: dict[str, Any]) -> None:
     with pgarchive.open(archive_path(item)) as a:
         raw = _toc_bytes(a)
         h = a.header
-        extra = "offset" if a.format_name == "CUSTOM" else "filename"
+        extra = TocExtra.OFFSET if a.kind == "custom" else TocExtra.FILENAME
         s = ArchiveStructs(h.version, h.int_size, h.off_size, extra)
         pro = PROLOGUE.parse(raw)
         assert (pro.vmaj, pro.vmin, pro.int_size) == (h.vmaj, h.vmin, h.int_size)
@@ -40,7 +41,7 @@ def test_construct_parse_equals_fast_reader(item: dict[str, Any]) -> None:
         rest = s.header_rest.parse(raw[rest_at:])
         assert header_values(h, a.encoding)["rest"] == {k: v for k, v in rest.items()
                                                         if not k.startswith("_")}
-        base = a.container.members["toc.dat"].offset if a.format_name == "TAR" else 0
+        base = a.container.members["toc.dat"].offset if a.kind == "tar" else 0
         toc = s.toc.parse(raw[h.toc_offset - base - s.Int.sizeof():])
         assert toc.count == len(a.entries)
         for fast, spec in zip(a.entries, toc.entries, strict=True):
@@ -59,7 +60,7 @@ def test_construct_parse_equals_fast_reader(item: dict[str, Any]) -> None:
 @pytest.mark.parametrize("item", corpus())
 def test_spec_rebuilds_header_and_toc_exactly(item: dict[str, Any]) -> None:
     with pgarchive.open(archive_path(item)) as a:
-        extra = "offset" if a.format_name == "CUSTOM" else "filename"
+        extra = TocExtra.OFFSET if a.kind == "custom" else TocExtra.FILENAME
         assert build_toc_file(a.header, a.entries, extra, a.encoding) == _toc_bytes(a)
 
 
@@ -68,7 +69,8 @@ def _pure_tocscan() -> Any:
     import importlib.util
 
     src = Path(pgarchive.__file__).parent / "format" / "tocscan.py"
-    spec = importlib.util.spec_from_file_location("tocscan_pure", src)
+    # named inside pgarchive.format, so that its relative imports resolve
+    spec = importlib.util.spec_from_file_location("pgarchive.format.tocscan_pure", src)
     assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
@@ -86,8 +88,8 @@ def test_pure_python_walker_equals_installed_one(item: dict[str, Any]) -> None:
     with pgarchive.open(archive_path(item)) as a:
         raw = _toc_bytes(a)
         h = a.header
-        base = a.container.members["toc.dat"].offset if a.format_name == "TAR" else 0
-        extra = a.format_name == "CUSTOM"
+        base = a.container.members["toc.dat"].offset if a.kind == "tar" else 0
+        extra = a.kind == "custom"
         for mode in (tocscan.ROWS, tocscan.LIST):
             args = (raw, base, h.toc_offset - base, h.toc_count, h.version, h.int_size,
                     h.off_size, extra, mode, a.encoding, True)
@@ -101,7 +103,7 @@ def _pure(module: str) -> Any:
     import importlib.util
 
     src = Path(pgarchive.__file__).parent / "format" / f"{module}.py"
-    spec = importlib.util.spec_from_file_location(f"{module}_pure", src)
+    spec = importlib.util.spec_from_file_location(f"pgarchive.format.{module}_pure", src)
     assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)

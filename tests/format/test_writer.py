@@ -12,7 +12,7 @@ import pytest
 
 import pgarchive
 from helpers import archive_path, corpus
-from pgarchive.format.constants import K_VERS_1_3, Compression, version
+from pgarchive.format.constants import K_VERS_1_3, Compression, TocExtra, version
 from pgarchive.format.structs import ArchiveStructs, PgInt, _int_encoder
 from pgarchive.format.writer import (
     BlockFramer,
@@ -44,7 +44,7 @@ def test_entry_builder_builds_what_construct_builds(item: dict[str, Any]) -> Non
 @pytest.mark.parametrize("item", corpus("pg18"))
 def test_fast_and_spec_toc_files_agree(item: dict[str, Any]) -> None:
     with pgarchive.open(archive_path(item)) as a:
-        extra = "offset" if a.format_name == "CUSTOM" else "filename"
+        extra = TocExtra.OFFSET if a.kind == "custom" else TocExtra.FILENAME
         assert build_toc_file(a.header, a.entries, extra, a.encoding) == \
             spec_toc_file(a.header, a.entries, extra, a.encoding)
 

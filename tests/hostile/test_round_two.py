@@ -246,8 +246,8 @@ def test_info_and_ls_keep_no_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     with their number (1M entries took 1.1 GB for info before).  The TOC is read in
     windows (small here, so that small archives span many) and a window's entries are
     all that is held at once."""
-    from pgarchive.cli.ls import _streamed
     from pgarchive.format import toc
+    from pgarchive.toclist import ListRequest, list_toc
 
     monkeypatch.setattr(toc, "WINDOW", 16 << 10)
 
@@ -266,8 +266,8 @@ def test_info_and_ls_keep_no_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
         peaks["info", n] = _peak(info)
         for fmt in ("table", "json", "csv"):
-            peaks[fmt, n] = _peak(lambda p=p, fmt=fmt: drain(_streamed(str(p), fmt, False,
-                                                                       True)))
+            peaks[fmt, n] = _peak(lambda p=p, fmt=fmt: drain(
+                iter(list_toc(ListRequest(str(p), fmt), print))))
     for what in ("info", "table", "json", "csv"):
         # an entry held would cost ~1.5 kB; shared integers (at most 65,536) ~100 B
         per_entry = (peaks[what, 5_000] - peaks[what, 500]) / 4_500

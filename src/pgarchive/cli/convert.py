@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from .app import cli
-from .options import build_selection, selection_options, warn_unmatched, write_out
+from .options import build_selection, selection_options, write_out
 
 FORMATS = {"custom": "custom", "c": "custom", "directory": "directory", "d": "directory",
            "tar": "tar", "t": "tar"}
@@ -83,7 +83,7 @@ def convert(src: str, dst: str, kind: str | None, compression: Any, version: int
     what pg_restore -L with the same selection gives on SRC. DST appears only once
     complete; SRC is only read.
     """
-    from ..convert import ConvertOptions, convert_archive
+    from ..convert import ConvertOptions, convert
     from ..output import render_json
     from ..progress import ByteProgress
 
@@ -92,33 +92,21 @@ def convert(src: str, dst: str, kind: str | None, compression: Any, version: int
     signal.signal(signal.SIGTERM, _terminated)
 
     selective = any(v for v in kw.values())
-    from .. import archive as archive_mod
+    opts = ConvertOptions(kind=FORMATS[kind] if kind else None, compression=compression,
+                          version=version, jobs=jobs, verify=run_verify, force=force,
+                          sync=not no_sync, target_version=target_version)
 
-    with archive_mod.open(src) as a:
-        selection = build_selection(a.entries, kw) if selective else None
-        opts = ConvertOptions(kind=FORMATS[kind] if kind else None, compression=compression,
-                              version=version, selection=selection, jobs=jobs,
-                              verify=run_verify, force=force, sync=not no_sync,
-                              target_version=target_version)
-        bar = ByteProgress()
-        try:
-            report = convert_archive(a, dst, opts, progress=bar, on_total=bar.set_total)
-        finally:
-            bar.close()
-        if selection is not None:  # (a selection of nothing was refused, naming them)
-            warn_unmatched(a.entries, selection)
-    if as_json:
-        write_out(render_json(report.to_dict()).encode(), None)
-        return
-    lines = [f"{report.target}: {report.format}, {report.compression}, archive version "
-             f"{report.archive_version} (readable by {report.readers})",
-             f"{report.entries} entries, {report.data_entries} with data: {report.copied} "
-             f"copied, {report.rewrapped} rewrapped (gzip, same deflate data), "
-             f"{report.recompressed} recompressed; {report.size} bytes in "
-             f"{report.elapsed:.2f} s"]
-    lines += [f"note: {n}" for n in report.notes]
-    if report.verified is not None:
-        s = report.verified["summary"]
-        lines.append(f"verify: {s['entries']} entries, {s['rows']} rows, "
-                     f"{s['raw_bytes']} bytes: OK")
-    write_out(("\n".join(lines) + "\n").encode("utf-8", "surrogateescape"), None)
+    bar = ByteProgress()
+
+    def warn(text: str) -> None:  # (once the archive is written)
+        bar.clear()
+        click.echo(f"pgarchive: warning: {text}", err=True)
+
+    try:
+        report = convert(src, dst, opts, progress=bar, on_total=bar.set_total,
+                         selection=(lambda entries: build_selection(entries, kw))
+                         if selective else None, warn=warn)
+    finally:
+        bar.close()
+    text = render_json(report.to_dict()) if as_json else report.text()
+    write_out(text.encode("utf-8", "surrogateescape"), None)

@@ -3,14 +3,16 @@ Parquet, and large objects as files."""
 
 from __future__ import annotations
 
-import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..errors import UsageError
 from .app import cli
 from .options import build_selection, selection_options
+
+if TYPE_CHECKING:
+    from ..export import ExportResult
+    from ..format.model import TocEntry
 
 EXAMPLES = """
 \b
@@ -53,48 +55,22 @@ def export(archive: str, fmt: str, output: str | None, header: bool | None,
     data is exported.  Column types (for jsonl and parquet) come from each table's CREATE
     statement in the archive, domains resolved to their base types.
     """
-    from .. import archive as archive_mod
-    from ..export import Exporter, export_large_objects, exportable, file_name
-    from ..selection import chosen, select
+    from ..export.run import ExportEvents, ExportRequest, run
 
-    with archive_mod.open(archive) as a:
-        selecting = any(v for v in kw.values())
-        if selecting:
-            picked = [d.entry for d in chosen(select(a.entries,
-                                                     build_selection(a.entries, kw)))]
-        else:
-            picked = list(a.entries)
-        tables = exportable(picked)
-        if lo_dir is not None:
-            n = export_large_objects(a, lo_dir)
-            click.echo(f"pgarchive: {n} large objects written to {lo_dir}", err=True)
-            if not selecting:
-                tables = tables if output is not None else []
-        if not tables:
-            if lo_dir is not None:
-                return
-            raise UsageError("no table data selected (check -t/-n; the archive may be "
-                             "schema-only)", path=a.path)
-        exporter = Exporter(a, fmt, header, row_group_mib << 20)
-        several = len(tables) > 1
-        folder = output if output and (several or os.path.isdir(output)) else None
-        if several and not output:
-            raise UsageError(f"{len(tables)} tables selected: give -o DIR for one file "
-                             "each, or select one table with -t")
-        if folder is not None:
-            if os.path.exists(folder) and not os.path.isdir(folder):
-                raise UsageError("several tables need a folder, not a file", path=folder)
-            os.makedirs(folder, exist_ok=True)
-        if fmt == "parquet" and folder is None and (output in (None, "-")):
-            import sys
+    selecting = any(v for v in kw.values())
+    request = ExportRequest(
+        archive, (lambda entries: build_selection(entries, kw)) if selecting else None,
+        fmt=fmt, output=output, header=header, lo_dir=lo_dir,
+        row_group_bytes=row_group_mib << 20)
 
-            if sys.stdout.isatty():
-                raise UsageError("will not write Parquet to a terminal: give -o FILE")
-        for e in tables:
-            target = os.path.join(folder, file_name(e, fmt)) if folder else output
-            res = exporter.to_path(e, target)
-            for note in res.notes:
-                click.echo(f"pgarchive: warning: {e.label}: {note} (values exported as "
-                           "text)", err=True)
-            if several or folder:
-                click.echo(f"{res.rows} rows  {target}", err=True)
+    def large_objects(n: int, folder: str) -> None:
+        click.echo(f"pgarchive: {n} large objects written to {folder}", err=True)
+
+    def note(e: TocEntry, text: str) -> None:
+        click.echo(f"pgarchive: warning: {e.label}: {text} (values exported as text)",
+                   err=True)
+
+    def into_folder(res: ExportResult) -> None:
+        click.echo(f"{res.rows} rows  {res.path}", err=True)
+
+    run(request, ExportEvents(large_objects, note, into_folder))

@@ -20,26 +20,9 @@ def info(archive: str, fmt: str, raw: bool) -> None:
       pgarchive info backup.dump
       pgarchive info backup_dir --json
     """
-    from .. import archive as archive_mod
-    from ..output import render_json
-    from ..summary import archive_info
-    from ..terminal import for_terminal
+    from ..output import render_facts, render_json
+    from ..summary import read_info
 
-    with archive_mod.open(archive, read_toc=False) as a:  # one pass, no entry kept
-        facts = archive_info(a)
-    if fmt == "json":
-        write_out(render_json(facts).encode(), None)
-        return
-
-    def shown(value: object) -> str:
-        text = "" if value is None else str(value)
-        return text if raw else for_terminal(text)
-
-    lines = []
-    for key, value in facts.items():
-        if isinstance(value, dict):
-            lines.append(f"{key}:")
-            lines += [f"  {shown(k):<28} {shown(v)}" for k, v in value.items()]
-        else:
-            lines.append(f"{key + ':':<20} {shown(value)}")
-    write_out(("\n".join(lines) + "\n").encode("utf-8", "surrogateescape"), None)
+    facts = read_info(archive)
+    text = render_json(facts) if fmt == "json" else render_facts(facts, raw)
+    write_out(text.encode("utf-8", "surrogateescape"), None)

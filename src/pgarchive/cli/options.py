@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import functools
-import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ..errors import ArchiveError, UsageError
+from ..errors import UsageError
 from ..format.constants import Section
 
 if TYPE_CHECKING:
@@ -112,40 +111,6 @@ def selection_options(fn: F) -> F:
     return fn
 
 
-def read_chunks(path: str, limit: int, what: str, size: int = 1 << 20) -> Iterator[bytes]:
-    """A list or filter file in chunks, refused past ``limit`` bytes (a FIFO is counted
-    as it is read) rather than read whole."""
-    from ..limits import size_text
-
-    try:
-        with open(path, "rb") as f:
-            st = os.fstat(f.fileno())
-            if st.st_size > limit:
-                raise ArchiveError(f"{what} of {st.st_size} bytes is larger than the limit of "
-                                   f"{size_text(limit)} (see README, Limits)", path=path)
-            total = 0
-            while chunk := f.read(size):
-                total += len(chunk)
-                if total > limit:
-                    raise ArchiveError(f"{what} is larger than the limit of "
-                                       f"{size_text(limit)} (see README, Limits)", path=path)
-                yield chunk
-    except OSError as e:
-        raise ArchiveError(e.strerror or str(e), path=path) from None
-
-
-def _lines(chunks: Iterator[bytes]) -> Iterator[str]:
-    """Text lines of a chunked file (decoded as UTF-8, any byte kept)."""
-    carry = b""
-    for chunk in chunks:
-        parts = (carry + chunk).split(b"\n")
-        carry = parts.pop()
-        for line in parts:
-            yield line.decode("utf-8", "surrogateescape")
-    if carry:
-        yield carry.decode("utf-8", "surrogateescape")
-
-
 #: Ignored -L lines shown one by one; the rest are counted.
 SHOWN_WARNINGS = 20
 
@@ -154,14 +119,15 @@ def build_selection(entries: list[Any], kw: dict[str, Any], validate: bool = Tru
                     ) -> Selection:
     """Turn the selection switches into a Selection (popping them from kw); ``validate``:
     refuse pg_restore's contradictions here (restore refuses them itself, with why)."""
+    from ..fileio import read_limited, text_lines  # (tempfile: not at start-up)
     from ..limits import MAX_FILTER_FILE
     from ..patterns import parse_filter_file
     from ..selection import Selection
 
     filter_file = kw.pop("filter_file")
     if filter_file:
-        extra = parse_filter_file(_lines(read_chunks(filter_file, MAX_FILTER_FILE,
-                                                     "filter file")))
+        extra = parse_filter_file(text_lines(read_limited(filter_file, MAX_FILTER_FILE,
+                                                          "filter file")))
         for key, names in extra.items():
             kw[key] = (*kw[key], *names)
     if kw["with_fks"] and not kw["with_deps"]:
@@ -194,6 +160,7 @@ def build_options(entries: list[Any], kw: dict[str, Any]) -> RestoreOptions:
     use_list_path = kw.pop("use_list")
     use_list = None
     if use_list_path:
+        from ..fileio import read_limited
         from ..limits import MAX_LIST_FILE
         from ..terminal import bytes_for_terminal
 
@@ -207,7 +174,7 @@ def build_options(entries: list[Any], kw: dict[str, Any]) -> RestoreOptions:
                 click.echo(f"pgarchive: warning: line ignored: {text}", err=True)
 
         use_list, ignored = list_file_ids(
-            entries, read_chunks(use_list_path, MAX_LIST_FILE, "list file"), warn)
+            entries, read_limited(use_list_path, MAX_LIST_FILE, "list file"), warn)
         if ignored > SHOWN_WARNINGS:
             click.echo(f"pgarchive: warning: {ignored - SHOWN_WARNINGS} more lines ignored",
                        err=True)

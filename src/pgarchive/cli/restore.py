@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -171,157 +170,46 @@ def restore(archive: str, target: str, jobs: int, clean: bool, if_exists: bool,
 
 
 def say(text: str, level: str = "note") -> None:
+    """One ``pgarchive: LEVEL: TEXT`` line on stderr."""
     click.echo(f"pgarchive: {level}: {text}", err=True)
 
 
 def render_checks(out: RestoreOutcome) -> None:
-    """What the checks found, before pg_restore runs (or instead of it)."""
-    if out.engine == "native":
-        say(f"using pgarchive's native engine: {out.engine_reason}")
-    elif out.choice is not None:
-        say(f"using {out.choice.reason}")
-    if out.resume is not None and out.resume.found_steps:
-        say(f"resuming the restore started {out.resume.started}: {out.resume.found_steps} "
-            "steps are done already")
-    for text in out.unmatched:
-        say(text, "warning")
-    for f in out.findings:
-        say(f.message, f.level)
-    if out.left_out:
-        say(f"left out {len(out.left_out)} entr{'y' if len(out.left_out) == 1 else 'ies'} "
-            "that --with-deps needs and the target already has: "
-            + ", ".join(e.label for e in out.left_out[:8])
-            + (" ..." if len(out.left_out) > 8 else ""))
+    """What the checks found, before pg_restore runs (or instead of it), on stderr."""
+    from ..restore.outcome_report import check_messages
+
+    for text, level in check_messages(out):
+        say(text, level)
 
 
 def render_forecast(out: RestoreOutcome) -> None:
-    """Before pg_restore runs (or instead of it): the predicted failures on stderr, as a
-    warning when any remains (a note when --skip-unrestorable has left them all out)."""
-    fc = out.forecast
-    if fc is None or not fc.prediction.counted:
-        return
-    from ..restore.prediction_report import report_text
+    """Before pg_restore runs: the predicted failures on stderr."""
+    from ..restore.outcome_report import forecast_message
 
-    level = "warning" if fc.remaining.counted else "note"
-    say(report_text(fc.prediction, fc.facts, fc.plan, fc.applied).rstrip("\n"), level)
+    said = forecast_message(out)
+    if said is not None:
+        say(*said)
 
 
 def render(out: RestoreOutcome, as_json: bool = False) -> None:
     """The outcome as the user reads it: stdout for a dry run's report, command and list
     (or the JSON document), stderr for everything else."""
+    from ..restore.outcome_report import dry_run_text, outcome_json, run_messages, summary_line
+
     if as_json:
         import json
 
         click.echo(json.dumps(outcome_json(out), indent=2))
         sys.stdout.flush()
     if out.run is None:  # refused, or a dry run: the checks were not shown yet
-        if out.request.dry_run and not as_json and out.forecast is not None:
-            from ..restore.prediction_report import report_text
-
-            f = out.forecast
-            click.echo(report_text(f.prediction, f.facts, f.plan, f.applied))
-        if out.request.dry_run and not as_json and out.engine == "native":
-            click.echo("# the native engine restores these entries (no pg_restore):")
-            click.echo(out.listing, nl=False)
-            sys.stdout.flush()
-        elif out.request.dry_run and not as_json and out.choice is not None:
-            click.echo("# " + " ".join(shlex.quote(x) for x in out.command))
-            click.echo("# LIST_FILE holds the dump id of each of these entries, in order:")
-            click.echo(out.listing, nl=False)
+        text = "" if as_json else dry_run_text(out)
+        if text:
+            click.echo(text, nl=False)
             sys.stdout.flush()
         render_checks(out)
         if not out.request.dry_run:
             render_forecast(out)
         return
-    harmless = out.run.harmless
-    if harmless:
-        k = harmless[0].known
-        assert k is not None
-        say(f"{len(harmless)} known harmless error{'s' if len(harmless) > 1 else ''} of "
-            f"{out.choice.pg.describe() if out.choice else 'pg_restore'} not counted: "
-            f"{k.command} fails with {k.error}; {k.why}")
-    if out.count_error:
-        say(f"the archive's rows could not be counted, so no row count was compared: "
-            f"{out.count_error}", "error")
-    for t in out.tables:
-        if t.status == "not restored":
-            say(f"not restored: {t.name}: {t.why}", "warning")
-        elif t.status != "match":
-            got = "no rows counted" if t.target_rows is None else f"target {t.target_rows} rows"
-            say(f"rows differ: {t.name}: archive {t.archive_rows} rows, {got} ({t.why})",
-                "error")
-    loaded = [t for t in out.tables if t.status != "not restored"]
-    matched = sum(1 for t in loaded if t.status == "match")
-    errors = len(out.run.counted)
-    native = out.engine == "native"
-    who = ("the native engine" if native else
-           f"pg_restore {out.choice.pg.version if out.choice else '?'}")
-    counts = f"{matched}/{len(loaded)} tables with matching row counts"
-    if out.not_restored:
-        counts += f", {len(out.not_restored)} not restored"
-    tail = (f"{counts}; {errors} {'' if native else 'pg_restore '}"
-            f"error{'' if errors == 1 else 's'}"
-            + (f" ({len(harmless)} harmless not counted)" if harmless else ""))
-    fc = out.forecast
-    if fc is not None and fc.applied and fc.plan is not None:
-        from ..restore.prediction_report import skip_summary
-
-        tail += "; " + skip_summary(fc.plan)
-    _render_resume(out)
-    if out.exit_code == 0:
-        click.echo(f"restored {len(out.entries)} entries with {who} into "
-                   f"{out.database}; {tail}", err=True)
-    else:
-        click.echo(f"restore into {out.database} with {who} did not fully "
-                   f"succeed: {tail}", err=True)
-
-
-def outcome_json(out: RestoreOutcome) -> dict[str, Any]:
-    """The outcome as data (``--json``): the checks, the forecast (every predicted
-    failure with dump_id, desc, name, cause, because_of), the command, and after a real
-    run what pg_restore did and the row counts."""
-    from ..restore.prediction_report import report_json
-
-    fc = out.forecast
-    data: dict[str, Any] = {
-        "dry_run": out.request.dry_run,
-        "exit_code": out.exit_code,
-        "refused": out.refused,
-        "engine": out.engine,
-        "engine_reason": out.engine_reason,
-        "pg_restore": None if out.choice is None else {
-            "path": out.choice.pg.path, "version": out.choice.pg.version,
-            "reason": out.choice.reason},
-        "command": out.command,
-        "database": out.database,
-        "findings": [{"level": f.level, "message": f.message} for f in out.findings],
-        "unmatched": out.unmatched,
-        "left_out_existing": [e.dump_id for e in out.left_out],
-        "entries": [e.dump_id for e in out.entries],
-        "prediction": None if fc is None else report_json(fc.prediction, fc.facts, fc.plan,
-                                                          fc.applied),
-    }
-    if out.run is not None:
-        data["interrupted"] = out.interrupted
-        data["pg_restore_errors"] = [{"entry": e.entry, "text": e.text, "harmless":
-                                      e.known is not None} for e in out.run.errors]
-        data["tables"] = [{"name": t.name, "status": t.status,
-                           "archive_rows": t.archive_rows, "target_rows": t.target_rows,
-                           "why": t.why} for t in out.tables]
-        data["count_error"] = out.count_error
-    return data
-
-
-def _render_resume(out: RestoreOutcome) -> None:
-    """What --resume did, and how to go on after an interruption."""
-    r = out.resume
-    if r is not None and r.skipped:
-        say(f"--resume: skipped {r.skipped} steps a previous run had done")
-    if out.interrupted:
-        say("interrupted: what was in flight was rolled back"
-            + ("; run the same command again (with --resume) to finish" if r is not None
-               else "; with --resume, a restore can be finished after an interruption"),
-            "warning")
-    elif r is not None and r.kept:
-        say("--resume's record is kept in the target (schema pgarchive_resume): run the "
-            "same command again to finish, or DROP SCHEMA pgarchive_resume CASCADE")
+    for text, level in run_messages(out):
+        say(text, level)
+    click.echo(summary_line(out), err=True)

@@ -3,7 +3,6 @@ writes it."""
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import click
@@ -63,11 +62,7 @@ def sql(archive: str, output: str | None, **kw: Any) -> None:
     compression) without PostgreSQL installed.  Table data and large objects are streamed
     from the archive in bounded memory.
     """
-    from .. import archive as archive_mod
-    from ..errors import UsageError
-    from ..fileio import output_stream
-    from ..script import ScriptOptions, check, write_script
-    from ..script.options import valid_restrict_key
+    from ..script import ScriptOptions, run
 
     opts = ScriptOptions(
         clean=kw.pop("clean"), if_exists=kw.pop("if_exists"), no_owner=kw.pop("no_owner"),
@@ -84,13 +79,4 @@ def sql(archive: str, output: str | None, **kw: Any) -> None:
     def warn(message: str) -> None:
         click.echo(f"pgarchive: warning: {message}", err=True)
 
-    if opts.restrict_key is not None and not valid_restrict_key(opts.restrict_key):
-        raise UsageError("invalid restrict key")  # pg_restore checks it first
-    with archive_mod.open(archive) as a:
-        selection = build_selection(a.entries, kw)
-        opts = check(selection.restore, opts)
-        if output and output != "-":
-            with output_stream(output) as f:
-                write_script(a, selection, opts, f, warn)
-        else:
-            write_script(a, selection, opts, sys.stdout.buffer, warn)
+    run(archive, lambda entries: build_selection(entries, kw), opts, output, warn)

@@ -9,14 +9,14 @@ from collections.abc import Callable, Iterator
 
 from ..compression import InflateLimit, decompress
 from ..errors import ArchiveError, FormatError, MissingDataError, NotAnArchiveError
-from ..format.constants import K_VERS_1_16, SUFFIXES, ArchiveFormat, Compression
+from ..format.blobtoc import parse_blobs_toc_line
+from ..format.constants import K_VERS_1_16, SUFFIXES, TOC_FILES, ArchiveFormat, Compression
 from ..format.model import TocEntry
-from ..format.toc import TocRead, decimal_uint, parse_header
+from ..format.toc import TocRead, parse_header
 from ..limits import MAX_BLOB_LINES
 from .base import Container, StoredStream, map_file, window_reader
 
-TOC_NAMES = (("toc.dat", Compression.NONE), ("toc.dat.gz", Compression.GZIP),
-             ("toc.dat.lz4", Compression.LZ4), ("toc.dat.zst", Compression.ZSTD))
+TOC_NAMES = tuple((name, algo) for algo, name in TOC_FILES.items())
 READ_SIZE = 1 << 20
 #: A compressed toc.dat is decompressed in memory; refuse one that inflates past this.
 MAX_TOC_BYTES = 1 << 30
@@ -110,7 +110,7 @@ class DirectoryContainer(Container):
         """The file pg_restore (16+) reads for TOC file name ``name``: the exact name if it
         exists, else the first of ``.gz``, ``.lz4``, ``.zst`` that does, whatever the
         header's compression says (compress_io.c, InitDiscoverCompressFileHandle)."""
-        for suffix in ("", ".gz", ".lz4", ".zst"):
+        for suffix in SUFFIXES.values():
             p = self.member_path(name + suffix)
             if os.path.exists(p):
                 return p
@@ -224,9 +224,9 @@ def _blob_lines(raw: bytes, toc: str, window: int = 1 << 20) -> Iterator[tuple[i
         cut = n if cut < 0 else cut + 1
         for line in raw[pos:cut].splitlines():
             lineno += 1
-            parts = line.split()
-            if len(parts) != 2 or not parts[0].isdigit():
+            item = parse_blobs_toc_line(line)
+            if item is None:
                 raise FormatError(f"invalid line in large object TOC file \"{toc}\": "
                                   f"{line[:80]!r}", entry=f"line {lineno}")
-            yield decimal_uint(parts[0]), parts[1].decode("utf-8", "surrogateescape")
+            yield item
         pos = cut

@@ -17,9 +17,10 @@ from ..errors import (
     NotAnArchiveError,
     TruncatedError,
 )
+from ..format.blobtoc import parse_blobs_toc_line
 from ..format.constants import K_VERS_1_16, ArchiveFormat
 from ..format.model import TocEntry
-from ..format.toc import TocRead, decimal_uint, parse_header
+from ..format.toc import TocRead, parse_header
 from .base import Container, StoredStream, release_pages, window_reader
 
 READ_SIZE = 1 << 20
@@ -145,13 +146,13 @@ class TarContainer(Container):
         out = []
         raw = bytes(self.buf[toc.offset:toc.offset + toc.size])
         for lineno, line in enumerate(raw.splitlines(), 1):
-            parts = line.split()
-            if len(parts) != 2 or not parts[0].isdigit():
+            item = parse_blobs_toc_line(line)
+            if item is None:
                 raise FormatError(f"invalid line in large object TOC {name!r}: {line[:80]!r}",
                                   entry=f"line {lineno}")
-            member = parts[1].decode("utf-8", "surrogateescape")
+            oid, member = item
             _check_name(member)
-            out.append((decimal_uint(parts[0]), self.member(member)))
+            out.append((oid, self.member(member)))
         return out
 
     def stored_size(self, entry: TocEntry) -> int | None:

@@ -17,7 +17,7 @@ from typing import BinaryIO
 from ..archive import Archive
 from ..compression import GZIP_CHUNK
 from ..errors import ArchiveError
-from ..format.constants import BlockType, Compression, OffsetFlag
+from ..format.constants import BlockType, Compression, OffsetFlag, TocExtra
 from ..format.model import TocEntry
 from ..format.writer import BlockFramer, build_toc_file
 from .model import OutEntry, Plan
@@ -108,9 +108,9 @@ def write_archive(path: str, a: Archive, plan: Plan, jobs: Jobs,
     # r+b, not w+b: the staged file exists (empty); truncating it makes ext4 start
     # writeback of everything written when it is closed (auto_da_alloc), ~1 s a GB
     with open(path, "r+b", buffering=BUFFER) as f, contextlib.ExitStack() as stack:
-        source = (stack.enter_context(open(a.path, "rb")) if a.format_name == "CUSTOM"
+        source = (stack.enter_context(open(a.path, "rb")) if a.kind == "custom"
                   else None)
-        first = build_toc_file(plan.header, _with_offsets(items, {}), "offset", codec)
+        first = build_toc_file(plan.header, _with_offsets(items, {}), TocExtra.OFFSET, codec)
         f.write(first)
         positions: dict[int, int] = {}
         for k, item in enumerate(items):
@@ -130,7 +130,7 @@ def write_archive(path: str, a: Archive, plan: Plan, jobs: Jobs,
             raise ArchiveError(f"a data block starts at offset {top}, more than the "
                                f"archive's {plan.header.off_size}-byte offsets can hold",
                                path=a.path)
-        toc = build_toc_file(plan.header, _with_offsets(items, positions), "offset", codec)
+        toc = build_toc_file(plan.header, _with_offsets(items, positions), TocExtra.OFFSET, codec)
         if len(toc) != len(first):  # pragma: no cover - offsets have a fixed size
             raise AssertionError("the TOC changed size when the offsets were set")
         f.seek(0)

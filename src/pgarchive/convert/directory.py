@@ -11,11 +11,10 @@ from collections.abc import Callable, Iterable
 
 from ..archive import Archive
 from ..errors import ArchiveError
+from ..format.blobtoc import blob_file_name, blobs_toc_line, blobs_toc_name
+from ..format.constants import TocExtra
 from ..format.model import TocEntry
 from ..format.writer import (
-    blob_file_name,
-    blobs_toc_line,
-    blobs_toc_name,
     build_toc_file,
     data_file_name,
     suffix,
@@ -86,6 +85,7 @@ def write_archive(folder: str, a: Archive, plan: Plan, jobs: Jobs,
             counts.add(write_entry(folder, a, plan, item))
         if progress is not None:
             progress(sum(a.stored_size(s) or 0 for s in item.sources))
-    toc = build_toc_file(plan.header, named_entries(plan, "directory"), "filename", a.encoding)
+    toc = build_toc_file(plan.header, named_entries(plan, "directory"), TocExtra.FILENAME,
+                         a.encoding)
     _write_file(os.path.join(folder, "toc.dat"), [toc])
     return counts

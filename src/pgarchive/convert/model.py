@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from ..compression import CompressionSpec
 from ..format.model import Header, TocEntry
 
-#: The container kinds convert writes (as ``Archive.format_name.lower()`` names them).
+#: The container kinds convert writes (as ``Archive.kind`` names them).
 KINDS = ("custom", "directory", "tar")
 
 

@@ -6,17 +6,21 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from .. import archive as archive_mod
 from ..archive import Archive
 from ..errors import ArchiveError
+from ..format.model import TocEntry
 from . import custom, directory, tar
 from .parallel import Jobs
 from .plan import ConvertOptions, make_plan
 from .staging import destination, staged
 from .versions import text as version_text
+
+if TYPE_CHECKING:
+    from ..selection import Selection
 
 Progress = Callable[[int], None]
 WRITERS = {"custom": custom.write_archive, "directory": directory.write_archive,
@@ -52,6 +56,22 @@ class ConvertReport:
         """The report as JSON-ready values (``--json``)."""
         return asdict(self)
 
+    def text(self) -> str:
+        """The report as ``convert`` prints it: what was written, how each data stream got
+        there, the notes, and the verify summary with --verify."""
+        lines = [f"{self.target}: {self.format}, {self.compression}, archive version "
+                 f"{self.archive_version} (readable by {self.readers})",
+                 f"{self.entries} entries, {self.data_entries} with data: {self.copied} "
+                 f"copied, {self.rewrapped} rewrapped (gzip, same deflate data), "
+                 f"{self.recompressed} recompressed; {self.size} bytes in "
+                 f"{self.elapsed:.2f} s"]
+        lines += [f"note: {n}" for n in self.notes]
+        if self.verified is not None:
+            s = self.verified["summary"]
+            lines.append(f"verify: {s['entries']} entries, {s['rows']} rows, "
+                         f"{s['raw_bytes']} bytes: OK")
+        return "\n".join(lines) + "\n"
+
 
 def _size(path: str) -> int:
     if os.path.isdir(path):
@@ -64,7 +84,7 @@ def convert_archive(a: Archive, dst: str, opts: ConvertOptions,
                     on_total: Callable[[int], None] | None = None) -> ConvertReport:
     """Convert an opened archive into ``dst`` (see :func:`convert`)."""
     start = time.perf_counter()
-    plan = make_plan(a.header, a.format_name.lower(), a.entries, opts)
+    plan = make_plan(a.header, a.kind, a.entries, opts)
     final = destination(a.path, dst, plan.kind, opts.force)
     if on_total is not None:
         on_total(a.data_area_size() or 0)
@@ -102,10 +122,23 @@ def _verify(tmp: str, dst: str, jobs: int) -> dict[str, Any]:
 
 
 def convert(src: str, dst: str, opts: ConvertOptions | None = None,
-            progress: Progress | None = None) -> ConvertReport:
+            progress: Progress | None = None, on_total: Callable[[int], None] | None = None,
+            selection: Callable[[list[TocEntry]], Selection] | None = None,
+            warn: Callable[[str], None] | None = None) -> ConvertReport:
     """Rewrite the archive at ``src`` into ``dst``: another container, compression, archive
     version or subset (see :class:`ConvertOptions`).  ``dst`` appears only when complete;
-    ``src`` is only read."""
+    ``src`` is only read.  ``selection``, if given, builds the subset from the archive's
+    entries (instead of ``opts.selection``); ``warn`` then gets each name option that
+    matched nothing (a selection of nothing is refused, naming them)."""
+    opts = opts or ConvertOptions()
     with archive_mod.open(src) as a:
-        return convert_archive(a, dst, opts or ConvertOptions(), progress)
+        if selection is not None:
+            opts = replace(opts, selection=selection(a.entries))
+        report = convert_archive(a, dst, opts, progress, on_total)
+        if opts.selection is not None and warn is not None:
+            from ..strictnames import unmatched
+
+            for text in unmatched(a.entries, opts.selection.restore):
+                warn(text)
+        return report
 

@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Iterator
 
 from ..errors import UsageError
+from ..format.constants import TOC_FILES
 
 PREFIX = ".pgarchive-convert-"
 
@@ -26,7 +27,7 @@ def _inside(path: str, folder: str) -> bool:
 
 def _is_directory_archive(path: str) -> bool:
     return any(os.path.isfile(os.path.join(path, n))
-               for n in ("toc.dat", "toc.dat.gz", "toc.dat.lz4", "toc.dat.zst"))
+               for n in TOC_FILES.values())
 
 
 def destination(src: str, dst: str, kind: str, force: bool) -> str:

@@ -19,12 +19,11 @@ from typing import BinaryIO
 
 from ..archive import Archive
 from ..errors import ArchiveError
+from ..format.blobtoc import blob_file_name, blobs_toc_line, blobs_toc_name
+from ..format.constants import TocExtra
 from ..format.writer import (
     TAR_BLOCK,
     TAR_END,
-    blob_file_name,
-    blobs_toc_line,
-    blobs_toc_name,
     build_toc_file,
     data_file_name,
     tar_header,
@@ -62,7 +61,7 @@ def _member(f: BinaryIO, name: str, pieces: Iterable[bytes] | Stream, mtime: int
 def _source_mtime(a: Archive) -> int:
     """The time pg_dump wrote a tar source's members (so that a tar archive kept as it is
     keeps its bytes), else now, as pg_dump stamps them."""
-    if a.format_name == "TAR":
+    if a.kind == "tar":
         with contextlib.suppress(OSError, tarfile.HeaderError, ValueError), \
                 open(a.path, "rb") as f:
             return int(tarfile.TarInfo.frombuf(f.read(TAR_BLOCK), "utf-8",
@@ -73,7 +72,7 @@ def _source_mtime(a: Archive) -> int:
 def _kept_script(a: Archive, plan: Plan) -> bytes | None:
     """The source's restore.sql, if the source is a tar archive of the same version and
     every entry is kept as it was (the script names the entries' data files)."""
-    if a.format_name != "TAR" or plan.header.version != a.header.version:
+    if a.kind != "tar" or plan.header.version != a.header.version:
         return None
     same = len(plan.entries) == len(a.entries) and all(
         item.entry == e for item, e in zip(plan.entries, a.entries, strict=True))
@@ -91,7 +90,7 @@ def write_archive(path: str, a: Archive, plan: Plan, jobs: Jobs,
     # r+b, not w+b: the staged file exists (empty); truncating it makes ext4 start
     # writeback of everything written when it is closed (auto_da_alloc), ~1 s a GB
     with open(path, "r+b", buffering=BUFFER) as f:
-        toc = build_toc_file(plan.header, named_entries(plan, "tar"), "filename", a.encoding)
+        toc = build_toc_file(plan.header, named_entries(plan, "tar"), TocExtra.FILENAME, a.encoding)
         _member(f, "toc.dat", [toc], when)
         for item in plan.entries:
             if not item.has_data:

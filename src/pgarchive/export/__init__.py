@@ -80,6 +80,7 @@ class Exporter:
         self.lenient = is_sql_ascii(a.entries)
 
     def layout(self, e: TocEntry) -> TableLayout:
+        """The table's columns and types, from its CREATE statement (domains resolved)."""
         return self.catalog.layout(e)
 
     def write(self, e: TocEntry, out: BinaryIO) -> ExportResult:
@@ -92,6 +93,7 @@ class Exporter:
         return ExportResult(e.dump_id, e.namespace, e.tag, None, rows, layout.notes)
 
     def to_path(self, e: TocEntry, path: str | None) -> ExportResult:
+        """Write one table's data to ``path`` (a file, atomically; None or ``-``: stdout)."""
         with output_stream(path) as out:
             res = self.write(e, out)
         res.path = path if path not in (None, "-") else None
@@ -164,6 +166,7 @@ class Exporter:
         return rows
 
     def arrow_decoder(self, layout: TableLayout, parquet: bool = False) -> Any:
+        """The vectorised decoder of a table's COPY text into Arrow record batches."""
         from .arrowbatch import ArrowDecoder
 
         return ArrowDecoder(layout, working_codec(self.codec), strict_text=not self.lenient,

@@ -73,6 +73,7 @@ def require_pyarrow(extra: str = "parquet") -> Any:
 #: Parquet has no type for month_day_nano (its INTERVAL is unsigned months, days and
 #: milliseconds): in Parquet files an interval is this struct of the same three fields.
 def interval_struct() -> Any:
+    """The Parquet form of an interval (see the comment above): months, days, nanoseconds."""
     import pyarrow as pa
 
     return pa.struct([("months", pa.int32()), ("days", pa.int32()),
@@ -107,6 +108,7 @@ def arrow_type(t: PgType, parquet: bool = False) -> Any:
 
 
 def arrow_schema(layout: TableLayout, parquet: bool = False) -> Any:
+    """The Arrow schema of a table's columns, for Parquet files or DuckDB scans."""
     import pyarrow as pa
 
     return pa.schema([pa.field(c.name, arrow_type(c.type, parquet)) for c in layout.columns])
@@ -335,6 +337,8 @@ def _text_of(v: Any, t: PgType) -> str:
 
 def record_batches(decoder_: ArrowDecoder, batches: Iterator[RowBatch],
                    on_rows: Callable[[int], None] | None = None) -> Iterator[Any]:
+    """Each batch of rows decoded to an Arrow record batch, ``on_rows`` told how many rows
+    each had (for progress)."""
     for b in batches:
         rb = decoder_.batch(b)
         if on_rows is not None:

@@ -94,6 +94,7 @@ class JsonlEncoder:
         self.frags = [fragment(c.type) for c in layout.columns]
 
     def encode(self, rows: RowBatch) -> bytes:
+        """The JSON Lines of a batch of rows, one object per row, keys in column order."""
         out: list[str] = []
         codec, errors = self.codec, self.errors
         keys, frags = self.keys, self.frags

@@ -10,8 +10,12 @@ in memory with external access off: a query cannot read or write files.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+import datetime
+import decimal
+import json
+import uuid
+from collections.abc import Iterable, Iterator
+from typing import Any, BinaryIO
 
 from ..archive import Archive
 from ..errors import UsageError
@@ -20,6 +24,7 @@ from . import Exporter, exportable
 
 
 def require_duckdb() -> Any:
+    """The duckdb module, or a one-line error naming the extra to install (it is optional)."""
     try:
         import duckdb
     except ImportError:
@@ -121,3 +126,79 @@ def run_query(a: Archive, sql: str, batch: int = 10_000
         finally:
             con.close()
     return names, rows()
+
+
+def plain_value(v: Any) -> Any:
+    """A result value as JSON can carry it (NaN and infinities as text)."""
+    if isinstance(v, float) and (v != v or v in (float("inf"), float("-inf"))):
+        return str(v)
+    if isinstance(v, bool | int | float | str) or v is None:
+        return v
+    if isinstance(v, decimal.Decimal | uuid.UUID):
+        return str(v)
+    if isinstance(v, datetime.date | datetime.time | datetime.datetime):
+        return v.isoformat()
+    if isinstance(v, bytes | bytearray | memoryview):
+        return "\\x" + bytes(v).hex()
+    if isinstance(v, list | tuple):
+        return [plain_value(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): plain_value(x) for k, x in v.items()}
+    return str(v)
+
+
+def unique_names(names: list[str]) -> list[str]:
+    """Result column names made unique (id, id_2) so each row is one object."""
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+        out.append(n if seen[n] == 1 else f"{n}_{seen[n]}")
+    return out
+
+
+def write_rows(names: list[str], batches: Iterable[list[tuple[Any, ...]]], fmt: str,
+               out: BinaryIO, raw: bool = False) -> None:
+    """Write a query's result (:func:`run_query`) to ``out`` as a table (control characters
+    escaped unless ``raw``, with a row count), CSV (the values exactly: data, no formula
+    guard) or JSON (one object per row, written as the rows come)."""
+    from ..output import render_csv, render_table
+
+    names = unique_names(names)
+    if fmt == "table":
+        rows = [dict(zip(names, map(plain_value, r), strict=True))
+                for chunk in batches for r in chunk]
+        out.write(render_table(rows, names, raw=raw).encode("utf-8", "surrogateescape"))
+        out.write(f"({len(rows)} row{'s' if len(rows) != 1 else ''})\n".encode())
+        return
+    first = True
+    if fmt == "json":
+        out.write(b"[")
+    for chunk in batches:
+        recs = [dict(zip(names, map(plain_value, r), strict=True)) for r in chunk]
+        if fmt == "csv":
+            text = render_csv(recs, names, raw=True)
+            out.write((text if first else text.split("\n", 1)[1]).encode(
+                "utf-8", "surrogateescape"))
+        else:
+            for rec in recs:
+                out.write(((",\n " if not first else "\n ") + json.dumps(
+                    rec, ensure_ascii=False)).encode("utf-8", "surrogateescape"))
+                first = False
+        first = False
+    if fmt == "csv" and first:
+        out.write(render_csv([], names, raw=True).encode("utf-8", "surrogateescape"))
+    if fmt == "json":
+        out.write(b"\n]\n")
+
+
+def run(path: str, sql: str, fmt: str, output: str | None, raw: bool = False) -> None:
+    """``query``: the result of ``sql`` over the archive at ``path``, written to the file
+    ``output`` (atomically) or, for None or ``-``, to standard output."""
+    from ..archive import open as open_archive
+    from ..fileio import output_stream
+
+    with open_archive(path) as a:
+        names, batches = run_query(a, sql)
+        with output_stream(output) as out:
+            write_rows(names, batches, fmt, out, raw)

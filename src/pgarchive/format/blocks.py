@@ -14,9 +14,9 @@ import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from ..errors import FormatError, TruncatedError
 from . import chunkscan
 from .constants import K_VERS_1_3, BlockType
+from .errors import FormatError, TruncatedError
 from .toc import Buffer, IntReader
 
 RELEASE_EVERY = 4 << 20
@@ -29,6 +29,9 @@ PIECE = 1 << 20
 
 @dataclass(frozen=True, slots=True)
 class BlockHeader:
+    """The header of one custom-format data block: where it is, its type, its dump id, and
+    where its body starts."""
+
     position: int
     type: int
     dump_id: int

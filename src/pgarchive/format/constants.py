@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 MAGIC = b"PGDMP"
 
@@ -50,6 +50,8 @@ class ArchiveFormat(IntEnum):
 
 
 class Section(IntEnum):
+    """The section byte of a TOC entry (1.11+): pg_restore's --section and its order of work."""
+
     NONE = 1
     PRE_DATA = 2
     DATA = 3
@@ -57,15 +59,28 @@ class Section(IntEnum):
 
 
 class OffsetFlag(IntEnum):
+    """Whether a custom archive's TOC entry knows where its data block is (a piped dump does
+    not: NOT_SET), or has none."""
+
     NOT_SET = 1
     SET = 2
     NO_DATA = 3
 
 
 class BlockType(IntEnum):
+    """The type byte of a custom-format data block: table data or large objects."""
+
     DATA = 1
     BLOB = 2  # obsolete; no longer accepted by pg_restore
     BLOBS = 3
+
+
+class TocExtra(StrEnum):
+    """What closes each TOC entry (pg_dump's WriteExtraTocPtr): a data offset in custom
+    archives, the data file's name in directory and tar archives."""
+
+    OFFSET = "offset"
+    FILENAME = "filename"
 
 
 class Compression(IntEnum):
@@ -80,20 +95,5 @@ class Compression(IntEnum):
 #: The suffix pg_dump adds to a directory archive's data file names, by algorithm.
 SUFFIXES = {Compression.NONE: "", Compression.GZIP: ".gz", Compression.LZ4: ".lz4",
             Compression.ZSTD: ".zst"}
-
-#: Section guessed from desc for archives older than 1.11 (as ReadToc does).
-SECTION_NONE_DESCS = frozenset({"COMMENT", "ACL", "ACL LANGUAGE"})
-SECTION_DATA_DESCS = frozenset({"TABLE DATA", "BLOBS", "BLOB COMMENTS"})
-SECTION_POST_DESCS = frozenset(
-    {"CONSTRAINT", "CHECK CONSTRAINT", "FK CONSTRAINT", "INDEX", "RULE", "TRIGGER"}
-)
-
-
-def guess_section(desc: str) -> Section:
-    if desc in SECTION_NONE_DESCS:
-        return Section.NONE
-    if desc in SECTION_DATA_DESCS:
-        return Section.DATA
-    if desc in SECTION_POST_DESCS:
-        return Section.POST_DATA
-    return Section.PRE_DATA
+#: A directory archive's TOC file by its compression, in the order pg_restore looks for it.
+TOC_FILES = {algorithm: "toc.dat" + suffix for algorithm, suffix in SUFFIXES.items()}

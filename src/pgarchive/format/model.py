@@ -8,11 +8,11 @@ value (an offset or a file name), and the container turns that into bytes.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from .constants import (
-    K_VERS_1_15,
     ArchiveFormat,
     Compression,
     OffsetFlag,
@@ -29,6 +29,8 @@ class Header:
     vrev: int
     int_size: int
     off_size: int
+    #: The format byte as stored: what the header says, not the archive's kind (a
+    #: directory archive's toc.dat says TAR); :attr:`pgarchive.Archive.kind` is the kind.
     format_code: ArchiveFormat
     #: The compression algorithm of the data streams.
     compression: Compression
@@ -45,6 +47,7 @@ class Header:
 
     @property
     def version(self) -> int:
+        """The version packed as pg_restore compares it (K_VERS_* in constants)."""
         return (self.vmaj << 16) | (self.vmin << 8) | self.vrev
 
     @property
@@ -81,13 +84,6 @@ class Header:
         except (OverflowError, ValueError, OSError):
             return "[unknown]"
 
-    @property
-    def is_compressed(self) -> bool:
-        return self.compression != Compression.NONE
-
-    @property
-    def has_compression_byte(self) -> bool:
-        return self.version >= K_VERS_1_15
 
 
 class TocEntry(NamedTuple):
@@ -143,10 +139,8 @@ class TocEntry(NamedTuple):
         ns = f"{self.namespace} " if self.namespace else ""
         return f"{self.dump_id} {self.desc} {ns}{self.tag}".replace("\n", " ")
 
-    @property
-    def is_large_object_data(self) -> bool:
-        return self.desc == "BLOBS"
 
-    @property
-    def is_table_data(self) -> bool:
-        return self.desc == "TABLE DATA"
+def database_name(entries: Iterable[TocEntry], default: str) -> str:
+    """The name of the database the archive's DATABASE entry creates (its tag), or
+    ``default`` when there is none: the one place that looks it up."""
+    return next((e.tag for e in entries if e.desc == "DATABASE"), default)

@@ -28,7 +28,6 @@ from construct import (
     Int8ul,
     RepeatUntil,
     Struct,
-    Terminated,
     this,
 )
 from construct.core import stream_read, stream_write
@@ -47,6 +46,7 @@ from .constants import (
     K_VERS_1_15,
     K_VERS_1_16,
     MAGIC,
+    TocExtra,
 )
 
 
@@ -116,17 +116,16 @@ PROLOGUE = Struct(
 class ArchiveStructs:
     """Every struct of one archive, built from the parameters it declares.
 
-    ``extra`` is what closes each TOC entry: ``"offset"`` for custom archives,
-    ``"filename"`` for directory and tar archives.
+    ``extra`` is what closes each TOC entry: :attr:`TocExtra.OFFSET` for custom archives,
+    :attr:`TocExtra.FILENAME` for directory and tar archives.
     """
 
-    def __init__(self, version: int, int_size: int, off_size: int, extra: str) -> None:
-        if extra not in ("offset", "filename"):
-            raise ValueError(f"unknown extra kind {extra!r}")
+    def __init__(self, version: int, int_size: int, off_size: int,
+                 extra: TocExtra) -> None:
         self.version = version
         self.int_size = int_size
         self.off_size = off_size
-        self.extra = extra
+        self.extra = TocExtra(extra)  # ValueError for anything else
         self.Int = PgInt(int_size)
         self.Str = PgStr(int_size)
         self.Offset = offset_struct(off_size) if version >= K_VERS_1_7 else self.Int
@@ -183,7 +182,7 @@ class ArchiveStructs:
             fields.append("with_oids" / S)
         if v >= K_VERS_1_5:
             fields.append("dependencies" / RepeatUntil(lambda obj, lst, ctx: obj is None, S))
-        if self.extra == "offset":
+        if self.extra is TocExtra.OFFSET:
             fields.append("offset" / self.Offset)
         else:
             fields.append("filename" / S)
@@ -228,14 +227,6 @@ class ArchiveStructs:
 
         return build
 
-    def header(self) -> Construct:
-        """The whole header up to and including the TOC, for building archives."""
-        return Struct("prologue" / PROLOGUE, "rest" / self.header_rest)
-
-    def whole_toc_file(self) -> Construct:
-        """Header and TOC and nothing after: what a directory archive's toc.dat holds."""
-        return Struct("prologue" / PROLOGUE, "rest" / self.header_rest, "toc" / self.toc,
-                      Terminated)
 
 
 def _int_encoder(int_size: int) -> Callable[[int], bytes]:

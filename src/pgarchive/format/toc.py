@@ -14,8 +14,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
-from ..errors import FormatError, TruncatedError, UnsupportedVersionError
-from ..limits import MAX_DEFN, MAX_NAME
 from . import tocscan
 from .constants import (
     K_VERS_1_2,
@@ -31,7 +29,10 @@ from .constants import (
     Compression,
     OffsetFlag,
     Section,
+    TocExtra,
 )
+from .errors import FormatError, TruncatedError, UnsupportedVersionError
+from .limits import MAX_DEFN, MAX_NAME
 from .model import Header, TocEntry
 
 Buffer = Any  # bytes | memoryview | mmap: anything struct.unpack_from and slicing accept
@@ -60,6 +61,7 @@ class IntReader:
         return buf[pos], int.from_bytes(buf[pos + 1:end], "little")
 
     def read(self, buf: Buffer, pos: int) -> int:
+        """The Int at ``pos``, with its sign applied."""
         sign, mag = self.raw(buf, pos)
         return -mag if sign else mag
 
@@ -195,10 +197,11 @@ class TocWalk:
     """
 
     def __init__(self, read: Callable[[int, int], bytes], file_end: int, header: Header,
-                 extra: str, encoding: str = "utf-8", mode: int = tocscan.ROWS,
+                 extra: TocExtra | str, encoding: str = "utf-8", mode: int = tocscan.ROWS,
                  statistics: bool = True) -> None:
         self.read, self.file_end, self.header = read, file_end, header
-        self.extra, self.encoding, self.mode, self.statistics = extra, encoding, mode, statistics
+        self.extra = TocExtra(extra)  # (the containers still pass its value)
+        self.encoding, self.mode, self.statistics = encoding, mode, statistics
         self.end = header.toc_offset
         self.max_offset = -1
         isz = 1 + header.int_size
@@ -215,7 +218,7 @@ class TocWalk:
         buf = self.read(base, min(WINDOW, file_end - base))
         p = 0
         done = 0
-        offset_extra = self.extra == "offset"
+        offset_extra = self.extra is TocExtra.OFFSET
         make = TocEntry._make
         limits = tocscan.Limits(MAX_NAME, MAX_DEFN)
         while done < count:
@@ -258,7 +261,7 @@ def read_toc(
     read: Callable[[int, int], bytes],
     file_end: int,
     header: Header,
-    extra: str,
+    extra: TocExtra | str,
     encoding: str = "utf-8",
     mode: int = tocscan.ROWS,
     statistics: bool = True,
@@ -276,7 +279,7 @@ def read_toc(
 def parse_toc(
     buf: Buffer,
     header: Header,
-    extra: str,
+    extra: TocExtra | str,
     end: int | None = None,
     encoding: str = "utf-8",
 ) -> tuple[list[TocEntry], int]:

@@ -20,6 +20,19 @@ from __future__ import annotations
 
 from typing import Final
 
+from .constants import (
+    K_VERS_1_3,
+    K_VERS_1_5,
+    K_VERS_1_6,
+    K_VERS_1_7,
+    K_VERS_1_8,
+    K_VERS_1_9,
+    K_VERS_1_10,
+    K_VERS_1_11,
+    K_VERS_1_14,
+    K_VERS_1_16,
+)
+
 ROWS: Final = 0
 LIST: Final = 1
 
@@ -50,6 +63,8 @@ class _Short(Exception):
 
 
 class WalkResult:
+    """What one call of :func:`walk` read: rows or list lines, and where to resume."""
+
     def __init__(self, rows: list[tuple[object, ...]], lines: list[bytes], done: int,
                  pos: int, max_offset: int, need: int) -> None:
         self.rows = rows
@@ -72,6 +87,7 @@ class Limits:
         self.ints: dict[int, object] = {}
 
     def name(self, raw: bytes, encoding: str) -> str:
+        """The decoded name, shared with earlier entries that have the same bytes."""
         s = self.names.get(raw)
         if s is None:
             s = raw.decode(encoding, "surrogateescape")
@@ -80,6 +96,7 @@ class Limits:
         return s
 
     def int_(self, value: int) -> object:
+        """The same int object for the same value (dependency ids repeat across entries)."""
         o = self.ints.get(value)
         if o is None:
             o = value
@@ -224,6 +241,17 @@ def walk(buf: bytes, base: int, pos: int, count: int, version: int, int_size: in
     errs = "surrogateescape"
     name = limits.max_name
     big = limits.max_defn
+    # Which fields this version has, decided once (locals: no global lookup in the loop).
+    has_copy = version >= K_VERS_1_3
+    has_deps = version >= K_VERS_1_5
+    has_namespace = version >= K_VERS_1_6
+    has_offset = version >= K_VERS_1_7
+    has_tableoid = version >= K_VERS_1_8
+    has_with_oids = version >= K_VERS_1_9
+    has_tablespace = version >= K_VERS_1_10
+    has_section = version >= K_VERS_1_11
+    has_tableam = version >= K_VERS_1_14
+    has_relkind = version >= K_VERS_1_16
     for index in range(count):
         start = w.p
         try:
@@ -232,13 +260,13 @@ def walk(buf: bytes, base: int, pos: int, count: int, version: int, int_size: in
                 raise ScanError(f"entry ID {dump_id} out of range -- perhaps a corrupt TOC",
                                 base + start, index, False)
             had_dumper = w.int_()
-            tableoid = w.str_(name, "table oid") if version >= 0x010800 else None
+            tableoid = w.str_(name, "table oid") if has_tableoid else None
             oid = w.str_(name, "oid")
             tag = w.str_(name, "tag")
             desc = w.str_(name, "desc")
             desc_b = desc if desc is not None else b""
             tag_b = tag if tag is not None else b""
-            if version >= 0x010B00:
+            if has_section:
                 section = w.int_()
                 if section < 1 or section > 4:
                     raise ScanError(f"unexpected section code {section}",
@@ -255,24 +283,24 @@ def walk(buf: bytes, base: int, pos: int, count: int, version: int, int_size: in
             copy: bytes | None = None
             if mode == ROWS:
                 drop = w.str_(big, "drop statement")
-                copy = w.str_(big, "COPY statement") if version >= 0x010300 else None
+                copy = w.str_(big, "COPY statement") if has_copy else None
             else:
                 w.skip_str(big, "drop statement")
-                if version >= 0x010300:
+                if has_copy:
                     w.skip_str(big, "COPY statement")
-            ns = w.str_(name, "namespace") if version >= 0x010600 else None
+            ns = w.str_(name, "namespace") if has_namespace else None
             ts: bytes | None = None
             am: bytes | None = None
             if mode == ROWS:
-                ts = w.str_(name, "tablespace") if version >= 0x010A00 else None
-                am = w.str_(name, "table access method") if version >= 0x010E00 else None
+                ts = w.str_(name, "tablespace") if has_tablespace else None
+                am = w.str_(name, "table access method") if has_tableam else None
             else:
-                if version >= 0x010A00:
+                if has_tablespace:
                     w.skip_str(name, "tablespace")
-                if version >= 0x010E00:
+                if has_tableam:
                     w.skip_str(name, "table access method")
             relkind = 0
-            if version >= 0x011000:
+            if has_relkind:
                 at = w.p
                 relkind = w.int_()
                 if relkind < -128 or relkind > 255:
@@ -283,25 +311,25 @@ def walk(buf: bytes, base: int, pos: int, count: int, version: int, int_size: in
             with_oids = False
             deps: list[object] = []
             if mode == ROWS:
-                if version >= 0x010900:
+                if has_with_oids:
                     with_oids = w.str_(name, "with oids") == b"true"
-                if version >= 0x010500:
+                if has_deps:
                     while True:
                         d = w.str_(name, "dependency")
                         if d is None:
                             break
                         deps.append(limits.int_(uint_text(d)))
             else:
-                if version >= 0x010900:
+                if has_with_oids:
                     w.skip_str(name, "with oids")
-                if version >= 0x010500:
+                if has_deps:
                     while w.skip_str(name, "dependency"):
                         pass
             flag = 0
             offset = 0
             filename: bytes | None = None
             if offset_extra:
-                if version >= 0x010700:
+                if has_offset:
                     p = w.p
                     if p + 1 + off_size > w.end:
                         raise _Short(p + 1 + off_size)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from .blobtoc import blob_file_name, blobs_toc_line, blobs_toc_name
 from .constants import (
     K_VERS_1_3,
     K_VERS_1_4,
@@ -27,6 +28,7 @@ from .constants import (
     BlockType,
     Compression,
     OffsetFlag,
+    TocExtra,
 )
 from .model import Header, TocEntry
 from .structs import PROLOGUE, ArchiveStructs, _int_encoder
@@ -82,28 +84,28 @@ def entry_values(e: TocEntry, codec: str = "utf-8") -> dict[str, Any]:
 
 def header_bytes(h: Header, codec: str = "utf-8") -> bytes:
     """The header (prologue and rest, not the TOC count), built by the specification."""
-    s = ArchiveStructs(h.version, h.int_size, h.off_size, "offset")
+    s = ArchiveStructs(h.version, h.int_size, h.off_size, TocExtra.OFFSET)
     hv = header_values(h, codec)
     return _build(PROLOGUE, hv["prologue"]) + _build(s.header_rest, hv["rest"])
 
 
-def toc_bytes(h: Header, entries: Sequence[TocEntry], extra: str,
+def toc_bytes(h: Header, entries: Sequence[TocEntry], extra: TocExtra,
               codec: str = "utf-8") -> bytes:
     """The TOC: its count, then every entry, built by the specification's entry builder.
-    ``extra`` is "offset" (custom) or "filename" (directory and tar)."""
+    ``extra``: OFFSET (custom) or FILENAME (directory and tar)."""
     s = ArchiveStructs(h.version, h.int_size, h.off_size, extra)
     build = s.entry_builder()
     return _int_encoder(h.int_size)(len(entries)) + b"".join(
         [build(entry_values(e, codec)) for e in entries])
 
 
-def build_toc_file(h: Header, entries: Sequence[TocEntry], extra: str,
+def build_toc_file(h: Header, entries: Sequence[TocEntry], extra: TocExtra,
                    codec: str = "utf-8") -> bytes:
     """Header plus TOC: a custom archive without its data, or a directory's toc.dat."""
     return header_bytes(h, codec) + toc_bytes(h, entries, extra, codec)
 
 
-def spec_toc_file(h: Header, entries: Sequence[TocEntry], extra: str,
+def spec_toc_file(h: Header, entries: Sequence[TocEntry], extra: TocExtra,
                   codec: str = "utf-8") -> bytes:
     """The same bytes as :func:`build_toc_file`, built by construct alone (slow): what the
     tests hold the entry builder to."""
@@ -193,17 +195,6 @@ def data_file_name(dump_id: int) -> str:
     return f"{dump_id}.dat"
 
 
-def blob_file_name(oid: int) -> str:
-    """``blob_<oid>.dat``: one large object's file or tar member (plus suffix on disk)."""
-    return f"blob_{oid}.dat"
-
-
-def blobs_toc_name(version: int, dump_id: int) -> str:
-    """The large-object index of a BLOBS entry: ``blobs_<dumpId>.toc`` from 1.16 on (there
-    can be several BLOBS entries), else the one ``blobs.toc``."""
-    return f"blobs_{dump_id}.toc" if version >= K_VERS_1_16 else "blobs.toc"
-
-
 def toc_file_name(version: int, kind: str, entry: TocEntry) -> str:
     """The file name a directory ("directory") or tar ("tar") archive's TOC records for an
     entry with data, as pg_dump's _ArchiveEntry sets it: ``<dumpId>.dat``, except for
@@ -215,11 +206,6 @@ def toc_file_name(version: int, kind: str, entry: TocEntry) -> str:
         if version >= K_VERS_1_14:
             return "blobs.toc"
     return data_file_name(entry.dump_id)
-
-
-def blobs_toc_line(oid: int, name: str) -> bytes:
-    """One line of a large-object index file: ``<oid> blob_<oid>.dat``."""
-    return f"{oid} {name}\n".encode()
 
 
 def suffix(algorithm: Compression) -> str:
@@ -319,7 +305,7 @@ def build_custom(h: Header, entries: Sequence[TocEntry], data: DataMap,
         blocks[e.dump_id] = framer.block_header(btype, e.dump_id) + body
     fixed = [e._replace(offset_flag=OffsetFlag.NOT_SET if e.dump_id in blocks
                      else OffsetFlag.NO_DATA, data_offset=0) for e in entries]
-    toc = build_toc_file(replace(h, toc_count=len(fixed)), fixed, "offset", codec)
+    toc = build_toc_file(replace(h, toc_count=len(fixed)), fixed, TocExtra.OFFSET, codec)
     if with_offsets:  # offsets do not change the TOC's size, so one pass places them
         pos = len(toc)
         placed = []
@@ -329,7 +315,7 @@ def build_custom(h: Header, entries: Sequence[TocEntry], data: DataMap,
                 pos += len(blocks[e.dump_id])
             else:
                 placed.append(e)
-        toc = build_toc_file(replace(h, toc_count=len(placed)), placed, "offset", codec)
+        toc = build_toc_file(replace(h, toc_count=len(placed)), placed, TocExtra.OFFSET, codec)
     return toc + b"".join(blocks[e.dump_id] for e in fixed if e.dump_id in blocks)
 
 
@@ -374,8 +360,8 @@ def build_directory(h: Header, entries: Sequence[TocEntry], data: DataMap,
             named.append(e._replace(filename=name, offset_flag=None, data_offset=None))
         else:
             named.append(e._replace(filename="", offset_flag=None, data_offset=None))
-    files["toc.dat"] = build_toc_file(replace(h, format_code=ArchiveFormat.TAR,
-                                              toc_count=len(named)), named, "filename", codec)
+    toc_header = replace(h, format_code=ArchiveFormat.TAR, toc_count=len(named))
+    files["toc.dat"] = build_toc_file(toc_header, named, TocExtra.FILENAME, codec)
     return files
 
 

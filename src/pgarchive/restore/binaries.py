@@ -37,22 +37,27 @@ class PgRestore:
 
     @property
     def major(self) -> int:
+        """The major version (18 of 18.1)."""
         return int(self.version.split(".")[0])
 
     @property
     def sort_key(self) -> tuple[int, ...]:
+        """The version as numbers, to order pg_restores by it."""
         return tuple(int(x) for x in self.version.split(".") if x.isdigit())
 
     @property
     def max_archive(self) -> tuple[int, int]:
+        """The newest archive version (major, minor) this pg_restore reads."""
         if self.major in READS_UP_TO:
             return READS_UP_TO[self.major]
         return (1, 16) if self.major > 18 else (1, 12)
 
     def can_read(self, vmaj: int, vmin: int) -> bool:
+        """Whether this pg_restore reads an archive of version vmaj.vmin."""
         return (vmaj, vmin) <= self.max_archive
 
     def describe(self) -> str:
+        """``pg_restore 18.1 (/path)``, as the messages name it."""
         return f"pg_restore {self.version} ({self.path})"
 
 

@@ -23,6 +23,7 @@ class KnownError:
     why: str
 
     def matches(self, text: str) -> bool:
+        """Whether pg_restore's error ``text`` is this known error."""
         return self.error in text and self.command in text
 
 

@@ -65,10 +65,12 @@ class Target:
 
     @property
     def host(self) -> str:
+        """The host to connect to ('' for libpq's default, a Unix socket)."""
         return self.params.get("host", "")
 
     @property
     def dbname(self) -> str | None:
+        """The database named in the connection string, if any."""
         return self.params.get("dbname")
 
     def with_dbname(self, dbname: str) -> Target:

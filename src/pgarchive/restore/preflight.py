@@ -49,12 +49,15 @@ class Facts:
 
     @property
     def server_major(self) -> int | None:
+        """The server's major version, once known."""
         return None if self.server_version is None else self.server_version // 10000
 
     def error(self, message: str, forcible: bool = False) -> None:
+        """A check that failed: the restore is refused (unless ``forcible`` and --force)."""
         self.findings.append(Finding("error", message, forcible))
 
     def warning(self, message: str) -> None:
+        """A check that warns and lets the restore go on."""
         self.findings.append(Finding("warning", message))
 
 
@@ -68,6 +71,7 @@ def looks_pooled(target: Target) -> bool:
 
 
 def dumped_from_major(server_version: str | None) -> int | None:
+    """The major version of the server the archive was dumped from, from its version string."""
     m = re.match(r"(\d+)", server_version or "")
     return int(m.group(1)) if m else None
 

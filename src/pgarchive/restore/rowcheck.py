@@ -38,6 +38,7 @@ class TableCheck:
 
     @property
     def name(self) -> str:
+        """``schema.table``, as the summary names the table."""
         return f"{self.entry.namespace}.{self.entry.tag}" if self.entry.namespace else \
             self.entry.tag
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from ..archive import Archive
 from ..archive import open as open_archive
 from ..errors import UsageError
-from ..format.model import TocEntry
+from ..format.model import TocEntry, database_name
 from ..listing import id_list, render_list
 from ..selection import Decision, Selection, chosen, select
 from ..strictnames import unmatched
@@ -110,10 +110,12 @@ class RestoreOutcome:
 
     @property
     def mismatches(self) -> list[TableCheck]:
+        """The tables whose rows on the target differ from the archive's."""
         return [t for t in self.tables if t.status not in (MATCH, NOT_RESTORED)]
 
     @property
     def not_restored(self) -> list[TableCheck]:
+        """The tables whose data was not loaded (nothing is claimed about their rows)."""
         return [t for t in self.tables if t.status == NOT_RESTORED]
 
     @property
@@ -165,11 +167,11 @@ def run(req: RestoreRequest, events: RestoreEvents | None = None) -> RestoreOutc
         major, options = needed_major(req)
         able, native_why = _pg_restores(req, a, vmaj, vmin, major, options)
         entries = [d.entry for d in picked]
-        dbname = _database_name(entries, a.header.dbname) if sel.restore.create else None
+        dbname = database_name(entries, a.header.dbname or "") if sel.restore.create else None
         out = RestoreOutcome(req, entries, unmatched=missing)
         resuming = _Resume(req, sel, decisions, a) if req.resume else None
         facts = _preflight(req, sel, decisions, entries, dbname,
-                           a.can_seek_data or native_why is not None, a.format_name,
+                           a.can_seek_data or native_why is not None, a.kind,
                            a.header.server_version, resuming)
         try:
             if native_why is None and req.engine == "auto" and not req.pg_restore:
@@ -233,7 +235,7 @@ def _pg_restores(req: RestoreRequest, a: Archive, vmaj: int, vmin: int, major: i
     if req.resume:
         return [], "--resume needs it (pg_restore keeps no record of what it has done)"
     if req.engine == "auto" and req.jobs > 1 and not a.can_seek_data and not req.pg_restore:
-        kind = ("a tar archive" if a.format_name == "TAR"
+        kind = ("a tar archive" if a.kind == "tar"
                 else "a custom archive written to a pipe")
         return [], (f"-j {req.jobs} with {kind}: pg_restore restores it with one connection "
                     "only")
@@ -258,13 +260,8 @@ def _unsuited(able: list[PgRestore], vmaj: int, vmin: int, server_major: int | N
             f"PostgreSQL {server_major} server and would send it statements it rejects")
 
 
-def _database_name(entries: list[TocEntry], header_dbname: str | None) -> str:
-    """The database -C creates: the DATABASE entry's tag (looked up here, once)."""
-    return next((e.tag for e in entries if e.desc == "DATABASE"), header_dbname or "")
-
-
 def _preflight(req: RestoreRequest, sel: Selection, decisions: list[Decision],
-               entries: list[TocEntry], dbname: str | None, can_seek: bool, fmt: str,
+               entries: list[TocEntry], dbname: str | None, can_seek: bool, kind: str,
                dumped_from: str | None, resuming: _Resume | None = None) -> Facts:
     facts = Facts()
     target = req.target
@@ -275,7 +272,7 @@ def _preflight(req: RestoreRequest, sel: Selection, decisions: list[Decision],
         if not req.force:
             return facts
     if req.jobs > 1 and not can_seek:
-        why = ("tar archives can only be read from start to end" if fmt == "TAR"
+        why = ("tar archives can only be read from start to end" if kind == "tar"
                else "this custom archive was written to a pipe and records no data offsets")
         facts.error(f"--jobs {req.jobs} is not possible: {why}. Restore with --jobs 1, or "
                     "re-dump with pg_dump -Fc -f FILE or -Fd for parallel restores")

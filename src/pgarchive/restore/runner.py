@@ -51,6 +51,7 @@ class RunResult:
 
     @property
     def harmless(self) -> list[PgError]:
+        """The known harmless errors: shown once, not counted."""
         return [e for e in self.errors if e.known is not None]
 
     @property
@@ -72,6 +73,7 @@ class RunResult:
                                         self.ignored_errors <= len(self.harmless))
 
     def failed_entries(self) -> set[int]:
+        """The dump ids of the entries pg_restore reported an error for."""
         return {e.entry for e in self.counted if e.entry is not None}
 
 

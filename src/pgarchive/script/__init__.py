@@ -2,7 +2,8 @@
 
 :func:`render` gives the restore as typed Steps, entry by entry (for the script writer, a
 native restore engine, or a pre-flight that wants to know which statements an entry
-runs); :func:`write_script` writes the script itself, byte-identical to pg_restore 18's.
+runs); :func:`write_script` writes the script itself, byte-identical to pg_restore 18's;
+:func:`run` is the ``sql`` command as a library call.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, BinaryIO
 
+from ..format.model import TocEntry
 from .model import Step
 from .options import ScriptOptions, check
 
@@ -17,7 +19,32 @@ if TYPE_CHECKING:
     from ..archive import Archive
     from ..selection import Selection
 
-__all__ = ["ScriptOptions", "Step", "check", "render", "write_script"]
+__all__ = ["ScriptOptions", "Step", "check", "render", "run", "write_script"]
+
+
+def run(path: str, selection: Callable[[list[TocEntry]], Selection], opts: ScriptOptions,
+        output: str | None, warn: Callable[[str], None] | None = None) -> None:
+    """``sql``: the script of the archive at ``path`` written to the file ``output``
+    (atomically) or, for None or ``-``, to standard output.  ``selection`` builds the
+    selection from the archive's entries; options pg_restore refuses are refused first
+    (an invalid restrict key before the archive is opened, as pg_restore checks it)."""
+    import sys
+
+    from ..archive import open as open_archive
+    from ..errors import UsageError
+    from ..fileio import output_stream
+    from .options import valid_restrict_key
+
+    if opts.restrict_key is not None and not valid_restrict_key(opts.restrict_key):
+        raise UsageError("invalid restrict key")
+    with open_archive(path) as a:
+        sel = selection(a.entries)
+        opts = check(sel.restore, opts)
+        if output and output != "-":
+            with output_stream(output) as f:
+                write_script(a, sel, opts, f, warn)
+        else:
+            write_script(a, sel, opts, sys.stdout.buffer, warn)
 
 
 def render(archive: Archive, selection: Selection, opts: ScriptOptions,

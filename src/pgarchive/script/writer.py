@@ -28,10 +28,12 @@ DATA_PIECE = 256 << 10
 class DataSource(Protocol):
     """What the writer reads data from: an open Archive."""
 
-    def data(self, entry: TocEntry, chunk_size: int = ...) -> Iterable[bytes]: ...
+    def data(self, entry: TocEntry, chunk_size: int = ...) -> Iterable[bytes]:
+        """The entry's table data, decompressed, in pieces."""
 
     def large_objects(self, entry: TocEntry | None = ...,
-                      chunk_size: int = ...) -> Iterable[LargeObjectStream]: ...
+                      chunk_size: int = ...) -> Iterable[LargeObjectStream]:
+        """The large objects of a BLOBS entry (or all), each in pieces."""
 
 
 class ScriptWriter:

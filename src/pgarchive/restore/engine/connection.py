@@ -58,6 +58,7 @@ class RetryPolicy:
     sleep: Callable[[float], None] = time.sleep
 
     def delays(self) -> Iterator[float]:
+        """The waits between attempts: doubling from ``first`` up to ``longest``."""
         delay = self.first
         for _ in range(self.retries):
             yield delay
@@ -130,9 +131,11 @@ class Session:
 
     @property
     def dbname(self) -> str:
+        """The database this session connects to."""
         return self.target.dbname or ""
 
     def close(self) -> None:
+        """Close the connection, if any (a broken one quietly)."""
         if self.conn is not None:
             with contextlib.suppress(Exception):  # a broken connection: nothing to save
                 self.conn.close()
@@ -153,6 +156,7 @@ class Session:
 
     @property
     def backend_pid(self) -> int | None:
+        """The process id of the server backend of the connection (None when not connected)."""
         return None if self.conn is None else self.conn.info.backend_pid
 
     @property
@@ -166,6 +170,7 @@ class Session:
     # -- statements --------------------------------------------------------------------
 
     def encode(self, sql: str) -> bytes:
+        """SQL text as the server reads it, in the archive's encoding."""
         return sql.encode(self.codec, "surrogateescape")
 
     def execute(self, sql: str | bytes) -> Failure | None:
@@ -242,21 +247,25 @@ class Session:
     # -- large objects -----------------------------------------------------------------
 
     def lo_create(self, oid: int) -> Failure | None:
+        """lo_create: the large object with this oid (pg_restore keeps the archive's oids)."""
         _, failure = self.query_value("SELECT pg_catalog.lo_create($1)", [str(oid).encode()],
                                       [OID])
         return failure
 
     def lo_open(self, oid: int, mode: int) -> tuple[int | None, Failure | None]:
+        """lo_open: a descriptor of the large object, or the server's refusal."""
         value, failure = self.query_value("SELECT pg_catalog.lo_open($1, $2)",
                                           [str(oid).encode(), str(mode).encode()], [OID, INT4])
         return (None if value is None else int(value)), failure
 
     def lo_write(self, fd: int, data: bytes) -> Failure | None:
+        """lowrite: append ``data`` to the open large object."""
         _, failure = self.query_value("SELECT pg_catalog.lowrite($1, $2)",
                                       [str(fd).encode(), data], [INT4, BYTEA], [0, 1])
         return failure
 
     def lo_close(self, fd: int) -> Failure | None:
+        """lo_close: close the descriptor."""
         _, failure = self.query_value("SELECT pg_catalog.lo_close($1)", [str(fd).encode()],
                                       [INT4])
         return failure

@@ -301,6 +301,8 @@ class Engine:
     # -- the whole restore -------------------------------------------------------------
 
     def main(self) -> None:
+        """Run the whole restore: the leader's connection, the workers, the record of what is
+        done."""
         req = self.req
         a = archive_mod.open(req.archive_path, read_toc=False)
         leader = self._session()
@@ -421,6 +423,7 @@ class Engine:
     # -- the result --------------------------------------------------------------------
 
     def result(self) -> EngineResult:
+        """What the restore did, in the form of a pg_restore run (errors, finished entries)."""
         req = self.req
         errors = list(self.log.errors)
         completed = self.completed

@@ -61,6 +61,7 @@ class _Redo(Exception):
 
 
 def statement_text(statement: str) -> str:
+    """A statement as an error message shows it: cut after SHOWN_STATEMENT characters."""
     text = statement.strip()
     if len(text) > SHOWN_STATEMENT:
         text = f"{text[:SHOWN_STATEMENT]}... ({len(text) - SHOWN_STATEMENT} more characters)"
@@ -102,6 +103,7 @@ class ErrorLog:
                       "stopped: the error above ends the restore")
 
     def stop(self, why: str) -> NoReturn:
+        """Stop every connection's work (the first reason wins) and unwind this one."""
         with self.lock:
             if self.stopped is None:
                 self.stopped = why
@@ -478,6 +480,7 @@ class SimpleCommands:
         self.current = bytearray()
 
     def feed(self, piece: bytes) -> Iterator[bytes]:
+        """Take the next piece of the data; yields each statement it completes."""
         cur = self.current
         for ch in piece:
             if not (ch == 0x0A and not cur):  # newlines between commands are skipped

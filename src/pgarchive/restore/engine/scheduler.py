@@ -43,10 +43,12 @@ class Job:
 
     @property
     def entry(self) -> TocEntry:
+        """The TOC entry this job restores."""
         return self.decision.entry
 
     @property
     def dump_id(self) -> int:
+        """The dump id of the job's entry."""
         return self.decision.entry.dump_id
 
     @property
@@ -176,6 +178,7 @@ class Plan:
 
     @property
     def has_ready(self) -> bool:
+        """Whether a job can start now."""
         return bool(self._ready)
 
     def data_job_of(self, table: Job) -> Job | None:

@@ -88,10 +88,12 @@ def create_statements(fp: str, left_out: Sequence[int]) -> list[str]:
 
 
 def record_statement(dump_id: int, phase: str) -> str:
+    """The INSERT that records a finished step of an entry (in the entry's own transaction)."""
     return f"INSERT INTO {STATE} (dump_id, phase) VALUES ({int(dump_id)}, '{phase}')"
 
 
 def is_recorded_statement(dump_id: int, phase: str) -> str:
+    """The SELECT that asks whether a step of an entry was recorded as finished."""
     return (f"SELECT 1 FROM {STATE} WHERE dump_id = {int(dump_id)} AND phase = '{phase}'")
 
 

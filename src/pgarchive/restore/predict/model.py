@@ -125,6 +125,7 @@ class Failure:
 
     @property
     def message(self) -> str:
+        """The first problem's message: the one the report shows."""
         return self.problems[0].message
 
     @property

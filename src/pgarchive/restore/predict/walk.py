@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from ...format.model import TocEntry
+from ...format.model import TocEntry, database_name
 from ..compat import expected
 from ..targetfacts import TargetFacts
 from . import code, grants, placement, privileges
@@ -66,7 +66,7 @@ def predict(entries: Sequence[TocEntry], facts: TargetFacts, options: PredictOpt
     (all of the archive's) resolve dependencies on entries left out of the list: those
     are assumed to exist on the target already."""
     if options.create:
-        db = next((e.tag for e in entries if e.desc == "DATABASE"), facts.database)
+        db = database_name(entries, facts.database)
         facts = facts.for_new_database(db)
     elif options.clean:
         # pg_restore drops what it creates first (--if-exists or not)
