@@ -87,6 +87,11 @@ def not_loaded(entries: Sequence[TocEntry], run: RunResult, parallel: bool,
     return out
 
 
+#: tables counted per query: a select list holds at most 1664 entries (PostgreSQL's
+#: MaxTupleAttributeNumber), and each count takes a lock until the query ends
+COUNT_BATCH = 500
+
+
 def compare_rows(conn: psycopg.Connection[Any], entries: Sequence[TocEntry],
                  expected: dict[int, int], skipped: dict[int, str],
                  uncertain: str | None = None) -> list[TableCheck]:
@@ -115,14 +120,15 @@ def compare_rows(conn: psycopg.Connection[Any], entries: Sequence[TocEntry],
         present = list(row[0]) if row else [False] * len(todo)
     counted = [(e, n) for e, n, here in zip(todo, names, present, strict=True) if here]
     got: dict[int, int | str] = {}
-    if counted:
+    for i in range(0, len(counted), COUNT_BATCH):
+        batch = counted[i:i + COUNT_BATCH]
         try:
             row = conn.execute(sql.SQL("SELECT {}").format(sql.SQL(", ").join(
-                sql.SQL("(SELECT count(*) FROM ONLY {})").format(n) for _, n in counted))
+                sql.SQL("(SELECT count(*) FROM ONLY {})").format(n) for _, n in batch))
             ).fetchone()
-            got = {e.dump_id: int(v) for (e, _), v in zip(counted, row or (), strict=True)}
+            got.update({e.dump_id: int(v) for (e, _), v in zip(batch, row or (), strict=True)})
         except Exception:  # one table we may not read: count them one by one
-            got = _one_by_one(conn, counted)
+            got.update(_one_by_one(conn, batch))
     for e, here in zip(todo, present, strict=True):
         want = expected[e.dump_id]
         value = got.get(e.dump_id)
