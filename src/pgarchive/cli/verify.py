@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from .. import archive as archive_mod
 from ..fileio import atomic_write
+from ..format.model import TocEntry
 from .app import cli
 from .options import (
     EXIT_DAMAGED,
@@ -52,31 +52,25 @@ def verify(archive: str, jobs: int, fmt: str, raw: bool, write_manifest: str | N
       pgarchive verify backup.dump -j 2 --write-manifest backup.manifest.json
       pgarchive verify backup.dump --manifest backup.manifest.json
     """
-    from ..manifest import apply_manifest, build_manifest, load_manifest, manifest_limit
+    from ..manifest import build_manifest
     from ..output import render, render_json
     from ..progress import ByteProgress
     from ..selection import chosen, select
     from ..terminal import for_terminal
     from ..verify import verify as run_verify
 
-    manifest = None
     only = None
-    selective = any(v for v in kw.values())
-    if manifest_path or selective:
-        with archive_mod.open(archive) as a:
-            if manifest_path:  # its size is bounded by what this archive's can be
-                manifest = load_manifest(manifest_path, manifest_limit(a.entries))
-            if selective:
-                only = {d.entry.dump_id for d in chosen(select(a.entries,
-                                                               build_selection(a.entries, kw)))}
+    if any(v for v in kw.values()):
+        def only(entries: list[TocEntry]) -> set[int]:
+            return {d.entry.dump_id for d in chosen(select(entries,
+                                                           build_selection(entries, kw)))}
     bar = ByteProgress()
     try:
         report = run_verify(archive, jobs=jobs, progress=bar, only=only,
-                            on_total=bar.set_total, types=types, strict=strict)
+                            on_total=bar.set_total, types=types, strict=strict,
+                            manifest=manifest_path)
     finally:
         bar.close()
-    if manifest is not None and manifest_path:
-        apply_manifest(report, manifest, manifest_path)
     if write_manifest:
         atomic_write(write_manifest, (render_json(build_manifest(report))).encode())
     if fmt == "json":
