@@ -312,16 +312,18 @@ def _one_report_per_entry(a: Archive, by_id: dict[int, EntryReport],
     for e in a.entries:
         if not e.has_data:
             continue
-        if e.dump_id in seen:
+        again = e.dump_id in seen
+        seen.add(e.dump_id)
+        if wanted is not None and e.dump_id not in wanted:
+            continue
+        if again:
             r = _new_report(e)
             r.fail(Problem(f"dump id {e.dump_id} is also used by an earlier TOC entry with data: "
                            "both resolve to one data block, which pg_restore would restore "
                            "twice", a.path, None, e.dump_id, e.label))
         else:
             r = by_id[e.dump_id]
-        seen.add(e.dump_id)
-        if wanted is None or e.dump_id in wanted:
-            out.append(r)
+        out.append(r)
     return out
 
 
