@@ -59,11 +59,12 @@ def verify(archive: str, jobs: int, fmt: str, raw: bool, write_manifest: str | N
     from ..terminal import for_terminal
     from ..verify import verify as run_verify
 
-    only = None
-    if any(v for v in kw.values()):
-        def only(entries: list[TocEntry]) -> set[int]:
-            return {d.entry.dump_id for d in chosen(select(entries,
-                                                           build_selection(entries, kw)))}
+    def chosen_ids(entries: list[TocEntry]) -> set[int]:
+        """The dump ids the selection options pick (verify calls it once it has read the
+        manifest, so a bad manifest is reported first, as before any other check)."""
+        return {d.entry.dump_id for d in chosen(select(entries, build_selection(entries, kw)))}
+
+    only = chosen_ids if any(v for v in kw.values()) else None
     bar = ByteProgress()
     try:
         report = run_verify(archive, jobs=jobs, progress=bar, only=only,
