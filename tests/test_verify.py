@@ -247,3 +247,42 @@ def test_cli_manifest_round_trip(tmp_path: Path) -> None:
     other = cli("verify", str(TESTDATA / "pg17" / "dir"), "--manifest", str(m))
     assert other.returncode == 1  # a different dump: TOC checksums differ
     assert os.listdir(tmp_path) == ["m.json"]
+
+
+def test_selection_reads_only_the_selected_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    """verify -t: the other entries' data is never read (a directory archive's files
+    stay closed), and the report is the one of the whole run, cut to the selection."""
+    from pgarchive.containers import DirectoryContainer
+
+    path = str(TESTDATA / "pg18" / "dir")
+    whole = verify(path)
+    pick = {whole.entries[0].dump_id, whole.entries[-1].dump_id}
+    asked: list[int] = []
+    real = DirectoryContainer.stored_streams
+
+    def spy(self: DirectoryContainer, entry: Any) -> Any:
+        asked.append(entry.dump_id)
+        return real(self, entry)
+
+    monkeypatch.setattr(DirectoryContainer, "stored_streams", spy)
+    for jobs in (1, 2):
+        asked.clear()
+        part = verify(path, jobs=jobs, only=pick)
+        assert _facts(part) == [f for f in _facts(whole) if f[0] in pick]
+        if jobs == 1:  # (with -j2 the reading happens in the worker processes)
+            assert sorted(asked) == sorted(pick)
+
+
+def test_verify_compares_with_a_manifest(tmp_path: Path) -> None:
+    """verify(manifest=...) reads the manifest first and puts the differences in the
+    report, as the CLI's --manifest does."""
+    src = TESTDATA / "pg18" / "custom_z0.dump"
+    m = tmp_path / "m.json"
+    m.write_text(json.dumps(build_manifest(verify(str(src)))))
+    same = verify(str(src), manifest=str(m))
+    assert same.ok and not any("only caught with --manifest" in n for n in same.notes)
+    other = verify(str(TESTDATA / "pg17" / "custom_z0.dump"), manifest=str(m))
+    assert not other.ok and other.problems
+    (tmp_path / "bad.json").write_text("[]")
+    with pytest.raises(ArchiveError, match="not a pgarchive manifest"):
+        verify(str(src), manifest=str(tmp_path / "bad.json"))

@@ -8,7 +8,7 @@ from types import TracebackType
 
 from .compression import DEFAULT_OUT_SIZE
 from .containers import Container, LargeObjectStream, StoredStream, open_container
-from .errors import ArchiveError, TruncatedError, UsageError
+from .errors import UsageError
 from .format.constants import Compression
 from .format.model import Header, TocEntry
 
@@ -96,30 +96,12 @@ class Archive:
         """(start, end) of the entry's whole data block in a custom archive's file, its
         framing walked (chunk lengths only, no data read) and found whole; None for other
         containers.  For copying a block as it is, without going through its chunks."""
-        from .containers import CustomContainer
-
-        c = self.container
-        if not isinstance(c, CustomContainer):
-            return None
-        hdr = c.block_of(entry)
-        try:
-            return hdr.position, c.blocks.block_end(hdr)
-        except ArchiveError as e:
-            raise e.located(path=self.path, entry=entry.label) from None
+        return self.container.stored_extent(entry)
 
     def script_member(self) -> bytes | None:
         """The ``restore.sql`` member of a tar archive (the psql script pg_dump adds for
         people; pg_restore never reads it), or None."""
-        from .containers import TarContainer
-
-        c = self.container
-        if not isinstance(c, TarContainer) or "restore.sql" not in c.members:
-            return None
-        m = c.members["restore.sql"]
-        if m.name in c.cut_short:
-            raise TruncatedError(f"archive is truncated inside {m.name}", path=self.path,
-                                 offset=m.offset)
-        return bytes(c.buf[m.offset:m.offset + m.size])
+        return self.container.script_member()
 
     def stored_compression(self, entry: TocEntry) -> tuple[Compression, bool]:
         """(algorithm, gzip_file) of the entry's stored streams: gzip data is a gzip file

@@ -9,11 +9,10 @@ and the checksum is there to detect change, not to resist an adversary.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
+from collections.abc import Set as AbstractSet
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -25,11 +24,10 @@ from . import copytext
 from . import typecheck as _typecheck  # verify --types
 from .archive import Archive
 from .compression import InflateLimit, recut
-from .containers import CustomContainer, DirectoryContainer, TarContainer
-from .containers.base import StoredStream
+from .containers import EntryData, Finding, StoredStream
 from .copytext import CopyChecker, copy_columns
 from .errors import ArchiveError, MissingDataError
-from .format.constants import K_VERS_1_12, Compression, OffsetFlag
+from .format.constants import K_VERS_1_12, Compression
 from .format.model import TocEntry
 from .insertrows import InsertChecker
 from .readahead import read_ahead
@@ -228,7 +226,7 @@ def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, S
                 seen.add(oid)
                 h.update(oid.to_bytes(4, "little"))
                 rep.large_objects += 1
-                for piece in container._decompressed(e, _counting(stream, rep, progress),
+                for piece in container.decompressed(e, _counting(stream, rep, progress),
                                                      1 << 20, limit):
                     h.update(piece)
                     rep.raw_bytes += len(piece)
@@ -249,7 +247,7 @@ def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, S
                 plain = container.compression_of(e) == Compression.NONE
                 threaded = ahead and not plain
                 size = PIECE_AHEAD if threaded else PIECE
-                pieces = container._decompressed(e, _counting(stream, rep, progress), size)
+                pieces = container.decompressed(e, _counting(stream, rep, progress), size)
                 if not plain:
                     pieces = recut(pieces, size)
                 for piece in read_ahead(pieces) if threaded else pieces:
@@ -291,135 +289,65 @@ def _counting(stream: StoredStream, rep: EntryReport,
     return StoredStream(gen(), stream.offset, stream.path)
 
 
-# --- custom format --------------------------------------------------------------------
+def _problem_of(f: Finding) -> Problem:
+    return Problem(f.message, f.path, f.offset, f.dump_id, f.entry)
 
 
-def _verify_custom_sequential(a: Archive, progress: Progress | None, ahead: bool,
-                              types: bool = False
-                              ) -> tuple[list[EntryReport], list[Problem]]:
-    """Walk the data area block by block from the end of the TOC, as written."""
-    c = a.container
-    assert isinstance(c, CustomContainer)
-    wanted: dict[int, TocEntry] = {}
-    for e in a.entries:
-        if e.has_data:
-            wanted.setdefault(e.dump_id, e)
+def _begin(rep: EntryReport, item: EntryData) -> None:
+    """What the container found before the entry's data was read."""
+    rep.block_start = item.start
+    for f in item.problems:
+        rep.fail(_problem_of(f), "damaged" if item.found else "missing")
+
+
+# --- reading the data as the container walks it ------------------------------------------
+
+
+def _verify_walk(a: Archive, wanted: AbstractSet[int] | None, progress: Progress | None,
+                 ahead: bool, types: bool = False
+                 ) -> tuple[dict[int, EntryReport], list[Problem]]:
+    """One pass over the data in the container's order (a custom archive's data area
+    block by block, as written): a report per dump id read, and the problems found
+    outside any entry's data."""
     reports: dict[int, EntryReport] = {}
     problems: list[Problem] = []
-    pos = c.data_start
-    while pos < c.size:
-        try:
-            hdr = c.blocks.header(pos)
-        except ArchiveError as err:
-            problems.append(Problem(f"cannot read a data block header: {err.message}", c.path,
-                                    err.offset if err.offset is not None else pos))
-            break
-        owner = wanted.get(hdr.dump_id)
-        if owner is None or hdr.dump_id in reports:
-            problems.append(_stray_block(a, pos, hdr.dump_id, hdr.dump_id in reports))
-            try:
-                pos = c.blocks.skip_block(hdr)
-            except ArchiveError:
-                break
+    read: list[tuple[EntryData, EntryReport]] = []
+    for item in a.container.data_walk(wanted):
+        if isinstance(item, Finding):
+            problems.append(_problem_of(item))
             continue
-        e = owner
+        e = item.entry
         rep = reports[e.dump_id] = _new_report(e)
-        rep.block_start = pos
-        if e.offset_flag == OffsetFlag.SET and e.data_offset != pos:
-            rep.fail(Problem(f"TOC says the data block is at offset {e.data_offset}, but it is "
-                             f"at {pos}", c.path, pos, e.dump_id, e.label))
-        ended: list[int] = []
-        check_streams(a, e, c.block_streams(hdr, ended), rep, progress, ahead, types)
-        if not ended or rep.status != "ok":
-            # Not read to the end (damage): find the block's end by its lengths.
-            try:
-                ended = [c.blocks.skip_block(hdr)]
-            except ArchiveError:
-                break
-        pos = rep.block_end = ended[-1]
+        _begin(rep, item)
+        if item.found:
+            check_streams(a, e, item.streams, rep, progress, ahead, types)
+        read.append((item, rep))
+    for item, rep in read:  # where each ended is known once the walk has passed it
+        rep.block_end = item.end
+    return reports, problems
+
+
+def _one_report_per_entry(a: Archive, by_id: dict[int, EntryReport],
+                          wanted: AbstractSet[int] | None) -> list[EntryReport]:
+    """The report of each (wanted) entry with data, in TOC order.  A dump id used by two
+    entries with data: both would resolve to one data block, which pg_restore restores
+    once per entry (its rows twice).  The second entry is damaged."""
+    seen: set[int] = set()
     out = []
     for e in a.entries:
         if not e.has_data:
             continue
-        found = reports.get(e.dump_id)
-        if found is None:
-            found = _new_report(e)
-            found.fail(Problem("no data block found for this entry (archive truncated or "
-                             "damaged before it)", c.path, e.data_offset if e.data_offset
-                             else None, e.dump_id, e.label), "missing")
-        out.append(found)
-    return out, problems
-
-
-def _stray_block(a: Archive, pos: int, dump_id: int, repeated: bool) -> Problem:
-    """A data block no TOC entry with data reads: repeated, of an entry the TOC says has
-    no data (pg_restore skips it: its rows are lost), or of no entry at all."""
-    c = a.container
-    assert isinstance(c, CustomContainer)
-    if repeated:
-        return Problem(f"data block at offset {pos} repeats the block of dump id {dump_id}",
-                       c.path, pos)
-    owner = next((e for e in a.entries if e.dump_id == dump_id), None)
-    if owner is not None and owner.has_data:
-        return Problem(f"data block at offset {pos} repeats the block of dump id {dump_id}",
-                       c.path, pos, owner.dump_id, owner.label)
-    if owner is None:
-        return Problem(f"data block at offset {pos} has no TOC entry for dump id {dump_id}",
-                       c.path, pos)
-    return Problem(f"data block at offset {pos} belongs to an entry the TOC says has no data: "
-                   "pg_restore would skip it and lose what it holds", c.path, pos,
-                   owner.dump_id, owner.label)
-
-
-def _framing_problems(a: Archive, reports: list[EntryReport]) -> list[Problem]:
-    """Blocks verified out of order must tile the data area exactly."""
-    c = a.container
-    assert isinstance(c, CustomContainer)
-    placed = sorted((r.block_start, r.block_end, r) for r in reports
-                    if r.block_start is not None and r.block_end is not None)
-    problems: list[Problem] = []
-    pos = c.data_start
-    for start, end, r in placed:
-        if start > pos:
-            problems += _blocks_between(a, pos, start)
-        if start != pos:
-            what = "unaccounted for" if start > pos else "overlap"
-            problems.append(Problem(f"{abs(start - pos)} bytes {what} before the data block "
-                                    f"of dump id {r.dump_id}", c.path, pos))
-        pos = end
-    if placed and pos < c.size:
-        problems += _blocks_between(a, pos, c.size)
-    if placed and pos != c.size:
-        problems.append(Problem(f"{c.size - pos} unexpected bytes after the last data block",
-                                c.path, pos))
-    return problems
-
-
-def _blocks_between(a: Archive, pos: int, end: int) -> list[Problem]:
-    """The blocks found in bytes no entry's block took (as the sequential walk names them)."""
-    c = a.container
-    assert isinstance(c, CustomContainer)
-    out = []
-    with contextlib.suppress(ArchiveError):
-        while pos < end:
-            hdr = c.blocks.header(pos)
-            out.append(_stray_block(a, pos, hdr.dump_id, False))
-            pos = c.blocks.skip_block(hdr)
-    return out
-
-
-def _one_report_per_entry(a: Archive, reports: list[EntryReport]) -> list[EntryReport]:
-    """A dump id used by two entries with data: both would resolve to one data block, which
-    pg_restore restores once per entry (its rows twice).  The second entry is damaged."""
-    seen: set[int] = set()
-    out = []
-    for e, r in zip([e for e in a.entries if e.has_data], reports, strict=True):
-        if e.dump_id in seen:
+        again = e.dump_id in seen
+        seen.add(e.dump_id)
+        if wanted is not None and e.dump_id not in wanted:
+            continue
+        if again:
             r = _new_report(e)
             r.fail(Problem(f"dump id {e.dump_id} is also used by an earlier TOC entry with data: "
                            "both resolve to one data block, which pg_restore would restore "
                            "twice", a.path, None, e.dump_id, e.label))
-        seen.add(e.dump_id)
+        else:
+            r = by_id[e.dump_id]
         out.append(r)
     return out
 
@@ -430,16 +358,11 @@ def _one_report_per_entry(a: Archive, reports: list[EntryReport]) -> list[EntryR
 def _verify_one(a: Archive, e: TocEntry, progress: Progress | None = None,
                 ahead: bool = False, types: bool = False) -> EntryReport:
     rep = _new_report(e)
-    c = a.container
     try:
-        if isinstance(c, CustomContainer):
-            hdr = c.block_of(e)
-            rep.block_start = hdr.position
-            ended: list[int] = []
-            check_streams(a, e, c.block_streams(hdr, ended), rep, progress, ahead, types)
-            rep.block_end = ended[-1] if ended and rep.status == "ok" else c.blocks.skip_block(hdr)
-        else:
-            check_streams(a, e, c.stored_streams(e), rep, progress, ahead, types)
+        item = a.container.entry_data(e)
+        _begin(rep, item)
+        check_streams(a, e, item.streams, rep, progress, ahead, types)
+        rep.block_end = item.finish()
     except ArchiveError as err:
         problem = _problem(rep, err, a.path)
         if all(p.message != problem.message for p in rep.problems):  # not said already
@@ -452,13 +375,12 @@ def _worker(path: str, ids: list[int], types: bool = False) -> list[EntryReport]
         return [_verify_one(a, a.entry(i), types=types) for i in ids]
 
 
-def _verify_entries(a: Archive, jobs: int, progress: Progress | None,
-                    types: bool = False) -> list[EntryReport]:
-    """``jobs`` processes, one entry at a time each; or, with one entry (or a tar), this
-    process with a read-ahead thread when two cores are allowed."""
-    data = [e for e in a.entries if e.has_data]
-    if jobs <= 1 or len(data) <= 1 or isinstance(a.container, TarContainer):
-        return [_verify_one(a, e, progress, ahead=jobs >= 2, types=types) for e in data]
+def _verify_entries(a: Archive, data: list[TocEntry], jobs: int, progress: Progress | None,
+                    types: bool = False) -> dict[int, EntryReport]:
+    """``jobs`` processes, one entry at a time each; or, with one entry, this process with
+    a read-ahead thread."""
+    if len(data) <= 1:
+        return {e.dump_id: _verify_one(a, e, progress, ahead=True, types=types) for e in data}
     # Balance by stored size: biggest first, each to the least loaded worker.
     sizes = {e.dump_id: a.stored_size(e) or 0 for e in data}
     loads = [0] * jobs
@@ -476,107 +398,77 @@ def _verify_entries(a: Archive, jobs: int, progress: Progress | None,
                 by_id[rep.dump_id] = rep
                 if progress is not None:
                     progress(rep.stored_bytes)
-    return [by_id[e.dump_id] for e in data]
+    return by_id
 
 
-IGNORED = "pg_restore ignores it"
-
-
-def _tar_order(a: Archive, reports: list[EntryReport]) -> None:
-    """pg_restore reads a tar strictly forward, entries' data in TOC order: a data member
-    that comes before the one of an earlier entry stops it ("restoring data out of order
-    is not supported"), and it reads a BLOBS entry's large objects up to the next member
-    that is not one, so a large object after its blobs TOC member is silently dropped."""
-    c = a.container
-    assert isinstance(c, TarContainer)
-    by_id = {r.dump_id: r for r in reports}
-    pos = 0
+def _data_entries(a: Archive, wanted: AbstractSet[int] | None) -> list[TocEntry]:
+    """The (wanted) entries with data, the first of each dump id."""
+    seen: set[int] = set()
+    out = []
     for e in a.entries:
-        rep = by_id.get(e.dump_id)
-        if not e.has_data or rep is None:
-            continue
-        try:
-            if e.desc == "BLOBS":
-                blobs = c.blob_members(e)
-                toc = c.member(c.blobs_toc_name(e))
-                members = [m for _oid, m in blobs] + [toc]
-                for oid, m in blobs:
-                    if m.offset > toc.offset:
-                        rep.fail(Problem(f"tar member {m.name!r} (large object {oid}) comes "
-                                         f"after {toc.name!r}: pg_restore would silently skip "
-                                         "it", c.path, m.offset, e.dump_id, e.label))
-            else:
-                members = [c.member(e.filename or "")]
-        except ArchiveError:
-            continue  # reported when the data was read
-        first = min(m.offset for m in members)
-        if first < pos:
-            rep.fail(Problem(f"tar member {members[0].name!r} comes before the data of an "
-                             "earlier entry: pg_restore would stop (restoring data out of "
-                             "order is not supported in this archive format)", c.path,
-                             first, e.dump_id, e.label))
-        pos = max(pos, max(m.offset for m in members))
+        if e.has_data and e.dump_id not in seen:
+            seen.add(e.dump_id)
+            if wanted is None or e.dump_id in wanted:
+                out.append(e)
+    return out
 
 
-def _extra_files(a: Archive) -> list[Problem]:
-    """Files of a directory archive and members of a tar that pg_restore never reads (a
-    README, stale data files of an earlier dump, the compressed twin of a data file it
-    reads by its exact name): notes, or problems with ``strict``."""
-    c = a.container
-    if isinstance(c, DirectoryContainer):
-        known = c.data_files()
-        return [Problem(f"file {name!r} in the archive folder is not part of the archive "
-                        f"({IGNORED})", os.path.join(c.path, name))
-                for name in sorted(os.listdir(c.path)) if name not in known]
-    if isinstance(c, TarContainer):
-        expected = {"toc.dat", "restore.sql"}
-        for e in a.entries:
-            if e.has_data and e.desc != "BLOBS" and e.filename:
-                expected.add(e.filename)
-            if e.has_data and e.desc == "BLOBS":
-                with contextlib.suppress(ArchiveError):
-                    expected.update(m.name for _oid, m in c.blob_members(e))
-                expected.add(c.blobs_toc_name(e))
-        return [Problem(f"tar member {name!r} is not part of the archive ({IGNORED})",
-                        c.path, m.offset)
-                for name, m in c.members.items() if name not in expected]
-    return []
+def _total(a: Archive, data: list[TocEntry], wanted: AbstractSet[int] | None) -> int:
+    """The stored bytes there are to read (for a progress bar)."""
+    if wanted is not None:
+        sizes = [a.stored_size(e) for e in data]
+        if None not in sizes:
+            return sum(s or 0 for s in sizes)
+    return a.data_area_size() or 0
+
+
+Select = Callable[[list[TocEntry]], Collection[int]]
 
 
 def verify(path: str, jobs: int = 1, progress: Progress | None = None,
-           only: set[int] | None = None,
+           only: Collection[int] | Select | None = None,
            on_total: Callable[[int], None] | None = None, types: bool = False,
-           strict: bool = False) -> VerifyReport:
+           strict: bool = False, manifest: str | None = None) -> VerifyReport:
     """Verify the archive at ``path``; never raises for damage, only if it cannot be read.
 
-    ``only`` limits the report to those dump ids (in custom archives the data area is still
-    walked block by block, as it must be to find them).  ``on_total`` receives the stored
-    bytes there are to read, once the archive is open (for a progress bar).  ``types``:
-    also check every value against its column's type (typecheck.py).  ``strict``: files
-    pg_restore ignores (a README in a directory archive) are problems, not notes."""
+    ``only`` limits the verification to those dump ids, or to those a function picks from
+    the TOC's entries (only their data is read; in custom archives the data area is still
+    walked block by block, as it must be to find them, the others' blocks by their lengths).
+    ``on_total`` receives the stored bytes there are to read, once the archive is open (for
+    a progress bar).  ``types``: also check every value against its column's type
+    (typecheck.py).  ``strict``: files pg_restore ignores (a README in a directory archive)
+    are problems, not notes.  ``manifest``: the path of a manifest written earlier, read
+    before any data and compared with (manifest.py): differences are damage."""
     start = time.perf_counter()
     with archive_mod.open(path) as a:
+        recorded = None
+        if manifest is not None:
+            from .manifest import load_manifest, manifest_limit
+
+            # its size is bounded by what this archive's can be
+            recorded = load_manifest(manifest, manifest_limit(a.entries))
+        if callable(only):
+            only = only(a.entries)
+        wanted = None if only is None else frozenset(only)
+        data = _data_entries(a, wanted)
         if on_total is not None:
-            on_total(a.data_area_size() or 0)
+            on_total(_total(a, data, wanted))
         c = a.container
-        problems: list[Problem] = []
-        if isinstance(c, CustomContainer) and (jobs <= 1 or not c.has_offsets):
-            reports, problems = _verify_custom_sequential(a, progress, ahead=jobs >= 2,
-                                                          types=types)
+        if jobs >= 2 and c.can_seek_data:
+            by_id = _verify_entries(a, data, jobs, progress, types)
+            problems = [_problem_of(f) for f in c.layout_problems(
+                {i: (r.block_start, r.block_end) for i, r in by_id.items()})]
         else:
-            reports = _verify_entries(a, jobs, progress, types)
-            if isinstance(c, CustomContainer):
-                problems = _framing_problems(a, reports)
-        reports = _one_report_per_entry(a, reports)
-        if isinstance(c, TarContainer):
-            _tar_order(a, reports)
-            problems += [Problem(f"{msg} (pg_restore would not notice: it never reads there)",
-                                 c.path, offset) for msg, offset in c.end_problems()]
-        extra = _extra_files(a)
+            by_id, problems = _verify_walk(a, wanted, progress, ahead=jobs >= 2, types=types)
+        reports = _one_report_per_entry(a, by_id, wanted)
+        last = {r.dump_id: r for r in reports}
+        for f in c.order_problems():
+            rep = last.get(f.dump_id) if f.dump_id is not None else None
+            if rep is not None:
+                rep.fail(_problem_of(f))
+        extra = [_problem_of(f) for f in c.unexpected_files()]
         if strict:
             problems += extra
-        if only is not None:
-            reports = [r for r in reports if r.dump_id in only]
         h = a.header
         report = VerifyReport(a.path, a.format_name.lower(), f"{h.vmaj}.{h.vmin}.{h.vrev}",
                               h.compression_name, HASH_NAME, reports, problems,
@@ -589,4 +481,8 @@ def verify(path: str, jobs: int = 1, progress: Progress | None = None,
                 f"{h.compression_name} streams written by pg_dump have")
             report.notes.append(f"{what} no checksum: a changed byte that keeps the COPY "
                                 "text valid is " + MANIFEST_NOTE)
+        if manifest is not None and recorded is not None:
+            from .manifest import apply_manifest
+
+            apply_manifest(report, recorded, manifest)
         return report

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from ..format.model import TocEntry
 from .app import cli
 from .options import (
     EXIT_DAMAGED,
@@ -50,7 +51,7 @@ def verify(archive: str, jobs: int, fmt: str, raw: bool, write_manifest: str | N
       pgarchive verify backup.dump -j 2 --write-manifest backup.manifest.json
       pgarchive verify backup.dump --manifest backup.manifest.json
     """
-    from ..manifest import apply_manifest, build_manifest, load_manifest, manifest_limit
+    from ..manifest import build_manifest
     from ..output import render, render_json
     from ..progress import ByteProgress
     from ..selection import chosen, select
@@ -58,25 +59,19 @@ def verify(archive: str, jobs: int, fmt: str, raw: bool, write_manifest: str | N
     from ..verify import KEPT_PROBLEMS
     from ..verify import verify as run_verify
 
-    manifest = None
-    only = None
-    selective = any(v for v in kw.values())
-    if manifest_path or selective:
-        from .. import archive as archive_mod
-        with archive_mod.open(archive) as a:
-            if manifest_path:  # its size is bounded by what this archive's can be
-                manifest = load_manifest(manifest_path, manifest_limit(a.entries))
-            if selective:
-                only = {d.entry.dump_id for d in chosen(select(a.entries,
-                                                               build_selection(a.entries, kw)))}
+    def chosen_ids(entries: list[TocEntry]) -> set[int]:
+        """The dump ids the selection options pick (verify calls it once it has read the
+        manifest, so a bad manifest is reported first, as before any other check)."""
+        return {d.entry.dump_id for d in chosen(select(entries, build_selection(entries, kw)))}
+
+    only = chosen_ids if any(v for v in kw.values()) else None
     bar = ByteProgress()
     try:
         report = run_verify(archive, jobs=jobs, progress=bar, only=only,
-                            on_total=bar.set_total, types=types, strict=strict)
+                            on_total=bar.set_total, types=types, strict=strict,
+                            manifest=manifest_path)
     finally:
         bar.close()
-    if manifest is not None and manifest_path:
-        apply_manifest(report, manifest, manifest_path)
     if write_manifest:
         from ..fileio import atomic_write
 

@@ -7,13 +7,15 @@ import tarfile
 
 from ..errors import ArchiveError, NotAnArchiveError
 from ..format.constants import MAGIC
-from .base import Container, LargeObjectStream, StoredStream
+from .base import Container, EntryData, Finding, LargeObjectStream, StoredStream
 from .custom import CustomContainer
 from .directory import DirectoryContainer
+from .source import ByteSource, FileSource, MemorySource
 from .tar import TarContainer
 
-__all__ = ["Container", "CustomContainer", "DirectoryContainer", "LargeObjectStream",
-           "StoredStream", "TarContainer", "converted_to_crlf", "open_container"]
+__all__ = ["ByteSource", "Container", "CustomContainer", "DirectoryContainer", "EntryData",
+           "FileSource", "Finding", "LargeObjectStream", "MemorySource", "StoredStream",
+           "TarContainer", "converted_to_crlf", "open_container"]
 
 _TEXT_DUMP = (b"--\n-- PostgreSQL database dump\n--\n\n",
               b"--\n-- PostgreSQL database cluster dump\n--\n\n")
@@ -24,21 +26,31 @@ def open_container(path: str) -> Container:
     try:
         if os.path.isdir(path):
             return DirectoryContainer(path)
-        with open(path, "rb") as f:
-            head = f.read(512)
+        source = FileSource(path)
+        head = b"".join(source.stream(0, 512))
     except ArchiveError:
         raise
     except OSError as e:
         raise ArchiveError(e.strerror or str(e), path=path) from None
+    try:
+        return _container_of(source, head)
+    except BaseException:
+        source.close()
+        raise
+
+
+def _container_of(source: ByteSource, head: bytes) -> Container:
+    """The container a file's first 512 bytes say it is, reading it through ``source``."""
+    path = source.name
     if head.startswith(MAGIC):
-        return CustomContainer(path)
+        return CustomContainer(source)
     if not head:
         raise NotAnArchiveError("file is empty", path=path)
     if any(head.startswith(t) for t in _TEXT_DUMP):
         raise NotAnArchiveError("input file appears to be a text format dump; use psql to "
                                 "restore it", path=path)
     if len(head) == 512 and _is_tar_header(head):
-        return TarContainer(path)
+        return TarContainer(source)
     raise NotAnArchiveError("input file does not appear to be a valid archive", path=path)
 
 
@@ -59,8 +71,8 @@ def converted_to_crlf(path: str | None) -> bool:
     if os.path.isdir(path):
         path = os.path.join(path, "toc.dat")
     try:
-        with open(path, "rb") as f:
-            head = f.read(1 << 20)
+        with FileSource(path) as f:
+            head = b"".join(f.stream(0, 1 << 20))
     except OSError:
         return False
     lf = head.count(b"\n")

@@ -1,18 +1,19 @@
 """What every container (custom file, directory, tar) offers: one view of an archive.
 
-A container owns the I/O: it finds the header and TOC bytes, hands them to the pure
-parsers, and turns a TocEntry's data location into a stream of stored chunks.
+A container owns the layout: it finds the header and TOC bytes, hands them to the pure
+parsers, turns a TocEntry's data location into a stream of stored chunks, and knows what
+is wrong with how the data is laid out (verify only checks what the streams hold).  Its
+bytes come through byte sources (source.py), never from files it opens itself.
 """
 
 from __future__ import annotations
 
 import contextlib
-import mmap
-import os
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import BinaryIO, ClassVar
+from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 from ..compression import DEFAULT_OUT_SIZE, InflateLimit, decompress
 from ..encodings import python_codec
@@ -21,6 +22,10 @@ from ..format import tocscan
 from ..format.constants import K_VERS_1_7, ArchiveFormat, Compression
 from ..format.model import Header, TocEntry
 from ..format.toc import Buffer, TocRead, TocWalk, read_toc
+from .source import ByteSource
+
+#: How a finding about bytes pg_restore never reads ends.
+IGNORED = "pg_restore ignores it"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,35 +45,54 @@ class StoredStream:
     path: str
 
 
-def window_reader(buf: Buffer) -> Callable[[int, int], bytes]:
-    """read(offset, size) over a buffer or memory map, returning bytes."""
+def window_reader(source: ByteSource) -> Callable[[int, int], bytes]:
+    """read(offset, size) over a source's view, returning bytes."""
+    buf = source.view()
 
     def read(offset: int, size: int) -> bytes:
         out = bytes(buf[offset:offset + size])
-        release_pages(buf, offset, offset + size)  # copied: a huge TOC leaves no RSS behind
+        source.release(offset, offset + size)  # copied: a huge TOC leaves no RSS behind
         return out
 
     return read
 
 
-def release_pages(buf: Buffer, start: int, end: int) -> None:
-    """Drop the pages of a read-only map between start and end from memory (they are
-    read again from the file if needed), so streaming a big archive keeps RSS flat."""
-    if not isinstance(buf, mmap.mmap) or not hasattr(mmap, "MADV_DONTNEED"):
-        return
-    first = (start // mmap.PAGESIZE + 1) * mmap.PAGESIZE
-    last = (end // mmap.PAGESIZE) * mmap.PAGESIZE
-    if last > first:
-        with contextlib.suppress(OSError, ValueError):
-            buf.madvise(mmap.MADV_DONTNEED, first, last - first)
+def mapped(source: ByteSource) -> Buffer:
+    """The view of a source that must hold an archive file (refused when empty)."""
+    if not source.size:
+        raise NotAnArchiveError("file is empty", path=source.name)
+    return source.view()
 
 
-def map_file(f: BinaryIO, path: str) -> Buffer:
-    """A read-only memory map of an open file (bytes for an empty one)."""
-    size = os.fstat(f.fileno()).st_size
-    if size == 0:
-        raise NotAnArchiveError("file is empty", path=path)
-    return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """Something wrong in how the archive lays its data out (framing, order, files no
+    reader reads), found by the container, which alone knows the layout."""
+
+    message: str
+    path: str
+    offset: int | None = None
+    dump_id: int | None = None
+    entry: str | None = None
+
+
+@dataclass(slots=True)
+class EntryData:
+    """One entry's stored data as a walk over the data meets it.
+
+    ``problems`` were found before reading (its data is damaged or, when not ``found``,
+    missing, whatever it holds); ``start`` and ``end`` are where the data lies in the
+    archive's file when the container knows (custom), ``end`` set once read past."""
+
+    entry: TocEntry
+    streams: Iterator[tuple[int | None, StoredStream]]
+    problems: list[Finding] = field(default_factory=list)
+    found: bool = True
+    start: int | None = None
+    end: int | None = None
+    finish: Callable[[], int | None] = lambda: None
+    """After reading (all or part of) ``streams``: where the data ends, found by its
+    framing if the reader stopped early; raises ArchiveError if the framing is broken."""
 
 
 class Container(ABC):
@@ -195,7 +219,7 @@ class Container(ABC):
             raise UsageError("use large_objects() for a BLOBS entry", path=self.path,
                              entry=entry.label)
         for _oid, stream in self.stored_streams(entry):
-            yield from self._decompressed(entry, stream, out_size)
+            yield from self.decompressed(entry, stream, out_size)
 
     def large_objects(self, entry: TocEntry,
                       out_size: int = DEFAULT_OUT_SIZE) -> Iterator[LargeObjectStream]:
@@ -206,10 +230,13 @@ class Container(ABC):
             if oid is None:
                 raise ArchiveError("BLOBS data without large object ids", path=self.path,
                                    entry=entry.label)
-            yield LargeObjectStream(oid, self._decompressed(entry, stream, out_size, limit))
+            yield LargeObjectStream(oid, self.decompressed(entry, stream, out_size, limit))
 
-    def _decompressed(self, entry: TocEntry, stream: StoredStream, out_size: int,
-                      limit: InflateLimit | None = None) -> Iterator[bytes]:
+    def decompressed(self, entry: TocEntry, stream: StoredStream,
+                     out_size: int = DEFAULT_OUT_SIZE,
+                     limit: InflateLimit | None = None) -> Iterator[bytes]:
+        """The decompressed bytes of one of the entry's stored streams, in pieces of
+        <= out_size; ``limit``: one inflation bound shared by several streams."""
         try:
             yield from decompress(self.compression_of(entry), stream.chunks,
                                   gzip_file=self.gzip_files(), out_size=out_size, limit=limit)
@@ -221,14 +248,56 @@ class Container(ABC):
             raise UsageError("entry has no data in this archive", path=self.path,
                              entry=entry.label)
 
-    def _open_mapped(self) -> BinaryIO:
-        """Open and memory-map ``self.path`` (closed by close()); sets buf and size."""
-        f = open(self.path, "rb")  # noqa: SIM115 -- closed by close()
-        self._closers.append(f)
-        self.buf = map_file(f, self.path)
-        self._closers.append(self.buf)
+    def _open_source(self, source: ByteSource) -> Buffer:
+        """Take ``source`` (closed by close()); sets buf and size to its view."""
+        self.source = source
+        self._closers.append(source)
+        self.buf = mapped(source)
         self.size = len(self.buf)
-        return f
+        return self.buf
+
+    # -- what verify needs: the data, walked as the container is best read ---------------
+
+    def data_walk(self, wanted: AbstractSet[int] | None = None
+                  ) -> Iterator[EntryData | Finding]:
+        """The data of every entry with data (of the dump ids in ``wanted``), once per
+        dump id, in the order the container is best read; and, as met, what is wrong
+        with the layout outside any entry's data.  Unwanted data is not read."""
+        seen: set[int] = set()
+        for e in self.entries:
+            if e.has_data and e.dump_id not in seen:
+                seen.add(e.dump_id)
+                if wanted is None or e.dump_id in wanted:
+                    yield self.entry_data(e)
+
+    def entry_data(self, entry: TocEntry) -> EntryData:
+        """One entry's data on its own (read in any order when :attr:`can_seek_data`)."""
+        return EntryData(entry, self.stored_streams(entry))
+
+    def layout_problems(self, extents: Mapping[int, tuple[int | None, int | None]]
+                        ) -> list[Finding]:
+        """After reading entries with :meth:`entry_data` rather than :meth:`data_walk`:
+        what is wrong between them.  ``extents`` maps each dump id read to where its data
+        was found (start, end); the container measures the others' itself."""
+        return []
+
+    def order_problems(self) -> list[Finding]:
+        """Entries whose data a strictly forward reader (pg_restore) would not read as
+        stored, each finding naming its entry's dump id."""
+        return []
+
+    def unexpected_files(self) -> list[Finding]:
+        """Files (or members) of the archive that pg_restore never reads."""
+        return []
+
+    def stored_extent(self, entry: TocEntry) -> tuple[int, int] | None:
+        """(start, end) of the entry's whole stored data in the archive's one file, when
+        it lies there as one piece that can be copied as it is (custom); else None."""
+        return None
+
+    def script_member(self) -> bytes | None:
+        """The psql script pg_dump adds for people (tar's ``restore.sql``), or None."""
+        return None
 
     def close(self) -> None:
         for c in self._closers:

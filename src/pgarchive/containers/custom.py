@@ -2,41 +2,41 @@
 
 from __future__ import annotations
 
-import functools
-import os
-from collections.abc import Callable, Iterator
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 
 from ..errors import ArchiveError, FormatError, TruncatedError
 from ..format.blocks import BlockHeader, BlockReader
 from ..format.constants import ArchiveFormat, BlockType, Compression, OffsetFlag
 from ..format.model import TocEntry
 from ..format.toc import TocRead, parse_header
-from .base import Container, StoredStream, release_pages, window_reader
+from .base import Container, EntryData, Finding, StoredStream, window_reader
+from .source import ByteSource
 
 
 class CustomContainer(Container):
     kind = "custom"
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, source: ByteSource) -> None:
+        path = source.name
         super().__init__(path)
         try:
-            f = self._open_mapped()
+            self._open_source(source)
             self.header = parse_header(self.buf, 0, self.size)
         except ArchiveError as e:
             self.close()
             raise e.located(path=path) from None
         self._require_format(ArchiveFormat.CUSTOM, path)
-        fd = f.fileno()
         self.blocks = BlockReader(self.buf, self.header.int_size, self.header.version,
-                                  self.size, functools.partial(release_pages, self.buf),
-                                  lambda off, n: os.pread(fd, n, off))
+                                  self.size, source.release, source.read_at)
         self._data_start: int | None = None
         self._known: dict[int, int] = {}  # dump id -> block position, learned by scanning
         self._scan_pos: int | None = None
         self._sizes: dict[int, int] | None = None
 
     def _toc_source(self) -> tuple[Callable[[int, int], bytes], int, str, str]:
-        return window_reader(self.buf), self.size, "offset", self.path
+        return window_reader(self.source), self.size, "offset", self.path
 
     def _after_toc(self, res: TocRead) -> None:
         # An entry's data past the end of the file (the archive was cut after its TOC) is
@@ -136,3 +136,150 @@ class CustomContainer(Container):
             end: list[int] = []
             yield oid, StoredStream(self.blocks.chunks(p, end), p, self.path)
             p = end[0] if end else self.blocks.skip_chunks(p)
+
+    # -- verify: the data area walked as written, and its framing --------------------
+
+    def data_walk(self, wanted: AbstractSet[int] | None = None
+                  ) -> Iterator[EntryData | Finding]:
+        """Walk the data area block by block from the end of the TOC, as written: each
+        block of a wanted entry with data is handed on (unwanted ones are stepped over by
+        their lengths), the rest found wrong on the way; at the end, the wanted entries
+        whose block was never met."""
+        owners: dict[int, TocEntry] = {}
+        for e in self.entries:
+            if e.has_data:
+                owners.setdefault(e.dump_id, e)
+        met: set[int] = set()
+        pos = self.data_start
+        while pos < self.size:
+            try:
+                hdr = self.blocks.header(pos)
+            except ArchiveError as err:
+                yield Finding(f"cannot read a data block header: {err.message}", self.path,
+                              err.offset if err.offset is not None else pos)
+                break
+            owner = owners.get(hdr.dump_id)
+            if owner is None or hdr.dump_id in met:
+                yield self._stray_block(pos, hdr.dump_id, hdr.dump_id in met)
+                try:
+                    pos = self.blocks.skip_block(hdr)
+                except ArchiveError:
+                    break
+                continue
+            met.add(hdr.dump_id)
+            if wanted is not None and hdr.dump_id not in wanted:
+                try:  # not read: its lengths alone, as reading it would find them
+                    pos = self.blocks.block_end(hdr)
+                except ArchiveError:
+                    break
+                continue
+            e = owner
+            problems = []
+            if e.offset_flag == OffsetFlag.SET and e.data_offset != pos:
+                problems.append(Finding(f"TOC says the data block is at offset "
+                                        f"{e.data_offset}, but it is at {pos}", self.path,
+                                        pos, e.dump_id, e.label))
+            ended: list[int] = []
+            item = EntryData(e, self.block_streams(hdr, ended), problems, start=pos)
+            yield item
+            if not ended:
+                # Not read to the end (damage): find the block's end by its lengths.
+                try:
+                    ended = [self.blocks.skip_block(hdr)]
+                except ArchiveError:
+                    break
+            pos = item.end = ended[-1]
+        for e in owners.values():
+            if e.dump_id not in met and (wanted is None or e.dump_id in wanted):
+                yield EntryData(e, iter(()), [Finding(
+                    "no data block found for this entry (archive truncated or damaged "
+                    "before it)", self.path, e.data_offset if e.data_offset else None,
+                    e.dump_id, e.label)], found=False)
+
+    def entry_data(self, entry: TocEntry) -> EntryData:
+        """The entry's block, found by its offset; ``finish`` gives its end."""
+        hdr = self.block_of(entry)
+        ended: list[int] = []
+
+        def finish() -> int:
+            return ended[-1] if ended else self.blocks.skip_block(hdr)
+
+        return EntryData(entry, self.block_streams(hdr, ended), start=hdr.position,
+                         finish=finish)
+
+    def _stray_block(self, pos: int, dump_id: int, repeated: bool) -> Finding:
+        """A data block no TOC entry with data reads: repeated, of an entry the TOC says has
+        no data (pg_restore skips it: its rows are lost), or of no entry at all."""
+        if repeated:
+            return Finding(f"data block at offset {pos} repeats the block of dump id "
+                           f"{dump_id}", self.path, pos)
+        owner = next((e for e in self.entries if e.dump_id == dump_id), None)
+        if owner is not None and owner.has_data:
+            return Finding(f"data block at offset {pos} repeats the block of dump id "
+                           f"{dump_id}", self.path, pos, owner.dump_id, owner.label)
+        if owner is None:
+            return Finding(f"data block at offset {pos} has no TOC entry for dump id "
+                           f"{dump_id}", self.path, pos)
+        return Finding(f"data block at offset {pos} belongs to an entry the TOC says has no "
+                       "data: pg_restore would skip it and lose what it holds", self.path,
+                       pos, owner.dump_id, owner.label)
+
+    def layout_problems(self, extents: Mapping[int, tuple[int | None, int | None]]
+                        ) -> list[Finding]:
+        """Blocks read by their offsets, out of order, must tile the data area exactly."""
+        placed: list[tuple[int, int, int]] = []
+        for e in self.entries:
+            if not e.has_data:
+                continue
+            start, end = (extents[e.dump_id] if e.dump_id in extents
+                          else self._measured(e))
+            if start is not None and end is not None:
+                placed.append((start, end, e.dump_id))
+        placed.sort()
+        problems: list[Finding] = []
+        pos = self.data_start
+        for start, end, dump_id in placed:
+            if start > pos:
+                problems += self._blocks_between(pos, start)
+            if start != pos:
+                what = "unaccounted for" if start > pos else "overlap"
+                problems.append(Finding(f"{abs(start - pos)} bytes {what} before the data "
+                                        f"block of dump id {dump_id}", self.path, pos))
+            pos = end
+        if placed and pos < self.size:
+            problems += self._blocks_between(pos, self.size)
+        if placed and pos != self.size:
+            problems.append(Finding(f"{self.size - pos} unexpected bytes after the last data "
+                                    "block", self.path, pos))
+        return problems
+
+    def _measured(self, entry: TocEntry) -> tuple[int | None, int | None]:
+        """(start, end) of an entry's block found by its lengths alone (None where they
+        fail), as reading it would find them."""
+        try:
+            hdr = self.block_of(entry)
+        except ArchiveError:
+            return None, None
+        try:
+            return hdr.position, self.blocks.block_end(hdr)
+        except ArchiveError:
+            return hdr.position, None
+
+    def _blocks_between(self, pos: int, end: int) -> list[Finding]:
+        """The blocks found in bytes no entry's block took (as the walk names them)."""
+        out = []
+        with contextlib.suppress(ArchiveError):
+            while pos < end:
+                hdr = self.blocks.header(pos)
+                out.append(self._stray_block(pos, hdr.dump_id, False))
+                pos = self.blocks.skip_block(hdr)
+        return out
+
+    def stored_extent(self, entry: TocEntry) -> tuple[int, int]:
+        """(start, end) of the entry's whole data block, its framing walked (chunk lengths
+        only, no data read) and found whole."""
+        hdr = self.block_of(entry)
+        try:
+            return hdr.position, self.blocks.block_end(hdr)
+        except ArchiveError as e:
+            raise e.located(path=self.path, entry=entry.label) from None

@@ -7,14 +7,15 @@ import os
 import stat
 from collections.abc import Callable, Iterator
 
-from ..compression import InflateLimit, decompress
+from ..compression import DEFAULT_OUT_SIZE, InflateLimit, decompress
 from ..errors import ArchiveError, FormatError, MissingDataError, NotAnArchiveError
 from ..format.blobtoc import parse_blobs_toc_line
 from ..format.constants import K_VERS_1_16, SUFFIXES, TOC_FILES, ArchiveFormat, Compression
 from ..format.model import TocEntry
 from ..format.toc import TocRead, parse_header
 from ..limits import MAX_BLOB_LINES
-from .base import Container, StoredStream, map_file, window_reader
+from .base import IGNORED, Container, Finding, StoredStream, mapped, window_reader
+from .source import ByteSource, FileSource, MemorySource
 
 TOC_NAMES = tuple((name, algo) for algo, name in TOC_FILES.items())
 READ_SIZE = 1 << 20
@@ -32,11 +33,11 @@ def safe_name(name: str, what: str) -> str:
 
 
 def read_file_chunks(path: str, size: int = READ_SIZE) -> Iterator[bytes]:
-    """The bytes of a data file in pieces; I/O failures become ArchiveErrors."""
+    """The bytes of a data file in pieces, the file opened when the first is asked for;
+    I/O failures become ArchiveErrors."""
     try:
-        with open(path, "rb") as f:
-            while chunk := f.read(size):
-                yield chunk
+        with FileSource(path) as f:
+            yield from f.stream(piece=size)
     except OSError as e:
         raise FormatError(f"could not read file: {e.strerror or e}", path=path) from None
 
@@ -57,14 +58,15 @@ class DirectoryContainer(Container):
                 "directory is not a pg_dump directory archive (no toc.dat)", path=path)
         self.toc_path = toc_path
         try:
+            source: ByteSource
             if algo == Compression.NONE:
-                f = open(toc_path, "rb")  # noqa: SIM115 -- closed by close()
-                self._closers.append(f)
-                buf = map_file(f, toc_path)
-                self._closers.append(buf)
+                source = FileSource(toc_path)
             else:
-                buf = self._inflate_toc(toc_path, algo)
-            self.toc_buf = buf
+                source = MemorySource(self._inflate_toc(toc_path, algo), toc_path)
+            self._closers.append(source)
+            self.toc_source = source
+            # an empty toc.dat is no archive; an empty inflated one fails as the header
+            self.toc_buf = buf = mapped(source) if algo == Compression.NONE else source.view()
             self.header = parse_header(buf, 0, len(buf))
         except ArchiveError as e:
             self.close()
@@ -74,7 +76,7 @@ class DirectoryContainer(Container):
         self._require_format(ArchiveFormat.TAR, toc_path)
 
     def _toc_source(self) -> tuple[Callable[[int, int], bytes], int, str, str]:
-        return window_reader(self.toc_buf), len(self.toc_buf), "filename", self.toc_path
+        return window_reader(self.toc_source), len(self.toc_buf), "filename", self.toc_path
 
     def _after_toc(self, res: TocRead) -> None:
         if res.end != len(self.toc_buf):
@@ -126,8 +128,10 @@ class DirectoryContainer(Container):
                 return algo
         return Compression.NONE
 
-    def _decompressed(self, entry: TocEntry, stream: StoredStream, out_size: int,
-                      limit: InflateLimit | None = None) -> Iterator[bytes]:
+    def decompressed(self, entry: TocEntry, stream: StoredStream,
+                     out_size: int = DEFAULT_OUT_SIZE,
+                     limit: InflateLimit | None = None) -> Iterator[bytes]:
+        """As the base's, each file decoded by its suffix, as pg_restore does."""
         try:
             yield from decompress(self.file_compression(stream.path), stream.chunks,
                                   gzip_file=True, out_size=out_size, limit=limit)
@@ -148,12 +152,12 @@ class DirectoryContainer(Container):
         12: an 8 MB blobs.toc took 200 MiB as a list).  A bad line fails when reached."""
         toc = self.member_path(self.blobs_toc_name(entry))
         try:
-            with open(toc, "rb") as f:
-                size = os.fstat(f.fileno()).st_size
+            with FileSource(toc) as f:
+                size = f.size
                 if size > MAX_BLOB_TOC:
                     raise FormatError(f"large object TOC file has {size} bytes, more than "
                                       f"{MAX_BLOB_TOC} (one line per large object)")
-                raw = f.read(size)
+                raw = b"".join(f.stream(0, size))
         except OSError as e:
             raise FormatError(f"could not open large object TOC file \"{toc}\" for input: "
                               f"{e.strerror}") from None
@@ -213,6 +217,14 @@ class DirectoryContainer(Container):
                 with contextlib.suppress(ArchiveError):
                     names.add(os.path.basename(self.data_path(name)))
         return names
+
+    def unexpected_files(self) -> list[Finding]:
+        """Files of the folder pg_restore never reads: a README, stale data files of an
+        earlier dump, the compressed twin of a data file it reads by its exact name."""
+        known = self.data_files()
+        return [Finding(f"file {name!r} in the archive folder is not part of the archive "
+                        f"({IGNORED})", os.path.join(self.path, name))
+                for name in sorted(os.listdir(self.path)) if name not in known]
 
 
 def _blob_lines(raw: bytes, toc: str, window: int = 1 << 20) -> Iterator[tuple[int, str]]:

@@ -6,9 +6,12 @@ hostile tar could do (names that leave the archive, members that run past the en
 
 from __future__ import annotations
 
+import contextlib
 import tarfile
 from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from ..errors import (
     ArchiveError,
@@ -21,7 +24,8 @@ from ..format.blobtoc import parse_blobs_toc_line
 from ..format.constants import K_VERS_1_16, ArchiveFormat
 from ..format.model import TocEntry
 from ..format.toc import TocRead, parse_header
-from .base import Container, StoredStream, release_pages, window_reader
+from .base import IGNORED, Container, EntryData, Finding, StoredStream, window_reader
+from .source import ByteSource
 
 READ_SIZE = 1 << 20
 BLOCK = 512  # tar's block size; pg_dump ends the file with two zero blocks
@@ -42,13 +46,15 @@ def _check_name(name: str) -> None:
 class TarContainer(Container):
     kind = "tar"
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, source: ByteSource) -> None:
+        path = source.name
         super().__init__(path)
         try:
-            f = self._open_mapped()
+            self._open_source(source)
             self.cut_short: dict[str, int] = {}  # member name -> bytes missing
             self.members_end = 0  # where the last member's data (with its padding) ends
-            self.members = self._read_members(f)
+            with source.file() as f:
+                self.members = self._read_members(f)
             if "toc.dat" in self.cut_short:
                 raise TruncatedError("archive is truncated inside toc.dat",
                                      offset=self.members["toc.dat"].offset + 0)
@@ -64,7 +70,7 @@ class TarContainer(Container):
 
     def _toc_source(self) -> tuple[Callable[[int, int], bytes], int, str, str]:
         m = self.toc_member
-        return window_reader(self.buf), m.offset + m.size, "filename", self.path
+        return window_reader(self.source), m.offset + m.size, "filename", self.path
 
     def _after_toc(self, res: TocRead) -> None:
         m = self.toc_member
@@ -72,10 +78,10 @@ class TarContainer(Container):
             raise FormatError(f"unexpected {m.offset + m.size - res.end} bytes after the TOC "
                               "in toc.dat", offset=res.end)
 
-    def _read_members(self, f: object) -> dict[str, Member]:
+    def _read_members(self, f: BinaryIO) -> dict[str, Member]:
         members: dict[str, Member] = {}
         try:
-            with tarfile.open(fileobj=f, mode="r:") as tf:  # type: ignore[call-overload]
+            with tarfile.open(fileobj=f, mode="r:") as tf:
                 for info in tf:
                     _check_name(info.name)
                     self.members_end = max(self.members_end, info.offset_data
@@ -127,10 +133,7 @@ class TarContainer(Container):
         return m
 
     def _chunks(self, m: Member) -> Iterator[bytes]:
-        end = min(m.offset + m.size, self.size)
-        for p in range(m.offset, end, READ_SIZE):
-            yield self.buf[p:min(p + READ_SIZE, end)]
-            release_pages(self.buf, p, min(p + READ_SIZE, end))
+        yield from self.source.stream(m.offset, min(m.offset + m.size, self.size), READ_SIZE)
         if m.name in self.cut_short:
             raise TruncatedError(
                 f"archive is truncated: tar member {m.name!r} of {m.size} bytes is cut short "
@@ -177,3 +180,69 @@ class TarContainer(Container):
             raise e.located(path=self.path, entry=entry.label) from None
         for oid, m in items:
             yield oid, StoredStream(self._chunks(m), m.offset, self.path)
+
+    # -- verify: what pg_restore's forward read would miss ---------------------------
+
+    def order_problems(self) -> list[Finding]:
+        """pg_restore reads a tar strictly forward, entries' data in TOC order: a data member
+        that comes before the one of an earlier entry stops it ("restoring data out of order
+        is not supported"), and it reads a BLOBS entry's large objects up to the next member
+        that is not one, so a large object after its blobs TOC member is silently dropped."""
+        out: list[Finding] = []
+        pos = 0
+        for e in self.entries:
+            if not e.has_data:
+                continue
+            try:
+                if e.desc == "BLOBS":
+                    blobs = self.blob_members(e)
+                    toc = self.member(self.blobs_toc_name(e))
+                    members = [m for _oid, m in blobs] + [toc]
+                    out += [Finding(f"tar member {m.name!r} (large object {oid}) comes after "
+                                    f"{toc.name!r}: pg_restore would silently skip it",
+                                    self.path, m.offset, e.dump_id, e.label)
+                            for oid, m in blobs if m.offset > toc.offset]
+                else:
+                    members = [self.member(e.filename or "")]
+            except ArchiveError:
+                continue  # reported when the data is read
+            first = min(m.offset for m in members)
+            if first < pos:
+                out.append(Finding(f"tar member {members[0].name!r} comes before the data of "
+                                   "an earlier entry: pg_restore would stop (restoring data "
+                                   "out of order is not supported in this archive format)",
+                                   self.path, first, e.dump_id, e.label))
+            pos = max(pos, max(m.offset for m in members))
+        return out
+
+    def data_walk(self, wanted: AbstractSet[int] | None = None
+                  ) -> Iterator[EntryData | Finding]:
+        """The entries' data in TOC order, then what is wrong outside it (end_problems)."""
+        yield from super().data_walk(wanted)
+        for msg, offset in self.end_problems():
+            yield Finding(f"{msg} (pg_restore would not notice: it never reads there)",
+                          self.path, offset)
+
+    def unexpected_files(self) -> list[Finding]:
+        """Members pg_restore never reads (stray files added to the tar)."""
+        expected = {"toc.dat", "restore.sql"}
+        for e in self.entries:
+            if e.has_data and e.desc != "BLOBS" and e.filename:
+                expected.add(e.filename)
+            if e.has_data and e.desc == "BLOBS":
+                with contextlib.suppress(ArchiveError):
+                    expected.update(m.name for _oid, m in self.blob_members(e))
+                expected.add(self.blobs_toc_name(e))
+        return [Finding(f"tar member {name!r} is not part of the archive ({IGNORED})",
+                        self.path, m.offset)
+                for name, m in self.members.items() if name not in expected]
+
+    def script_member(self) -> bytes | None:
+        """The ``restore.sql`` member (pg_restore never reads it), or None."""
+        m = self.members.get("restore.sql")
+        if m is None:
+            return None
+        if m.name in self.cut_short:
+            raise TruncatedError(f"archive is truncated inside {m.name}", path=self.path,
+                                 offset=m.offset)
+        return bytes(self.buf[m.offset:m.offset + m.size])
