@@ -11,11 +11,12 @@ from .base import Container, EntryData, Finding, LargeObjectStream, StoredStream
 from .custom import CustomContainer
 from .directory import DirectoryContainer
 from .source import ByteSource, FileSource, MemorySource
+from .spool import readable_path
 from .tar import TarContainer
 
 __all__ = ["ByteSource", "Container", "CustomContainer", "DirectoryContainer", "EntryData",
            "FileSource", "Finding", "LargeObjectStream", "MemorySource", "StoredStream",
-           "TarContainer", "converted_to_crlf", "open_container"]
+           "TarContainer", "converted_to_crlf", "open_container", "readable_path"]
 
 _TEXT_DUMP = (b"--\n-- PostgreSQL database dump\n--\n\n",
               b"--\n-- PostgreSQL database cluster dump\n--\n\n")
@@ -24,9 +25,10 @@ _TEXT_DUMP = (b"--\n-- PostgreSQL database dump\n--\n\n",
 def open_container(path: str) -> Container:
     """Open ``path`` as a custom, directory or tar archive, detected as pg_restore does."""
     try:
-        if os.path.isdir(path):
-            return DirectoryContainer(path)
-        source = FileSource(path)
+        real = readable_path(path)  # standard input, a pipe, a .gz/.zst/...: a local copy
+        if os.path.isdir(real):
+            return DirectoryContainer(real)
+        source = FileSource(real, name=path)
         head = b"".join(source.stream(0, 512))
     except ArchiveError:
         raise

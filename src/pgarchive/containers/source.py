@@ -75,8 +75,8 @@ class FileSource(ByteSource):
     """A local file: opened now, memory-mapped on the first :meth:`view` (the hot loops
     slice the map), read with ``pread`` otherwise."""
 
-    def __init__(self, path: str) -> None:
-        super().__init__(path)
+    def __init__(self, path: str, name: str | None = None) -> None:
+        super().__init__(path if name is None else name)
         self._file = open(path, "rb")  # noqa: SIM115 -- closed by close()
         self._size = os.fstat(self._file.fileno()).st_size
         self._map: mmap.mmap | None = None

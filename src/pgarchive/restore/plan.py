@@ -149,5 +149,7 @@ def build_command(pg: PgRestore, req: RestoreRequest, sel: Selection, list_file:
     for wanted, args in flags:
         if wanted:
             argv += args
-    argv.append(req.archive)
+    from ..containers.spool import readable_path  # "-", a pipe, a .gz: the local copy
+
+    argv.append(readable_path(req.archive))
     return argv

@@ -1,0 +1,132 @@
+"""Issue 10, "read from where pg_restore reads, and a little further": a custom or tar
+archive on standard input (``-``, or ``/dev/stdin`` as a pipe), and an archive compressed
+as a whole after pg_dump (gzip, zstd, xz, bzip2, lz4; ``dump.tar.gz``), recognised by its
+magic bytes.  The archives are real pg_dump 18 output, the wrappers the real libraries'
+(and gzip's own multi-member form); pg_restore -l's golden listing is the oracle."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import lz4.frame
+import pytest
+import zstandard
+
+from helpers import TESTDATA
+
+PG18 = TESTDATA / "pg18"
+CUSTOM = PG18 / "custom.dump"
+TAR = PG18 / "tar.tar"
+LIST = (PG18 / "expected" / "custom.dump.list").read_bytes()
+TAR_LIST = (PG18 / "expected" / "tar.tar.list").read_bytes()
+
+
+def pgarchive(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "pgarchive", *args], input=stdin,
+                          capture_output=True, timeout=120, env={"TZ": "UTC", "PATH": "/usr/bin"})
+
+
+def _two_gzip_members(data: bytes) -> bytes:
+    half = len(data) // 2
+    return gzip.compress(data[:half]) + gzip.compress(data[half:])
+
+
+WRAPPERS: dict[str, Callable[[bytes], bytes]] = {
+    "gzip": gzip.compress, "gzip-two-members": _two_gzip_members,
+    "zstd": zstandard.ZstdCompressor().compress, "xz": lzma.compress,
+    "bzip2": bz2.compress, "lz4": lz4.frame.compress,
+}
+
+
+@pytest.mark.parametrize("arg", ["-", "/dev/stdin"])
+def test_custom_archive_on_standard_input(arg: str) -> None:
+    res = pgarchive("ls", "--format", "list", arg, stdin=CUSTOM.read_bytes())
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == LIST
+    res = pgarchive("verify", "--jobs", "2", arg, stdin=CUSTOM.read_bytes())
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.rstrip().endswith(b"OK")
+
+
+def test_tar_archive_on_standard_input() -> None:
+    res = pgarchive("ls", "--format", "list", "-", stdin=TAR.read_bytes())
+    assert res.returncode == 0 and res.stdout == TAR_LIST, res.stderr
+    res = pgarchive("info", "-", stdin=TAR.read_bytes())
+    assert res.returncode == 0 and b"format:              tar" in res.stdout, res.stdout
+
+
+@pytest.mark.parametrize("name", list(WRAPPERS))
+def test_archive_compressed_as_a_whole(tmp_path: Path, name: str) -> None:
+    path = tmp_path / "backup.bin"  # no telling suffix: the magic bytes decide
+    path.write_bytes(WRAPPERS[name](CUSTOM.read_bytes()))
+    res = pgarchive("ls", "--format", "list", str(path))
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == LIST
+    res = pgarchive("verify", str(path))
+    assert res.returncode == 0 and res.stdout.rstrip().endswith(b"OK"), res.stderr
+    # and the same bytes through a pipe
+    res = pgarchive("ls", "--format", "list", "-", stdin=path.read_bytes())
+    assert res.returncode == 0 and res.stdout == LIST, res.stderr
+
+
+def test_tar_gz(tmp_path: Path) -> None:
+    path = tmp_path / "dump.tar.gz"
+    path.write_bytes(gzip.compress(TAR.read_bytes()))
+    res = pgarchive("ls", "--format", "list", str(path))
+    assert res.returncode == 0 and res.stdout == TAR_LIST, res.stderr
+
+
+def test_compressed_text_dump_says_use_psql(tmp_path: Path) -> None:
+    path = tmp_path / "dump.sql.gz"
+    path.write_bytes(gzip.compress(b"--\n-- PostgreSQL database dump\n--\n\nSET x = 1;\n"))
+    res = pgarchive("ls", str(path))
+    assert res.returncode == 2
+    assert res.stderr == (f"pgarchive: error: {path}: input file appears to be a text "
+                          "format dump; use psql to restore it\n").encode()
+
+
+@pytest.mark.parametrize("name", ["gzip", "xz", "lz4"])
+def test_truncated_wrapper_is_one_line_error(tmp_path: Path, name: str) -> None:
+    whole = WRAPPERS[name](CUSTOM.read_bytes())
+    path = tmp_path / "cut.bin"
+    path.write_bytes(whole[:len(whole) // 2])
+    res = pgarchive("ls", str(path))
+    assert res.returncode == 2, res.stdout
+    lines = res.stderr.decode().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"pgarchive: error: {path}: could not "
+                                                    "read the archive from"), lines
+
+
+def test_endless_non_archive_stream_is_not_read_to_its_end() -> None:
+    """`yes | pgarchive ls -`: the first megabyte says it is no archive."""
+    p = subprocess.Popen([sys.executable, "-m", "pgarchive", "ls", "-"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    assert p.stdin is not None
+
+    def feed() -> None:
+        try:
+            for _ in range(64):  # 64 MiB, far more than is read: never closed before exit
+                p.stdin.write(b"y\n" * (1 << 19))  # type: ignore[union-attr]
+        except (BrokenPipeError, ValueError):
+            pass
+
+    threading.Thread(target=feed, daemon=True).start()
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 2
+    assert err == b"pgarchive: error: -: input file does not appear to be a valid archive\n"
+
+
+def test_empty_standard_input_and_devices() -> None:
+    res = pgarchive("ls", "-", stdin=b"")
+    assert (res.returncode, res.stderr) == (2, b"pgarchive: error: -: file is empty\n")
+    res = pgarchive("ls", "/dev/zero")
+    assert res.returncode == 2
+    assert res.stderr == b"pgarchive: error: /dev/zero: not a regular file, a directory or a pipe\n"
