@@ -130,3 +130,22 @@ def test_empty_standard_input_and_devices() -> None:
     res = pgarchive("ls", "/dev/zero")
     assert res.returncode == 2
     assert res.stderr == b"pgarchive: error: /dev/zero: not a regular file, a directory or a pipe\n"
+
+
+@pytest.mark.parametrize("member", ["2848.dat.gz", "blobs_2865.toc"])
+def test_fifo_in_a_directory_archive_is_damage_not_a_hang(tmp_path: Path, member: str) -> None:
+    """Issue 12, item 8: a FIFO where a data file or blobs TOC should be is refused before
+    anything waits on it (verify: damage naming it; ls and info: done)."""
+    import os
+    import shutil
+
+    d = tmp_path / "dir"
+    shutil.copytree(PG18 / "dir", d)
+    (d / member).unlink()
+    os.mkfifo(d / member)
+    res = pgarchive("verify", str(d))
+    assert res.returncode == 1, res.stderr
+    assert f"damage: {d / member}: ".encode() in res.stdout
+    assert b"not a regular file" in res.stdout
+    for command in ("ls", "info"):
+        assert pgarchive(command, str(d)).returncode == 0

@@ -75,7 +75,7 @@ def converted_to_crlf(path: str | None) -> bool:
     try:
         with FileSource(path) as f:
             head = b"".join(f.stream(0, 1 << 20))
-    except OSError:
+    except (OSError, ArchiveError):  # not a file to look into
         return False
     lf = head.count(b"\n")
     return lf >= 4 and head.count(b"\r\n") == lf

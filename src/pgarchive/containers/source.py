@@ -12,11 +12,13 @@ import contextlib
 import io
 import mmap
 import os
+import stat
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from types import TracebackType
 from typing import BinaryIO, Self
 
+from ..format.errors import FormatError
 from ..format.toc import Buffer
 
 READ_SIZE = 1 << 20
@@ -77,8 +79,17 @@ class FileSource(ByteSource):
 
     def __init__(self, path: str, name: str | None = None) -> None:
         super().__init__(path if name is None else name)
-        self._file = open(path, "rb")  # noqa: SIM115 -- closed by close()
-        self._size = os.fstat(self._file.fileno()).st_size
+        # O_NONBLOCK: a FIFO where a file should be is opened without waiting for a writer,
+        # and refused; a regular file ignores the flag
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
+            raise FormatError("not a regular file (a FIFO or device where the archive has "
+                              "a file)", path=self.name)
+        os.set_blocking(fd, True)
+        self._file = os.fdopen(fd, "rb")
+        self._size = st.st_size
         self._map: mmap.mmap | None = None
 
     @property
