@@ -12,7 +12,7 @@ from typing import Any, cast
 from .errors import UsageError
 from .format.model import TocEntry
 from .limits import MANIFEST_PER_ENTRY, MANIFEST_SLACK
-from .verify import HASH_NAME, MANIFEST_NOTE, Problem, VerifyReport
+from .verify_report import HASH_NAME, MANIFEST_NOTE, Problem, VerifyReport
 
 MANIFEST_VERSION = 1
 #: The fields of an entry of the manifest and the JSON types each may have.

@@ -12,10 +12,11 @@ counts), run (all of it in order).
 from .binaries import Choice, PgRestore, choose, find_pg_restores, usable
 from .conninfo import Target, parse_target
 from .forecast import Forecast
+from .outcome import RestoreEvents, RestoreOutcome
 from .plan import RestoreRequest, build_command, check_options
 from .preflight import Finding
 from .rowcheck import TableCheck, archive_row_counts, compare_rows
-from .run import RestoreEvents, RestoreOutcome, run
+from .run import run
 from .runner import PgError, RunResult, run_pg_restore
 
 __all__ = ["Choice", "Finding", "Forecast", "PgError", "PgRestore", "RestoreEvents",

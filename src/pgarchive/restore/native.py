@@ -20,7 +20,7 @@ from .rowcheck import MATCH, TableCheck, archive_row_counts, compare_rows, count
 if TYPE_CHECKING:
     import psycopg
 
-    from .run import RestoreEvents, RestoreOutcome
+    from .outcome import RestoreEvents, RestoreOutcome
 
 
 def script_options(req: RestoreRequest) -> ScriptOptions:
@@ -131,7 +131,7 @@ def restore_natively(req: RestoreRequest, sel: Selection, a: Archive, out: Resto
                      resuming: Resume | None, ev: RestoreEvents) -> None:
     """Run the native engine (the checks have passed and ``ev.ready`` was called) and
     compare the row counts, filling in ``out``."""
-    from .run import ResumeInfo
+    from .outcome import ResumeInfo
 
     found = resuming.found if resuming is not None else None
     out.resume = ResumeInfo(len(found.done), found.started) if found else \

@@ -11,8 +11,8 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
+from .outcome import RestoreOutcome
 from .prediction_report import report_json, report_text, skip_summary
-from .run import RestoreOutcome
 
 Message = tuple[str, str]
 
