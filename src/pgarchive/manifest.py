@@ -23,6 +23,7 @@ _ENTRY_FIELDS: dict[str, tuple[type, ...]] = {
 
 
 def build_manifest(report: VerifyReport) -> dict[str, Any]:
+    """The manifest of a verify report: what --write-manifest writes and --manifest compares."""
     return {
         "pgarchive_manifest": MANIFEST_VERSION,
         "hash": report.hash,

@@ -38,6 +38,7 @@ KEPT_PROBLEMS = 100
 
 @dataclass
 class EntryReport:
+    """What verify found for one entry with data: its counts, checksum, status and problems."""
     dump_id: int
     desc: str
     namespace: str | None
@@ -59,6 +60,7 @@ class EntryReport:
     more_problems: int = 0
 
     def fail(self, problem: Problem, status: str = "damaged") -> None:
+        """Record a problem (kept up to KEPT_PROBLEMS, counted past it) and mark the entry."""
         if len(self.problems) < KEPT_PROBLEMS:
             self.problems.append(problem)
         else:
@@ -69,6 +71,7 @@ class EntryReport:
 
 @dataclass
 class VerifyReport:
+    """What verify found for a whole archive: one report per entry and the archive's problems."""
     path: str
     format: str
     archive_version: str
@@ -97,28 +100,35 @@ class VerifyReport:
 
     @property
     def damaged(self) -> list[EntryReport]:
+        """The entries that are not intact (damaged, missing, changed)."""
         return [e for e in self.entries if e.status != "ok"]
 
     @property
     def ok(self) -> bool:
+        """Intact: no entry damaged and no problem of the archive (exit status 0)."""
         return not self.damaged and not self.problems
 
     @property
     def total_rows(self) -> int:
+        """Rows counted in every entry."""
         return sum(e.rows or 0 for e in self.entries)
 
     @property
     def total_raw(self) -> int:
+        """Decompressed bytes of every entry."""
         return sum(e.raw_bytes for e in self.entries)
 
     @property
     def total_stored(self) -> int:
+        """Stored (compressed) bytes of every entry."""
         return sum(e.stored_bytes for e in self.entries)
 
     def all_problems(self) -> list[Problem]:
+        """The problems kept, the archive's first, then each entry's."""
         return self.problems + [p for e in self.entries for p in e.problems]
 
     def to_dict(self) -> dict[str, Any]:
+        """The report as the JSON document verify --json prints (with a summary)."""
         d = asdict(self)
         for e in d["entries"]:
             e.pop("block_start")

@@ -210,6 +210,8 @@ class Container(ABC):
         return False
 
     def compression_of(self, entry: TocEntry) -> Compression:
+        """How the entry's stored data is compressed (the header's method; a directory's
+        files say their own)."""
         return self.header.compression
 
     def data(self, entry: TocEntry, out_size: int = DEFAULT_OUT_SIZE) -> Iterator[bytes]:
@@ -300,6 +302,7 @@ class Container(ABC):
         return None
 
     def close(self) -> None:
+        """Close what the container holds open (its byte sources, maps, files)."""
         for c in self._closers:
             with contextlib.suppress(Exception):
                 c.close()  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ from .source import ByteSource
 
 
 class CustomContainer(Container):
+    """A custom archive (pg_dump -Fc): header, TOC, then data blocks in one file."""
     kind = "custom"
 
     def __init__(self, source: ByteSource) -> None:
@@ -59,9 +60,11 @@ class CustomContainer(Container):
 
     @property
     def can_seek_data(self) -> bool:
+        """Whether entries' data can be read in any order: the TOC records their offsets."""
         return self.has_offsets
 
     def stored_size(self, entry: TocEntry) -> int | None:
+        """The bytes the entry's data block takes in the file, if it can be found."""
         if not entry.has_data or not self.has_offsets:
             return None
         if self._sizes is None:
@@ -72,6 +75,7 @@ class CustomContainer(Container):
         return self._sizes.get(entry.dump_id)
 
     def data_area_size(self) -> int:
+        """The bytes from the end of the TOC to the end of the file (progress totals)."""
         return self.size - self.data_start
 
     def block_of(self, entry: TocEntry) -> BlockHeader:
@@ -107,6 +111,7 @@ class CustomContainer(Container):
             raise e.located(path=self.path, entry=entry.label) from None
 
     def stored_streams(self, entry: TocEntry) -> Iterator[tuple[int | None, StoredStream]]:
+        """The entry's stored chunks, one stream (one per large object for BLOBS)."""
         self._require_data(entry)
         hdr = self.block_of(entry)
         try:

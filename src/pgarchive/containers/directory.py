@@ -43,6 +43,7 @@ def read_file_chunks(path: str, size: int = READ_SIZE) -> Iterator[bytes]:
 
 
 class DirectoryContainer(Container):
+    """A directory archive (pg_dump -Fd): toc.dat and one file per data entry."""
     kind = "directory"
 
     def __init__(self, path: str) -> None:
@@ -93,6 +94,7 @@ class DirectoryContainer(Container):
         return bytes(out)
 
     def gzip_files(self) -> bool:
+        """Directory archives compress data files as gzip files, not zlib streams."""
         return True
 
     def member_path(self, name: str) -> str:
@@ -171,6 +173,7 @@ class DirectoryContainer(Container):
         return iter([(None, self.data_path(entry.filename or ""))])
 
     def stored_size(self, entry: TocEntry) -> int | None:
+        """The bytes of the entry's data file(s) on disk, if they exist."""
         if not entry.has_data:
             return None
         try:
@@ -190,6 +193,7 @@ class DirectoryContainer(Container):
             return None
 
     def stored_streams(self, entry: TocEntry) -> Iterator[tuple[int | None, StoredStream]]:
+        """The entry's data file, or its large objects' files, as stored streams."""
         self._require_data(entry)
         try:
             files = self._files_of(entry)

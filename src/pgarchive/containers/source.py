@@ -94,9 +94,11 @@ class FileSource(ByteSource):
 
     @property
     def size(self) -> int:
+        """The file's size when opened."""
         return self._size
 
     def view(self) -> Buffer:
+        """The file memory-mapped, read-only (mapped on first use)."""
         if self._map is None:
             if self._size == 0:  # an empty file (or a pipe) cannot be mapped
                 return b""
@@ -104,10 +106,12 @@ class FileSource(ByteSource):
         return self._map
 
     def read_at(self, offset: int, size: int) -> bytes:
+        """A plain pread: no page faults of the map."""
         return os.pread(self._file.fileno(), size, offset)
 
     def stream(self, start: int = 0, end: int | None = None,
                piece: int = READ_SIZE) -> Iterator[bytes]:
+        """Slices of the map if mapped (pages dropped behind), else plain reads."""
         buf = self._map
         if buf is not None:  # mapped already: slice the map, dropping the pages read
             stop = len(buf) if end is None else end
@@ -129,9 +133,11 @@ class FileSource(ByteSource):
                 left -= len(chunk)
 
     def release(self, start: int, end: int) -> None:
+        """Drop the map's pages between start and end."""
         release_pages(self._map, start, end)
 
     def close(self) -> None:
+        """Close the map and the file."""
         for c in (self._map, self._file):
             if c is not None:
                 with contextlib.suppress(Exception):
@@ -147,16 +153,20 @@ class MemorySource(ByteSource):
 
     @property
     def size(self) -> int:
+        """The length of the bytes."""
         return len(self._data)
 
     def view(self) -> Buffer:
+        """The bytes themselves."""
         return self._data
 
     def read_at(self, offset: int, size: int) -> bytes:
+        """A slice of the bytes."""
         return self._data[offset:offset + size]
 
     def stream(self, start: int = 0, end: int | None = None,
                piece: int = READ_SIZE) -> Iterator[bytes]:
+        """Slices of the bytes, in order."""
         stop = len(self._data) if end is None else end
         for p in range(start, stop, piece):
             yield self._data[p:min(p + piece, stop)]

@@ -33,6 +33,7 @@ BLOCK = 512  # tar's block size; pg_dump ends the file with two zero blocks
 
 @dataclass(frozen=True, slots=True)
 class Member:
+    """One tar member: its name, where its data starts and how long it is."""
     name: str
     offset: int  # of the data
     size: int
@@ -44,6 +45,7 @@ def _check_name(name: str) -> None:
 
 
 class TarContainer(Container):
+    """A tar archive (pg_dump -Ft): toc.dat, then data members, uncompressed."""
     kind = "tar"
 
     def __init__(self, source: ByteSource) -> None:
@@ -124,9 +126,12 @@ class TarContainer(Container):
 
     @property
     def can_seek_data(self) -> bool:
+        """No: pg_restore reads a tar front to back, so its data cannot be restored in
+        parallel or out of order."""
         return False  # pg_restore reads tar strictly forward
 
     def member(self, name: str) -> Member:
+        """The member of this name, or an error naming what is missing."""
         m = self.members.get(name)
         if m is None:
             raise MissingDataError(f"could not find file \"{name}\" in archive")
@@ -144,6 +149,7 @@ class TarContainer(Container):
         return f"blobs_{entry.dump_id}.toc" if self.header.version >= K_VERS_1_16 else "blobs.toc"
 
     def blob_members(self, entry: TocEntry) -> list[tuple[int, Member]]:
+        """The large objects of a BLOBS entry: (oid, member) as its blobs TOC member lists them."""
         name = self.blobs_toc_name(entry)
         toc = self.member(name)
         out = []
@@ -159,6 +165,7 @@ class TarContainer(Container):
         return out
 
     def stored_size(self, entry: TocEntry) -> int | None:
+        """The bytes of the entry's data member(s)."""
         if not entry.has_data:
             return None
         try:
@@ -169,6 +176,7 @@ class TarContainer(Container):
             return None
 
     def stored_streams(self, entry: TocEntry) -> Iterator[tuple[int | None, StoredStream]]:
+        """The entry's data member, or its large objects' members, as stored streams."""
         self._require_data(entry)
         try:
             items: list[tuple[int | None, Member]]
