@@ -42,7 +42,7 @@ def compiled_modules() -> list[Any]:
     try:
         return list(mypycify(["src/pgarchive/format/tocscan.py",
                               "src/pgarchive/format/chunkscan.py"], opt_level="3"))
-    except Exception as e:  # noqa: BLE001
+    except (Exception, SystemExit) as e:  # noqa: BLE001 -- mypy's errors end in SystemExit
         print(f"pgarchive: mypyc failed ({e}); using pure Python", file=sys.stderr)
         return []
 
