@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -72,3 +73,56 @@ def test_error_names_file_offset_and_entry(tmp_path: Path) -> None:
     text = str(exc.value)
     assert text.startswith(f"{p}: offset ") and "entry #" in text and "truncated" in text
     assert os.linesep not in text
+
+
+@pytest.mark.parametrize("fmt", ["custom", "tar", "directory"])
+@pytest.mark.parametrize("compression", ["none", "gzip"])
+def test_archive_cut_while_it_is_read(tmp_path: Path, fmt: str, compression: str) -> None:
+    """Issue 12, item 7: the file shrinks under a reader (an overwriting pg_dump -f): the
+    data is read with plain reads, never through the memory map (whose pages past the new
+    end kill the process with SIGBUS), and the short read is said as such."""
+    from dataclasses import replace
+
+    from pgarchive.errors import ArchiveError
+    from pgarchive.format.constants import ArchiveFormat, Compression, OffsetFlag, Section
+    from pgarchive.format.model import Header, TocEntry
+    from pgarchive.format.writer import build_custom, build_directory, build_tar
+
+    comp = Compression.GZIP if compression == "gzip" else Compression.NONE
+    h = Header(1, 16, 0, 4, 8, ArchiveFormat.CUSTOM, comp, None, (0, 0, 12, 1, 0, 126, 0),
+               "db", "18.0", "18.0", 0, 0)
+    table = TocEntry(1, False, 1259, 16001, "t", "TABLE", Section.PRE_DATA,
+                     "CREATE TABLE public.t (a text);\n", "", None, "public", "", "heap",
+                     ord("r"), "o", False, (), OffsetFlag.NO_DATA, 0)
+    data = table._replace(dump_id=2, had_dumper=True, desc="TABLE DATA", section=Section.DATA,
+                          defn="", copy_stmt="COPY public.t (a) FROM stdin;\n", relkind=0,
+                          dependencies=(1,))
+    rows = b"".join(b"%d\t%s\n" % (i, hashlib.md5(b"%d" % i).hexdigest().encode())
+                    for i in range(200_000)) + b"\\.\n\n\n"  # (gzip: ~4 MB stored)
+    if fmt == "custom":
+        path = tmp_path / "a.dump"
+        path.write_bytes(build_custom(h, [table, data], {2: rows}))
+        victim = path
+    elif fmt == "tar":
+        path = tmp_path / "a.tar"
+        path.write_bytes(build_tar(h, [table, data], {2: rows}))
+        victim = path
+    else:
+        path = tmp_path / "d"
+        path.mkdir()
+        files = build_directory(replace(h, format_code=ArchiveFormat.DIRECTORY),
+                                [table, data], {2: rows})
+        for name, body in files.items():
+            (path / name).write_bytes(body)
+        victim = path / next(n for n in files if n.startswith("2.dat"))
+    with pgarchive.open(str(path)) as a:
+        (e,) = [x for x in a.entries if x.desc == "TABLE DATA"]
+        pieces = iter(a.data(e, 1 << 14))
+        first = next(pieces)
+        assert first
+        with open(victim, "r+b") as f:
+            f.truncate(victim.stat().st_size // 4)
+        with pytest.raises(ArchiveError) as err:
+            for _ in pieces:
+                pass
+    assert "the archive changed while it was being read" in str(err.value), str(err.value)

@@ -106,31 +106,31 @@ class FileSource(ByteSource):
         return self._map
 
     def read_at(self, offset: int, size: int) -> bytes:
-        """A plain pread: no page faults of the map."""
-        return os.pread(self._file.fileno(), size, offset)
+        """A plain pread: no page faults of the map (a file cut while it is read gives a
+        short read, said as such, where the map would kill the process with SIGBUS)."""
+        out = os.pread(self._file.fileno(), size, offset)
+        if len(out) < size and offset + len(out) < self._size:
+            self._check_unchanged(offset + len(out))
+        return out
+
+    def _check_unchanged(self, pos: int) -> None:
+        now = os.fstat(self._file.fileno()).st_size
+        if now < self._size:
+            raise FormatError(f"the archive changed while it was being read: it was "
+                              f"{self._size} bytes, it is now {now} (overwritten by another "
+                              "pg_dump, or cut?)", path=self.name, offset=pos)
 
     def stream(self, start: int = 0, end: int | None = None,
                piece: int = READ_SIZE) -> Iterator[bytes]:
-        """Slices of the map if mapped (pages dropped behind), else plain reads."""
-        buf = self._map
-        if buf is not None:  # mapped already: slice the map, dropping the pages read
-            stop = len(buf) if end is None else end
-            for p in range(start, stop, piece):
-                q = min(p + piece, stop)
-                yield buf[p:q]
-                self.release(p, q)
-            return
-        f = self._file
-        if start or f.seekable():  # a pipe is read from where it is (its start)
-            f.seek(start)
-        left = -1 if end is None else end - start
-        while left:
-            chunk = f.read(piece if left < 0 else min(piece, left))
-            if not chunk:
+        """Plain reads in pieces (never the map: see :meth:`read_at`)."""
+        stop = self._size if end is None else min(end, self._size)
+        for p in range(start, stop, piece):
+            want = min(piece, stop - p)
+            chunk = self.read_at(p, want)
+            if chunk:
+                yield chunk
+            if len(chunk) < want:
                 return
-            yield chunk
-            if left > 0:
-                left -= len(chunk)
 
     def release(self, start: int, end: int) -> None:
         """Drop the map's pages between start and end."""
