@@ -149,3 +149,33 @@ def test_fifo_in_a_directory_archive_is_damage_not_a_hang(tmp_path: Path, member
     assert b"not a regular file" in res.stdout
     for command in ("ls", "info"):
         assert pgarchive(command, str(d)).returncode == 0
+
+
+def test_compressed_toc_is_inflated_as_a_stream(tmp_path: Path) -> None:
+    """Issue 12, item 9: a small toc.dat.gz that inflates to hundreds of MB is not held in
+    memory (it was, twice: 2 GB for 4 MB); a plain toc.dat.gz still reads as pg_restore
+    reads it."""
+    import shutil
+    import zlib
+
+    d = tmp_path / "dir"
+    shutil.copytree(PG18 / "dir", d)
+    toc = (d / "toc.dat").read_bytes()
+    (d / "toc.dat").unlink()
+    (d / "toc.dat.gz").write_bytes(gzip.compress(toc))
+    res = pgarchive("ls", "--format", "list", str(d))
+    assert res.returncode == 0 and res.stdout == (PG18 / "expected" / "dir.list").read_bytes()
+    z = zlib.compressobj(1, zlib.DEFLATED, 31)
+    with open(d / "toc.dat.gz", "wb") as f:
+        f.write(z.compress(toc))
+        for _ in range(300):
+            f.write(z.compress(bytes(1 << 20)))
+        f.write(z.flush())
+    # the peak RSS of that command alone: measured by a parent of its own
+    probe = ("import resource, subprocess, sys; r = subprocess.run([sys.executable, '-m', "
+             "'pgarchive', 'ls', sys.argv[1]], capture_output=True); print(r.returncode, "
+             "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.stderr)")
+    out = subprocess.run([sys.executable, "-c", probe, str(d)], capture_output=True,
+                         text=True, check=True, timeout=120).stdout.split(" ", 2)
+    assert out[0] == "2" and "bytes after the TOC" in out[2], out
+    assert int(out[1]) < 100 * 1024, f"peak RSS {out[1]} KiB"

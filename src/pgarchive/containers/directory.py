@@ -15,7 +15,8 @@ from ..format.model import TocEntry
 from ..format.toc import TocRead, parse_header
 from ..limits import MAX_BLOB_LINES
 from .base import IGNORED, Container, Finding, StoredStream, mapped, window_reader
-from .source import ByteSource, FileSource, MemorySource
+from .source import ByteSource, FileSource
+from .spool import private_file
 
 TOC_NAMES = tuple((name, algo) for algo, name in TOC_FILES.items())
 READ_SIZE = 1 << 20
@@ -63,7 +64,9 @@ class DirectoryContainer(Container):
             if algo == Compression.NONE:
                 source = FileSource(toc_path)
             else:
-                source = MemorySource(self._inflate_toc(toc_path, algo), toc_path)
+                inflated = self._inflate_toc(toc_path, algo)
+                source = FileSource(inflated, name=toc_path)
+                os.unlink(inflated)  # (open: its bytes stay until the source is closed)
             self._closers.append(source)
             self.toc_source = source
             # an empty toc.dat is no archive; an empty inflated one fails as the header
@@ -85,13 +88,18 @@ class DirectoryContainer(Container):
                               offset=res.end)
 
     @staticmethod
-    def _inflate_toc(toc_path: str, algo: Compression) -> bytes:
-        out = bytearray()
-        for piece in decompress(algo, read_file_chunks(toc_path), gzip_file=True):
-            out += piece
-            if len(out) > MAX_TOC_BYTES:
-                raise FormatError("compressed toc.dat inflates past 1 GiB")
-        return bytes(out)
+    def _inflate_toc(toc_path: str, algo: Compression) -> str:
+        """A compressed toc.dat inflated, as a stream, into a private temporary file (its
+        path): memory stays flat whatever it inflates to, up to MAX_TOC_BYTES."""
+        target = private_file("toc")
+        size = 0
+        with open(target, "wb") as out:
+            for piece in decompress(algo, read_file_chunks(toc_path), gzip_file=True):
+                size += len(piece)
+                if size > MAX_TOC_BYTES:
+                    raise FormatError("compressed toc.dat inflates past 1 GiB")
+                out.write(piece)
+        return target
 
     def gzip_files(self) -> bool:
         """Directory archives compress data files as gzip files, not zlib streams."""

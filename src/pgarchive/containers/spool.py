@@ -37,6 +37,7 @@ WRAPPERS = ((b"\x1f\x8b", "gzip"), (b"\x28\xb5\x2f\xfd", "zstd"), (b"\xfd7zXZ\x0
 #: the path given -> the temporary file read instead, for the rest of this process
 _SPOOLED: dict[str, str] = {}
 _DIR: list[str] = []
+_COUNT: list[int] = []
 
 
 def wrapper_of(head: bytes) -> str | None:
@@ -76,7 +77,7 @@ def readable_path(path: str) -> str:
 
 def _spool(path: str) -> str:
     """Copy standard input or the file at ``path``, unwrapped, into a temporary file."""
-    target = os.path.join(_private_dir(), f"archive-{len(_SPOOLED)}")
+    target = private_file("archive")
     try:
         with contextlib.ExitStack() as stack:
             src: BinaryIO = sys.stdin.buffer if path == "-" else \
@@ -102,6 +103,12 @@ def _spool(path: str) -> str:
         raise ArchiveError(f"could not read the archive from {what}: "
                            f"{getattr(e, 'strerror', None) or e}", path=path) from None
     return target
+
+
+def private_file(what: str) -> str:
+    """A new path in this process's private temporary folder (removed at exit)."""
+    _COUNT.append(0)
+    return os.path.join(_private_dir(), f"{what}-{len(_COUNT)}")
 
 
 def _private_dir() -> str:
