@@ -126,3 +126,47 @@ def test_archive_cut_while_it_is_read(tmp_path: Path, fmt: str, compression: str
             for _ in pieces:
                 pass
     assert "the archive changed while it was being read" in str(err.value), str(err.value)
+
+
+@pytest.mark.parametrize("size_field", ["base-256", "pax"])
+def test_tar_member_size_beyond_any_file(tmp_path: Path, size_field: str) -> None:
+    """Issue 12, item 6: a tar size field of 2**63-1 (base-256) or 10**30 (pax) is a member
+    cut short (verify: damage naming it), not an internal error; info and ls still work."""
+    import io
+    import subprocess
+    import sys
+    import tarfile
+
+    from helpers import TESTDATA
+
+    raw = bytearray((TESTDATA / "pg18" / "tar.tar").read_bytes())
+    src = tarfile.open(fileobj=io.BytesIO(bytes(raw)))  # noqa: SIM115 -- in memory
+    victim = next(m for m in src.getmembers() if m.name.endswith(".dat")
+                  and m.name[0].isdigit())  # a table's data
+    if size_field == "base-256":
+        off = victim.offset
+        raw[off + 124:off + 136] = bytes([0x80]) + ((1 << 63) - 1).to_bytes(11, "big")
+        raw[off + 148:off + 156] = b" " * 8
+        raw[off + 148:off + 156] = b"%06o\0 " % sum(raw[off:off + 512])
+        data = bytes(raw)
+    else:
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as out:
+            for m in src.getmembers():
+                f = src.extractfile(m)
+                if m.name == victim.name:
+                    m.pax_headers = {"size": str(10**30)}
+                out.addfile(m, f)
+        data = buf.getvalue()
+    path = tmp_path / "a.tar"
+    path.write_bytes(data)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "pgarchive", *args, str(path)],
+                              capture_output=True, text=True, timeout=120)
+
+    for args in (["info"], ["ls"], ["ls", "-F", "json"]):
+        assert run(*args).returncode == 0, args
+    res = run("verify")
+    assert res.returncode == 1, res.stderr
+    assert f"tar member '{victim.name}' of " in res.stdout and "is cut short" in res.stdout

@@ -94,7 +94,9 @@ class TarContainer(Container):
                         self.cut_short[info.name] = info.offset_data + info.size - self.size
                     members.setdefault(info.name, Member(info.name, info.offset_data,
                                                          info.size))
-        except tarfile.TarError as e:
+        except (tarfile.TarError, ValueError, OverflowError) as e:
+            # (ValueError, OverflowError: tarfile seeking past a member whose size field,
+            # base-256 or pax, is beyond any file: 2**63 bytes and more)
             if not members:
                 raise NotAnArchiveError(f"not a valid tar archive: {e}") from None
             last = list(members)[-1]
