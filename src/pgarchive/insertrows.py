@@ -85,10 +85,12 @@ class InsertChecker:
                 continue
             m = _SPECIAL.search(piece, i)
             if m is None:
-                self._keep(piece, i, n)
+                self._plain(piece, base, i, n)
                 return
             j = m.start()
-            self._keep(piece, i, j)
+            self._plain(piece, base, i, j)
+            if self.findings:
+                return
             c = piece[j:j + 1]
             i = j + 1
             if c in (b"'", b'"'):
@@ -111,6 +113,19 @@ class InsertChecker:
                 self._start = base + j + 1
             else:
                 self._keep(piece, j, j + 1)
+
+    def _plain(self, piece: bytes, base: int, i: int, j: int) -> None:
+        """Text outside quotes and parentheses: the statement's head, or, after VALUES,
+        only the white space and commas between rows (anything else there is a statement
+        whose ';' is missing, which pg_restore's server rejects with its rows)."""
+        if not self._in_head and self._depth == 0 and j > i:
+            extra = piece[i:j].strip(b" \t\r\n,")
+            if extra:
+                at = base + i + piece[i:j].find(extra[:1])
+                self._fail(at, "text between the rows of an INSERT statement (is the ';' "
+                           "before it missing?)")
+                return
+        self._keep(piece, i, j)
 
     def _keep(self, piece: bytes, i: int, j: int) -> None:
         """Bytes of the current statement: kept only while in its head."""
