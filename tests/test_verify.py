@@ -286,3 +286,26 @@ def test_verify_compares_with_a_manifest(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text("[]")
     with pytest.raises(ArchiveError, match="not a pgarchive manifest"):
         verify(str(src), manifest=str(tmp_path / "bad.json"))
+
+
+@pytest.mark.parametrize("cut", [30, 500, 5000])
+def test_damaged_custom_archive_same_report_with_one_or_two_jobs(tmp_path: Path,
+                                                                  cut: int) -> None:
+    """Issue 12, item 4 (and issue 10's cut archive that stays inspectable): --jobs 2 reads
+    entries by their TOC offsets, which cannot tell a cut block from a stray one; on
+    damage its report is the one pass's, the same as --jobs 1 (no invented framing
+    problems, the same status for each entry)."""
+    data = (TESTDATA / "pg18" / "custom.dump").read_bytes()
+    path = tmp_path / "cut.dump"
+    path.write_bytes(data[:-cut])
+
+    def plain(jobs: int) -> dict[str, object]:
+        d = verify(str(path), jobs=jobs).to_dict()
+        for k in ("elapsed", "jobs"):
+            d.pop(k, None)
+        d["summary"].pop("elapsed")
+        return d
+
+    one, two = plain(1), plain(2)
+    assert not one["summary"]["ok"]
+    assert one == two
