@@ -309,3 +309,24 @@ def test_damaged_custom_archive_same_report_with_one_or_two_jobs(tmp_path: Path,
     one, two = plain(1), plain(2)
     assert not one["summary"]["ok"]
     assert one == two
+
+
+def test_tar_member_padding_changed_is_damage(tmp_path: Path) -> None:
+    """Issue 10: a tar changed outside what pg_restore reads -- here a byte of the zero
+    padding after restore.sql, pg_dump's last member -- is not what pg_dump wrote: damage,
+    naming the member, saying pg_restore would not notice."""
+    import io
+    import tarfile
+
+    raw = bytearray((TESTDATA / "pg18" / "tar.tar").read_bytes())
+    with tarfile.open(fileobj=io.BytesIO(bytes(raw))) as tf:
+        last = tf.getmembers()[-1]
+    assert last.name == "restore.sql" and last.size % 512
+    raw[last.offset_data + last.size] = ord("A")
+    path = tmp_path / "a.tar"
+    path.write_bytes(bytes(raw))
+    report = verify(str(path))
+    assert not report.ok
+    assert [p.message for p in report.problems] == [
+        "the padding after tar member 'restore.sql' holds data (tar writes zeros there) "
+        "(pg_restore would not notice: it never reads there)"]

@@ -124,6 +124,11 @@ class TarContainer(Container):
                         f"member are {end + 2 * BLOCK - self.size} bytes short", self.size))
         if tail.strip(b"\0"):
             out.append(("the end-of-archive blocks after the last member hold data", end))
+        for m in self.members.values():  # tar pads each member to 512 bytes with zeros
+            pad = -m.size % BLOCK
+            if pad and self.source.read_at(m.offset + m.size, pad).strip(b"\0"):
+                out.append((f"the padding after tar member {m.name!r} holds data (tar "
+                            "writes zeros there)", m.offset + m.size))
         return out
 
     @property
