@@ -25,8 +25,8 @@ NO_CLIENT = ("import sys, pgarchive.restore.binaries as b; b.USUAL_DIRS = (); "
              "from pgarchive.cli import main; sys.argv[0] = 'pgarchive'; main()")
 
 
-def cli(*args: str, no_client: bool = False, tmp: Path | None = None
-        ) -> subprocess.CompletedProcess[str]:
+def cli(*args: str, no_client: bool = False, tmp: Path | None = None,
+        stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     env.pop("PGPASSWORD", None)
     env.pop("PG_RESTORE", None)
@@ -39,6 +39,11 @@ def cli(*args: str, no_client: bool = False, tmp: Path | None = None
 
         env["PATH"] = os.pathsep.join([str(pgenv.bindir(18)), env.get("PATH", "")])
         code = ["-m", "pgarchive"]
+    if stdin is not None:
+        res = subprocess.run([sys.executable, *code, "restore", *args], capture_output=True,
+                             input=stdin, env=env, timeout=600)
+        return subprocess.CompletedProcess(res.args, res.returncode, res.stdout.decode(),
+                                           res.stderr.decode())
     return subprocess.run([sys.executable, *code, "restore", *args], capture_output=True,
                           text=True, env=env, timeout=600)
 
@@ -169,3 +174,20 @@ def test_no_data_for_failed_tables(engine_pg18: Any, inhibit: bool) -> None:
                                      if t.name == "app.orders")
         assert len(copy) == 1 and 'column "id" of relation "orders"' in copy[0].text
     assert not ns.differences(ps), "\n".join(ns.differences(ps))
+
+
+@pytest.mark.parametrize("engine", [["--engine", "pg_restore"], ["--engine", "native", "-j", "2"]])
+def test_restore_from_standard_input(engine_pg18: Any, engine: list[str]) -> None:
+    """Issue 10: `pg_dump -Fc | pgarchive restore - -d ...`: the archive on standard input
+    is read once (into a private temporary file), so pg_restore, and the native engine's
+    parallel workers, read it like a file; the result is the restore of the file."""
+    db, ref = new_db(engine_pg18), new_db(engine_pg18)
+    res = cli("-", "-d", conninfo(engine_pg18, db), *engine,
+              stdin=Path(CORPUS).read_bytes())
+    assert res.returncode == 0, res.stderr
+    assert "tables with matching row counts" in res.stderr
+    assert restore(engine_pg18, CORPUS, ref, "pg_restore").outcome.exit_code == 0
+    a, b = snapshot(engine_pg18, db), snapshot(engine_pg18, ref)
+    assert not a.differences(b), "\n".join(a.differences(b))
+    drop_db(engine_pg18, db)
+    drop_db(engine_pg18, ref)

@@ -137,7 +137,8 @@ def restore(archive: str, target: str, jobs: int, clean: bool, if_exists: bool,
         return build_selection(entries, dict(kw), validate=False)  # run() refuses, with why
 
     request = RestoreRequest(
-        os.path.abspath(archive), parse_target(target), selection, jobs=jobs, clean=clean,
+        archive if archive == "-" else os.path.abspath(archive), parse_target(target),
+        selection, jobs=jobs, clean=clean,
         if_exists=if_exists, no_owner=no_owner, role=role,
         single_transaction=single_transaction, exit_on_error=exit_on_error,
         disable_triggers=disable_triggers, superuser=superuser,
