@@ -179,3 +179,18 @@ def test_compressed_toc_is_inflated_as_a_stream(tmp_path: Path) -> None:
                          text=True, check=True, timeout=120).stdout.split(" ", 2)
     assert out[0] == "2" and "bytes after the TOC" in out[2], out
     assert int(out[1]) < 100 * 1024, f"peak RSS {out[1]} KiB"
+
+
+@pytest.mark.parametrize("how", ["stdin", "gzip"])
+def test_convert_from_standard_input_or_a_wrapped_archive(tmp_path: Path, how: str) -> None:
+    """convert copies raw data blocks from its source: from the local copy of '-' or of a
+    .gz, whose listing is then pg_restore -l's of the original."""
+    out = tmp_path / "out.dump"
+    if how == "stdin":
+        res = pgarchive("convert", "-", str(out), stdin=CUSTOM.read_bytes())
+    else:
+        src = tmp_path / "in.dump.gz"
+        src.write_bytes(gzip.compress(CUSTOM.read_bytes()))
+        res = pgarchive("convert", str(src), str(out), "--verify")
+    assert res.returncode == 0, res.stderr
+    assert pgarchive("ls", "--format", "list", str(out)).stdout == LIST

@@ -16,6 +16,7 @@ from typing import BinaryIO
 
 from ..archive import Archive
 from ..compression import GZIP_CHUNK
+from ..containers.spool import readable_path  # ("-", a .gz: the local copy)
 from ..errors import ArchiveError
 from ..format.constants import BlockType, Compression, OffsetFlag, TocExtra
 from ..format.model import TocEntry
@@ -108,7 +109,7 @@ def write_archive(path: str, a: Archive, plan: Plan, jobs: Jobs,
     # r+b, not w+b: the staged file exists (empty); truncating it makes ext4 start
     # writeback of everything written when it is closed (auto_da_alloc), ~1 s a GB
     with open(path, "r+b", buffering=BUFFER) as f, contextlib.ExitStack() as stack:
-        source = (stack.enter_context(open(a.path, "rb")) if a.kind == "custom"
+        source = (stack.enter_context(open(readable_path(a.path), "rb")) if a.kind == "custom"
                   else None)
         first = build_toc_file(plan.header, _with_offsets(items, {}), TocExtra.OFFSET, codec)
         f.write(first)

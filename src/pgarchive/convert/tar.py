@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from typing import BinaryIO
 
 from ..archive import Archive
+from ..containers.spool import readable_path  # ("-", a .gz: the local copy)
 from ..errors import ArchiveError
 from ..format.blobtoc import blob_file_name, blobs_toc_line, blobs_toc_name
 from ..format.constants import TocExtra
@@ -63,7 +64,7 @@ def _source_mtime(a: Archive) -> int:
     keeps its bytes), else now, as pg_dump stamps them."""
     if a.kind == "tar":
         with contextlib.suppress(OSError, tarfile.HeaderError, ValueError), \
-                open(a.path, "rb") as f:
+                open(readable_path(a.path), "rb") as f:
             return int(tarfile.TarInfo.frombuf(f.read(TAR_BLOCK), "utf-8",
                                                "surrogateescape").mtime)
     return int(time.time())
