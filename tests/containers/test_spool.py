@@ -194,3 +194,25 @@ def test_convert_from_standard_input_or_a_wrapped_archive(tmp_path: Path, how: s
         res = pgarchive("convert", str(src), str(out), "--verify")
     assert res.returncode == 0, res.stderr
     assert pgarchive("ls", "--format", "list", str(out)).stdout == LIST
+
+
+def test_the_copy_is_removed_even_when_the_reader_goes_away(tmp_path: Path) -> None:
+    """`cat x.dump | pgarchive ls - | head`: the closed pipe ends the command quietly, and
+    the private copy of the archive is removed (SIGPIPE would kill it before atexit)."""
+    import os
+
+    spool_dir = tmp_path / "tmp"
+    spool_dir.mkdir()
+    env = dict(os.environ, TMPDIR=str(spool_dir), TZ="UTC")
+    p = subprocess.Popen([sys.executable, "-m", "pgarchive", "ls", "-F", "json", "-"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=env)
+    assert p.stdin is not None and p.stdout is not None and p.stderr is not None
+    p.stdin.write(CUSTOM.read_bytes())
+    p.stdin.close()
+    p.stdout.read(10)
+    p.stdout.close()  # the reader goes away before the output is complete
+    err = p.stderr.read()
+    p.wait(timeout=60)
+    assert b"Traceback" not in err and b"error" not in err, err
+    assert list(spool_dir.iterdir()) == []

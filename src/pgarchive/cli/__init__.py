@@ -8,6 +8,7 @@ small archive's ``ls``, and ``ls --format list`` needs none of them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -59,6 +60,8 @@ def main(argv: list[str] | None = None) -> None:
         _die("interrupted", 130)
     except KeyboardInterrupt:
         _die("interrupted", 130)
+    except BrokenPipeError:  # (SIGPIPE ignored: an archive read from a pipe was copied)
+        _quiet_exit(141)
     except OSError as e:
         _die(f"{e.filename + ': ' if e.filename else ''}{e.strerror or e}", EXIT_ERROR)
     except MemoryError:
@@ -71,6 +74,15 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(rv if isinstance(rv, int) else 0)
 
 
+def _quiet_exit(status: int) -> None:
+    """The reader of our output went away (`| head`): end as a closed pipe ends a program,
+    without a word, and without the flush at exit failing again."""
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(status)
+
+
 def _die(message: str, status: int) -> None:
     from ..terminal import for_terminal  # names in messages come from the archive
 
@@ -78,4 +90,9 @@ def _die(message: str, status: int) -> None:
         sys.stderr.write(f"pgarchive: error: {for_terminal(' '.join(message.split()))}\n")
         sys.stderr.flush()
     finally:
-        os._exit(status) if status == 130 else sys.exit(status)
+        if status == 130:
+            spool = sys.modules.get("pgarchive.containers.spool")
+            if spool is not None:  # os._exit skips atexit: remove a copied archive now
+                spool.cleanup()
+            os._exit(status)
+        sys.exit(status)

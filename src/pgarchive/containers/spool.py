@@ -19,9 +19,11 @@ import contextlib
 import lzma
 import os
 import shutil
+import signal
 import stat
 import sys
 import tempfile
+import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO, cast
@@ -114,8 +116,19 @@ def private_file(what: str) -> str:
 def _private_dir() -> str:
     if not _DIR:
         _DIR.append(tempfile.mkdtemp(prefix="pgarchive-"))
-        atexit.register(shutil.rmtree, _DIR[0], True)
+        atexit.register(cleanup)
+        if hasattr(signal, "SIGPIPE") and threading.current_thread() is threading.main_thread():
+            # `... | pgarchive ls - | head`: a closed pipe must not kill the process before
+            # it removes its copy; the CLI ends quietly on the BrokenPipeError instead
+            signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     return _DIR[0]
+
+
+def cleanup() -> None:
+    """Remove the private temporary folder (at exit, and by the CLI before os._exit)."""
+    while _DIR:
+        shutil.rmtree(_DIR.pop(), True)
+    _SPOOLED.clear()
 
 
 def _pieces(f: BinaryIO) -> Iterator[bytes]:
