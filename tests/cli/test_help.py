@@ -97,7 +97,15 @@ def test_start_up_loads_no_reader() -> None:
                          check=True)
     assert out.stdout.startswith("pgarchive, version ")
     assert out.stdout.splitlines()[-1] == "[]", out.stdout
-    # and the lazy names of the package still resolve
+    # the entry point answers --version before click and the commands are imported
+    code = ("import sys\nfrom pgarchive.cli import main\nsys.argv = ['pgarchive', '--version']\n"
+            "try:\n    main()\nexcept SystemExit as e:\n    code = e.code\n"
+            "print(code, [m for m in ['click', 'pgarchive.cli.entry'] if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
     import pgarchive
+
+    assert out.stdout == f"pgarchive, version {pgarchive.__version__}\n0 []\n", out.stdout
+    # and the lazy names of the package still resolve
 
     assert pgarchive.open and pgarchive.TocEntry and pgarchive.ArchiveError
