@@ -348,11 +348,12 @@ def verify(path: str, jobs: int = 1, progress: Progress | None = None,
             by_id = _verify_entries(a, data, jobs, progress, types)
             problems = [_problem_of(f) for f in c.layout_problems(
                 {i: (r.block_start, r.block_end) for i, r in by_id.items()})]
-            if c.kind == "custom" and (problems or any(r.status != "ok"
-                                                       for r in by_id.values())):
-                # Damage: entries read by their TOC offsets cannot tell a cut or moved
-                # block from a stray one.  The answer is the one pass over the data area
-                # as written gives (the same as --jobs 1); intact archives never get here.
+            if c.kind == "custom" and any("truncated" in p.message for r in by_id.values()
+                                          for p in r.problems):
+                # A cut archive: entries read by their TOC offsets take the cut block's
+                # remains for stray bytes and repeated blocks.  The answer is the one pass
+                # over the data area as written (the same as --jobs 1); other damage keeps
+                # the framing checks of the parallel read (TOC offsets against blocks).
                 by_id, problems = _verify_walk(a, wanted, None, ahead=True, types=types)
         else:
             by_id, problems = _verify_walk(a, wanted, progress, ahead=jobs >= 2, types=types)
