@@ -13,20 +13,12 @@ size, said in the README.
 
 from __future__ import annotations
 
-import atexit
-import bz2
-import contextlib
-import lzma
+# Only os and stat at import: every command that opens an archive imports this module,
+# and the rest (tempfile, shutil, threading, the decoders: ~20 ms) only a spooled one needs.
 import os
-import shutil
-import signal
 import stat
-import sys
-import tempfile
-import threading
-import zlib
 from collections.abc import Callable, Iterable, Iterator
-from typing import BinaryIO, cast
+from typing import Any, BinaryIO, cast
 
 from ..errors import ArchiveError
 
@@ -79,6 +71,11 @@ def readable_path(path: str) -> str:
 
 def _spool(path: str) -> str:
     """Copy standard input or the file at ``path``, unwrapped, into a temporary file."""
+    import contextlib
+    import lzma
+    import sys
+    import zlib
+
     target = private_file("archive")
     try:
         with contextlib.ExitStack() as stack:
@@ -114,6 +111,11 @@ def private_file(what: str) -> str:
 
 
 def _private_dir() -> str:
+    import atexit
+    import signal
+    import tempfile
+    import threading
+
     if not _DIR:
         _DIR.append(tempfile.mkdtemp(prefix="pgarchive-"))
         atexit.register(cleanup)
@@ -126,6 +128,8 @@ def _private_dir() -> str:
 
 def cleanup() -> None:
     """Remove the private temporary folder (at exit, and by the CLI before os._exit)."""
+    import shutil
+
     while _DIR:
         shutil.rmtree(_DIR.pop(), True)
     _SPOOLED.clear()
@@ -145,6 +149,8 @@ def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
 def _gzip(chunks: Iterable[bytes]) -> Iterator[bytes]:
     """Every member of a gzip file (``gzip -c a b > x.gz`` makes two), as gzip -d reads
     it; zero bytes after the last member (padding some tools add) are ignored."""
+    import zlib
+
     d = zlib.decompressobj(47)
     in_member = False
     for chunk in chunks:
@@ -160,7 +166,7 @@ def _gzip(chunks: Iterable[bytes]) -> Iterator[bytes]:
         raise EOFError("the gzip stream is truncated")
 
 
-def _drain(d: zlib._Decompress, chunk: bytes) -> Iterator[bytes]:
+def _drain(d: Any, chunk: bytes) -> Iterator[bytes]:
     while True:
         out = d.decompress(chunk, PIECE)
         if out:
@@ -188,12 +194,16 @@ def _lz4(chunks: Iterable[bytes]) -> Iterator[bytes]:
 
 
 def _xz(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    import lzma
+
     with lzma.LZMAFile(_as_file(chunks)) as f:
         while piece := f.read(PIECE):
             yield piece
 
 
 def _bzip2(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    import bz2
+
     with bz2.BZ2File(_as_file(chunks)) as f:
         while piece := f.read(PIECE):
             yield piece
