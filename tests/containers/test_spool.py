@@ -106,20 +106,31 @@ def test_truncated_wrapper_is_one_line_error(tmp_path: Path, name: str) -> None:
 
 def test_endless_non_archive_stream_is_not_read_to_its_end() -> None:
     """`yes | pgarchive ls -`: the first megabyte says it is no archive."""
-    p = subprocess.Popen([sys.executable, "-m", "pgarchive", "ls", "-"],
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
-    assert p.stdin is not None
+    import signal
 
-    def feed() -> None:
-        try:
-            for _ in range(64):  # 64 MiB, far more than is read: never closed before exit
-                p.stdin.write(b"y\n" * (1 << 19))  # type: ignore[union-attr]
-        except (BrokenPipeError, ValueError):
-            pass
+    # the feeder writes on after the command has gone: EPIPE, not a SIGPIPE that would end
+    # this test process (an in-process CLI test may have left SIGPIPE at its default)
+    saved = signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    try:
+        p = subprocess.Popen([sys.executable, "-m", "pgarchive", "ls", "-"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        assert p.stdin is not None
+        stdin = p.stdin
 
-    threading.Thread(target=feed, daemon=True).start()
-    _, err = p.communicate(timeout=60)
+        def feed() -> None:
+            try:
+                for _ in range(64):  # 64 MiB, far more than is read: not closed before exit
+                    stdin.write(b"y\n" * (1 << 19))
+            except (BrokenPipeError, ValueError):
+                pass
+
+        feeder = threading.Thread(target=feed, daemon=True)
+        feeder.start()
+        _, err = p.communicate(timeout=60)
+        feeder.join(timeout=60)
+    finally:
+        signal.signal(signal.SIGPIPE, saved)
     assert p.returncode == 2
     assert err == b"pgarchive: error: -: input file does not appear to be a valid archive\n"
 
