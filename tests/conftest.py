@@ -101,3 +101,16 @@ def password_server() -> Any:
 
     with pgenv.cluster(18, password_auth=True) as c:
         yield c
+
+
+@pytest.fixture(autouse=True)
+def _sigpipe_as_python_sets_it() -> Any:
+    """pgarchive's main() sets SIGPIPE to its default (so `pgarchive ls | head` ends
+    quietly); called in-process by a test, that would leave this pytest process to be
+    killed by the next write to a pipe whose reader is gone.  Each test ends with the
+    disposition it started with."""
+    import signal
+
+    saved = signal.getsignal(signal.SIGPIPE)
+    yield
+    signal.signal(signal.SIGPIPE, saved)
