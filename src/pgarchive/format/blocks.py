@@ -89,49 +89,14 @@ class BlockReader:
     def chunks(self, pos: int, sink: list[int] | None = None) -> Iterator[bytes]:
         """Yield the chunk payloads starting at ``pos``; ``sink`` receives the end position.
 
-        The hot loop of reading data (uncompressed archives have one chunk per row).
+        The hot loop of reading data (uncompressed archives have one chunk per row).  Read
+        through ``read_at`` in windows of CHUNK_WINDOW bytes, never the memory map: a file
+        cut while it is read then gives a short read, which the reader reports, where a
+        mapped page past the new end would kill the process (SIGBUS); and as fast (the
+        bytes are copied either way).
         """
-        if self.read_at is not None:
-            yield from self._read_chunks(pos, sink)
-            return
-        p = pos
-        size = self.ints.size
-        raw = self.ints.raw
-        buf, end = self.buf, self.end
-        release = self.release
-        released = pos
-        while True:
-            if p + size > end:
-                raise TruncatedError("archive is truncated: chunk length extends past the end "
-                                     "of the file", offset=p)
-            sign, n = raw(buf, p)
-            if sign and n:
-                raise FormatError(f"negative chunk length -{n}", offset=p)
-            p += size
-            if n == 0:
-                break
-            if n > end - p:
-                raise TruncatedError(
-                    f"archive is truncated: chunk of {n} bytes at offset {p - size} extends "
-                    f"past the end of the file ({end} bytes)", offset=p - size)
-            for q in range(p, p + n, PIECE):  # a huge chunk is handed on in pieces
-                yield buf[q:min(q + PIECE, p + n)]
-            p += n
-            if release is not None and p - released > RELEASE_EVERY:
-                release(released, p)
-                released = p
-        if release is not None:
-            release(released, p)
-        if sink is not None:
-            sink.append(p)
-
-    def _read_chunks(self, pos: int, sink: list[int] | None) -> Iterator[bytes]:
-        """:meth:`chunks` (same checks, same errors) through ``read_at`` in windows of
-        CHUNK_WINDOW bytes, never the memory map: a file cut while it is read then gives a
-        short read, which the reader reports, where a mapped page past the new end would
-        kill the process (SIGBUS); and as fast (the bytes are copied either way)."""
-        assert self.read_at is not None
-        read, size, end, raw = self.read_at, self.ints.size, self.end, self.ints.raw
+        read = self.read_at or (lambda off, n: bytes(self.buf[off:off + n]))
+        size, end, raw = self.ints.size, self.end, self.ints.raw
         base, win = pos, b""
         p = pos
         while True:
