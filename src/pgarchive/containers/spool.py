@@ -15,12 +15,14 @@ from __future__ import annotations
 
 # Only os and stat at import: every command that opens an archive imports this module,
 # and the rest (tempfile, shutil, threading, the decoders: ~20 ms) only a spooled one needs.
+import itertools
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, BinaryIO, cast
+from typing import BinaryIO, cast
 
-from ..errors import ArchiveError
+from ..errors import ArchiveError, CompressionError
+from ..format.constants import MAGIC
 
 PIECE = 1 << 20
 #: magic bytes -> the wrapper's name (none of them starts a pg_dump archive: custom starts
@@ -31,7 +33,7 @@ WRAPPERS = ((b"\x1f\x8b", "gzip"), (b"\x28\xb5\x2f\xfd", "zstd"), (b"\xfd7zXZ\x0
 #: the path given -> the temporary file read instead, for the rest of this process
 _SPOOLED: dict[str, str] = {}
 _DIR: list[str] = []
-_COUNT: list[int] = []
+_NUMBERS = itertools.count(1)
 
 
 def wrapper_of(head: bytes) -> str | None:
@@ -43,7 +45,7 @@ def looks_like_a_dump(head: bytes) -> bool:
     """Whether the first bytes of a stream may start something pg_restore reads or names
     (a custom archive, a tar member header, a text dump): else only they are kept, and
     opening the spooled copy says what it is not."""
-    return head.startswith((b"PGDMP", b"--")) or (len(head) >= 263 and
+    return head.startswith((MAGIC, b"--")) or (len(head) >= 263 and
                                                     head[257:262] == b"ustar")
 
 
@@ -74,7 +76,6 @@ def _spool(path: str) -> str:
     import contextlib
     import lzma
     import sys
-    import zlib
 
     target = private_file("archive")
     try:
@@ -95,19 +96,19 @@ def _spool(path: str) -> str:
                 return target
             for piece in data:
                 out.write(piece)
-    except ArchiveError:
-        raise
-    except (OSError, EOFError, lzma.LZMAError, zlib.error, ValueError, RuntimeError) as e:
+    except (OSError, EOFError, lzma.LZMAError, ValueError, RuntimeError,
+            CompressionError) as e:
         what = "standard input" if path == "-" else path
-        raise ArchiveError(f"could not read the archive from {what}: "
-                           f"{getattr(e, 'strerror', None) or e}", path=path) from None
+        why = e.message if isinstance(e, CompressionError) else \
+            getattr(e, "strerror", None) or e
+        raise ArchiveError(f"could not read the archive from {what}: {why}",
+                           path=path) from None
     return target
 
 
 def private_file(what: str) -> str:
     """A new path in this process's private temporary folder (removed at exit)."""
-    _COUNT.append(0)
-    return os.path.join(_private_dir(), f"{what}-{len(_COUNT)}")
+    return os.path.join(_private_dir(), f"{what}-{next(_NUMBERS)}")
 
 
 def _private_dir() -> str:
@@ -147,33 +148,12 @@ def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
 
 
 def _gzip(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """Every member of a gzip file (``gzip -c a b > x.gz`` makes two), as gzip -d reads
-    it; zero bytes after the last member (padding some tools add) are ignored."""
-    import zlib
+    """Every member of a gzip file (``gzip -c a b > x.gz`` makes two), through the same
+    decoder (and fastest installed inflater) as a directory archive's gzip files."""
+    from ..compression import decompress
+    from ..format.constants import Compression
 
-    d = zlib.decompressobj(47)
-    in_member = False
-    for chunk in chunks:
-        while chunk:
-            if not in_member and not chunk.strip(b"\0"):
-                break  # padding
-            in_member = True
-            yield from _drain(d, chunk)
-            if not d.eof:
-                break
-            chunk, d, in_member = d.unused_data, zlib.decompressobj(47), False
-    if in_member:
-        raise EOFError("the gzip stream is truncated")
-
-
-def _drain(d: Any, chunk: bytes) -> Iterator[bytes]:
-    while True:
-        out = d.decompress(chunk, PIECE)
-        if out:
-            yield out
-        chunk = d.unconsumed_tail
-        if not chunk or d.eof:
-            return
+    return decompress(Compression.GZIP, chunks, gzip_file=True)
 
 
 def _zstd(chunks: Iterable[bytes]) -> Iterator[bytes]:
