@@ -184,26 +184,38 @@ class Engine:
         --resume take a finished restore for a half-done one)."""
         s = Session(self.req.target.with_dbname(self.database), self.req.codec,
                     self.req.retry)
-        delays = self.req.retry.delays()
+
+        def drop() -> None:
+            s.open()
+            failure = s.execute(state.DROP_STATEMENT)
+            if failure is not None:
+                self._warn(f"could not drop the resume state ({state.SCHEMA}): "
+                           f"{failure.message.strip()}")
+
         try:
-            while True:
-                try:
-                    s.open()
-                    failure = s.execute(state.DROP_STATEMENT)
-                    if failure is not None:
-                        self._warn(f"could not drop the resume state ({state.SCHEMA}): "
-                                   f"{failure.message.strip()}")
-                    return
-                except ConnectionLost as e:
-                    delay = next(delays, None)
-                    if delay is None:
-                        self._warn(f"could not drop the resume state ({state.SCHEMA}): {e}")
-                        return
-                    self._warn(f"connection lost ({e}); connecting again in {delay:g} s to "
-                               "drop the resume state")
-                    self.req.retry.sleep(delay)
+            self._again(drop, " to drop the resume state")
+        except ConnectionLost as e:
+            self._warn(f"could not drop the resume state ({state.SCHEMA}): {e}")
         finally:
             s.close()
+
+    def _again(self, attempt: Callable[[], None], purpose: str = "",
+               retry: bool = True) -> None:
+        """Run ``attempt``, connecting again after a lost connection with the retry
+        policy's back-off (when ``retry``, and not after Ctrl-C); ConnectionLost once the
+        retries are spent."""
+        delays = self.req.retry.delays()
+        while True:
+            try:
+                attempt()
+                return
+            except ConnectionLost as lost:
+                delay = next(delays, None) if retry and not self.interrupted else None
+                if delay is None:
+                    raise
+                self._warn(f"connection lost ({lost}); connecting again in {delay:g} s"
+                           f"{purpose}")
+                self.req.retry.sleep(delay)
 
     # -- steps and entries -------------------------------------------------------------
 
@@ -246,19 +258,12 @@ class Engine:
     def _open(self, ex: Executor, dbname: str) -> None:
         """Connect a worker (or the leader after the workers) and set its session up; with
         --resume a connection lost meanwhile (a terminated backend) is made again."""
-        delays = self.req.retry.delays()
-        while True:
-            try:
-                ex.session.open(dbname)
-                ex.run(ex.adapt(m.Step(None, m.PREAMBLE, ex.renderer.fixed_state())))
-                return
-            except ConnectionLost as lost:
-                delay = next(delays, None) if self.req.resume and not self.interrupted \
-                    else None
-                if delay is None:
-                    raise
-                self._warn(f"connection lost ({lost}); connecting again in {delay:g} s")
-                self.req.retry.sleep(delay)
+
+        def connect() -> None:
+            ex.session.open(dbname)
+            ex.run(ex.adapt(m.Step(None, m.PREAMBLE, ex.renderer.fixed_state())))
+
+        self._again(connect, retry=self.req.resume)
 
     def _reconnect(self, ex: Executor,
                    saved: tuple[str | None, str | None, str | None, str | None]) -> None:
