@@ -696,59 +696,6 @@ def _script_counts(script: bytes) -> tuple[int, int]:
     return rows, script.count(b"SELECT pg_catalog.lo_open(")
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
-@given(st.sampled_from(ORACLE_ARCHIVES), st.sampled_from(["flip", "cut", "insert", "delete",
-                                                          "repeat"]),
-       st.floats(0, 1), st.integers(1, 64), st.integers(0, 255))
-def test_verify_ok_implies_pg_restore_restores_every_row(name: str, how: str, where: float,
-                                                         size: int, byte: int) -> None:
-    """Damage in the data area only (after the TOC): if verify calls the result intact, the
-    real pg_restore 18 must restore it (-f) with every row and large object verify counted."""
-    import tempfile
-
-    src = FIELD / name
-    raw = bytearray(src.read_bytes())
-    with pgarchive.open(str(src)) as a:
-        c: Any = a.container
-        start = c.data_start if a.format_name == "CUSTOM" else c.members["toc.dat"].offset + \
-            c.members["toc.dat"].size
-    pos = start + int(where * (len(raw) - start - 1))
-    if how == "flip":
-        raw[pos] ^= byte or 1
-    elif how == "cut":
-        del raw[pos:]
-    elif how == "insert":
-        raw[pos:pos] = bytes([byte]) * size
-    elif how == "delete":
-        del raw[pos:pos + size]
-    else:
-        raw[pos:pos] = raw[pos:pos + size]
-    with tempfile.TemporaryDirectory() as tmp:
-        p = Path(tmp) / name
-        p.write_bytes(raw)
-        try:
-            report = verify(str(p))
-        except pgarchive.ArchiveError:
-            return  # unreadable: not called intact
-        if not report.ok:
-            assert report.all_problems()
-            return
-        theirs = pg_restore_script(p)
-        assert theirs.returncode == 0, (how, pos, theirs.stderr)
-        rows, los = _script_counts(theirs.stdout)
-        assert rows == report.total_rows, (how, pos)
-        assert los == sum(e.large_objects or 0 for e in report.entries), (how, pos)
-
-
-#: the -d leg: what the server loads (INSERT-style data too, which a script cannot count).
-#: gzip archives only: their CRC-32 catches any changed byte, while a changed byte of
-#: uncompressed, lz4 or zstd data that keeps the text well formed (a digit of a timestamp
-#: made 27:00) is only caught with --manifest, as verify's note on such archives says
-#: (found by this test, with the real server as the oracle); the -f leg above covers them
-SERVER_ORACLE_ARCHIVES = ["inserts_custom.dump", "empty_custom_gzip.dump"]
-_oracle_dbs = iter(range(10**6))
-
-
 def _mutated(name: str, how: str, where: float, size: int, byte: int) -> bytes:
     """The archive with one change in its data area (after the TOC)."""
     src = FIELD / name
@@ -769,6 +716,43 @@ def _mutated(name: str, how: str, where: float, size: int, byte: int) -> bytes:
     elif how == "repeat":
         raw[pos:pos] = raw[pos:pos + size]
     return bytes(raw)  # ("none": the archive as pg_dump wrote it)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.sampled_from(ORACLE_ARCHIVES), st.sampled_from(["flip", "cut", "insert", "delete",
+                                                          "repeat"]),
+       st.floats(0, 1), st.integers(1, 64), st.integers(0, 255))
+def test_verify_ok_implies_pg_restore_restores_every_row(name: str, how: str, where: float,
+                                                         size: int, byte: int) -> None:
+    """Damage in the data area only (after the TOC): if verify calls the result intact, the
+    real pg_restore 18 must restore it (-f) with every row and large object verify counted."""
+    import tempfile
+
+    raw = _mutated(name, how, where, size, byte)
+    with tempfile.TemporaryDirectory() as tmp:
+        p = Path(tmp) / name
+        p.write_bytes(raw)
+        try:
+            report = verify(str(p))
+        except pgarchive.ArchiveError:
+            return  # unreadable: not called intact
+        if not report.ok:
+            assert report.all_problems()
+            return
+        theirs = pg_restore_script(p)
+        assert theirs.returncode == 0, (how, where, theirs.stderr)
+        rows, los = _script_counts(theirs.stdout)
+        assert rows == report.total_rows, (how, where)
+        assert los == sum(e.large_objects or 0 for e in report.entries), (how, where)
+
+
+#: the -d leg: what the server loads (INSERT-style data too, which a script cannot count).
+#: gzip archives only: their CRC-32 catches any changed byte, while a changed byte of
+#: uncompressed, lz4 or zstd data that keeps the text well formed (a digit of a timestamp
+#: made 27:00) is only caught with --manifest, as verify's note on such archives says
+#: (found by this test, with the real server as the oracle); the -f leg above covers them
+SERVER_ORACLE_ARCHIVES = ["inserts_custom.dump", "empty_custom_gzip.dump"]
+_oracle_dbs = iter(range(10**6))
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))

@@ -39,13 +39,19 @@ def cli(*args: str, no_client: bool = False, tmp: Path | None = None,
 
         env["PATH"] = os.pathsep.join([str(pgenv.bindir(18)), env.get("PATH", "")])
         code = ["-m", "pgarchive"]
-    if stdin is not None:
-        res = subprocess.run([sys.executable, *code, "restore", *args], capture_output=True,
-                             input=stdin, env=env, timeout=600)
-        return subprocess.CompletedProcess(res.args, res.returncode, res.stdout.decode(),
-                                           res.stderr.decode())
-    return subprocess.run([sys.executable, *code, "restore", *args], capture_output=True,
-                          text=True, env=env, timeout=600)
+    res = subprocess.run([sys.executable, *code, "restore", *args], capture_output=True,
+                         input=stdin, env=env, timeout=600)
+    return subprocess.CompletedProcess(res.args, res.returncode, res.stdout.decode(),
+                                       res.stderr.decode())
+
+
+def _same_as_pg_restore_of_corpus(server: Any, db: str, ref: str) -> None:
+    """``db`` holds what pg_restore makes of the corpus archive in ``ref`` (then both go)."""
+    assert restore(server, CORPUS, ref, "pg_restore").outcome.exit_code == 0
+    a, b = snapshot(server, db), snapshot(server, ref)
+    assert not a.differences(b), "\n".join(a.differences(b))
+    drop_db(server, db)
+    drop_db(server, ref)
 
 
 def test_no_client_at_all(engine_pg18: Any, tmp_path: Path) -> None:
@@ -57,11 +63,7 @@ def test_no_client_at_all(engine_pg18: Any, tmp_path: Path) -> None:
     assert "using pgarchive's native engine: no suitable pg_restore" in res.stderr
     assert "with the native engine into" in res.stderr and " 0 errors" in res.stderr
     assert "tables with matching row counts" in res.stderr
-    assert restore(engine_pg18, CORPUS, ref, "pg_restore").outcome.exit_code == 0
-    a, b = snapshot(engine_pg18, db), snapshot(engine_pg18, ref)
-    assert not a.differences(b), "\n".join(a.differences(b))
-    drop_db(engine_pg18, db)
-    drop_db(engine_pg18, ref)
+    _same_as_pg_restore_of_corpus(engine_pg18, db, ref)
 
 
 def test_no_client_and_pg_restore_asked_for(tmp_path: Path) -> None:
@@ -186,8 +188,4 @@ def test_restore_from_standard_input(engine_pg18: Any, engine: list[str]) -> Non
               stdin=Path(CORPUS).read_bytes())
     assert res.returncode == 0, res.stderr
     assert "tables with matching row counts" in res.stderr
-    assert restore(engine_pg18, CORPUS, ref, "pg_restore").outcome.exit_code == 0
-    a, b = snapshot(engine_pg18, db), snapshot(engine_pg18, ref)
-    assert not a.differences(b), "\n".join(a.differences(b))
-    drop_db(engine_pg18, db)
-    drop_db(engine_pg18, ref)
+    _same_as_pg_restore_of_corpus(engine_pg18, db, ref)
