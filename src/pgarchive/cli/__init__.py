@@ -2,8 +2,9 @@
 
 The commands live in :mod:`pgarchive.cli.entry` and the modules it imports; this package
 itself imports nothing, so that ``pgarchive --version`` (scripts check it, and package
-managers run it) is answered before click and the commands load: about a third of a
-small command's start-up (``benchmarks/bench_startup.py``).
+managers run it) and ``pgarchive ls ARCHIVE -F list`` (quick.py) are answered before click
+and the commands load: about half of a small command's start-up
+(``benchmarks/bench_startup.py``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.stdout.write(f"pgarchive, version {__version__}\n")
         sys.stdout.flush()
         raise SystemExit(0)
+    if args and args[0] == "ls":
+        from .quick import quick_ls
+
+        if quick_ls(args[1:]):
+            raise SystemExit(0)
     from .entry import main as run
 
     run(argv)

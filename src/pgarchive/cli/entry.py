@@ -9,7 +9,6 @@ small archive's ``ls``, and ``ls --format list`` needs none of them.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import sys
@@ -28,6 +27,8 @@ from . import (  # noqa: F401 -- each registers its command
     verify,
 )
 from .app import cli
+from .exits import die as _die
+from .exits import quiet_exit as _quiet_exit
 from .options import EXIT_ERROR
 
 __all__ = ["cli", "main"]
@@ -73,27 +74,3 @@ def main(argv: list[str] | None = None) -> None:
         _die(f"internal error: {type(e).__name__}: {e} (set PGARCHIVE_DEBUG=1 for the "
              "traceback, and please report it)", 70)
     sys.exit(rv if isinstance(rv, int) else 0)
-
-
-def _quiet_exit(status: int) -> None:
-    """The reader of our output went away (`| head`): end as a closed pipe ends a program,
-    without a word, and without the flush at exit failing again."""
-    with contextlib.suppress(OSError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    sys.exit(status)
-
-
-def _die(message: str, status: int) -> None:
-    from ..terminal import for_terminal  # names in messages come from the archive
-
-    try:
-        sys.stderr.write(f"pgarchive: error: {for_terminal(' '.join(message.split()))}\n")
-        sys.stderr.flush()
-    finally:
-        if status == 130:
-            spool = sys.modules.get("pgarchive.containers.spool")
-            if spool is not None:  # os._exit skips atexit: remove a copied archive now
-                spool.cleanup()
-            os._exit(status)
-        sys.exit(status)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import os
-import tarfile
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ArchiveError, NotAnArchiveError
 from ..format.constants import MAGIC
 from .base import Container, EntryData, Finding, LargeObjectStream, StoredStream
 from .custom import CustomContainer
-from .directory import DirectoryContainer
 from .source import ByteSource, FileSource, MemorySource
 from .spool import readable_path
-from .tar import TarContainer
+
+if TYPE_CHECKING:  # loaded on first use: a custom archive's `ls` needs neither (start-up)
+    from .directory import DirectoryContainer
+    from .tar import TarContainer
 
 __all__ = ["ByteSource", "Container", "CustomContainer", "DirectoryContainer", "EntryData",
            "FileSource", "Finding", "LargeObjectStream", "MemorySource", "StoredStream",
@@ -27,6 +29,8 @@ def open_container(path: str) -> Container:
     try:
         real = readable_path(path)  # standard input, a pipe, a .gz/.zst/...: a local copy
         if os.path.isdir(real):
+            from .directory import DirectoryContainer
+
             return DirectoryContainer(real)
         source = FileSource(real, name=path)
         head = b"".join(source.stream(0, 512))
@@ -52,11 +56,15 @@ def _container_of(source: ByteSource, head: bytes) -> Container:
         raise NotAnArchiveError("input file appears to be a text format dump; use psql to "
                                 "restore it", path=path)
     if len(head) == 512 and _is_tar_header(head):
+        from .tar import TarContainer
+
         return TarContainer(source)
     raise NotAnArchiveError("input file does not appear to be a valid archive", path=path)
 
 
 def _is_tar_header(block: bytes) -> bool:
+    import tarfile
+
     try:
         tarfile.TarInfo.frombuf(block, "utf-8", "surrogateescape")
     except tarfile.HeaderError:
@@ -79,3 +87,16 @@ def converted_to_crlf(path: str | None) -> bool:
         return False
     lf = head.count(b"\n")
     return lf >= 4 and head.count(b"\r\n") == lf
+
+
+def __getattr__(name: str) -> Any:
+    """DirectoryContainer and TarContainer, imported when first named."""
+    if name == "DirectoryContainer":
+        from .directory import DirectoryContainer
+
+        return DirectoryContainer
+    if name == "TarContainer":
+        from .tar import TarContainer
+
+        return TarContainer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
