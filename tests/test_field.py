@@ -157,7 +157,7 @@ def test_multi_member_gzip_and_empty_gzip_file(tmp_path: Path) -> None:
 def _cli(*args: str) -> Any:
     from click.testing import CliRunner
 
-    from pgarchive.cli.app import cli
+    from pgarchive.cli import cli  # (the group with its commands)
 
     return CliRunner().invoke(cli, list(args))
 

@@ -24,7 +24,7 @@ from .archive import Archive
 from .compression import InflateLimit, recut
 from .containers import EntryData, Finding, StoredStream
 from .copytext import CopyChecker, copy_columns
-from .errors import ArchiveError, MissingDataError
+from .errors import ArchiveError, MissingDataError, TruncatedError
 from .format.constants import K_VERS_1_12, Compression
 from .format.model import TocEntry
 from .insertrows import InsertChecker
@@ -165,6 +165,7 @@ def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, S
     except ArchiveError as err:
         rep.fail(_problem(rep, err, a.path),
                  "missing" if isinstance(err, MissingDataError) else "damaged")
+        rep.cut = rep.cut or isinstance(err, TruncatedError)
     rep.checksum = h.hexdigest()
 
 
@@ -257,6 +258,7 @@ def _verify_one(a: Archive, e: TocEntry, progress: Progress | None = None,
         problem = _problem(rep, err, a.path)
         if all(p.message != problem.message for p in rep.problems):  # not said already
             rep.fail(problem, "missing" if rep.raw_bytes == 0 else "damaged")
+        rep.cut = rep.cut or isinstance(err, TruncatedError)
     return rep
 
 
@@ -348,8 +350,7 @@ def verify(path: str, jobs: int = 1, progress: Progress | None = None,
             by_id = _verify_entries(a, data, jobs, progress, types)
             problems = [_problem_of(f) for f in c.layout_problems(
                 {i: (r.block_start, r.block_end) for i, r in by_id.items()})]
-            if c.kind == "custom" and any("truncated" in p.message for r in by_id.values()
-                                          for p in r.problems):
+            if c.kind == "custom" and any(r.cut for r in by_id.values()):
                 # A cut archive: entries read by their TOC offsets take the cut block's
                 # remains for stray bytes and repeated blocks.  The answer is the one pass
                 # over the data area as written (the same as --jobs 1); other damage keeps

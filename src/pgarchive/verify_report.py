@@ -55,6 +55,9 @@ class EntryReport:
     # custom format: where the block was found and where it ended
     block_start: int | None = None
     block_end: int | None = None
+    #: its data ends before what the archive promised (the file was cut): a typed fact for
+    #: verify --jobs 2 to choose the one-pass answer by, not a word in a message
+    cut: bool = False
 
     #: problems past the first KEPT_PROBLEMS, counted but not kept
     more_problems: int = 0
@@ -133,6 +136,7 @@ class VerifyReport:
         for e in d["entries"]:
             e.pop("block_start")
             e.pop("block_end")
+            e.pop("cut")
         d["summary"] = {"entries": len(self.entries), "rows": self.total_rows,
                         "raw_bytes": self.total_raw, "stored_bytes": self.total_stored,
                         "damaged": len(self.damaged), "problems": self.problem_count,
