@@ -11,6 +11,7 @@ pg_restore -L: the dump ids alone, where no archive content can add a line.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -19,8 +20,13 @@ from .format.model import Header, TocEntry
 _LINE_BREAKS = str.maketrans({"\n": " ", "\r": " "})
 #: Backslash, C0 and C1 controls, DEL, and lone surrogates (bytes that were not valid in the
 #: archive's encoding, kept by surrogateescape).
-_CONTROLS = re.compile("[\\\\\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROLS = "[\\\\\x00-\x1f\x7f-\x9f\ud800-\udfff]"  # (compiled on first use: start-up)
 _NAMED = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+@functools.cache
+def _controls() -> re.Pattern[str]:
+    return re.compile(_CONTROLS)
 
 
 def _escape_one(m: re.Match[str]) -> str:
@@ -40,7 +46,7 @@ def escape_controls(text: str | None, hyphen: bool = False) -> str:
     pg_restore -L, and unambiguous.  NULL becomes '-' or '' as in :func:`sanitize`."""
     if text is None:
         return "-" if hyphen else ""
-    return _CONTROLS.sub(_escape_one, text)
+    return _controls().sub(_escape_one, text)
 
 
 def sanitize(text: str | None, hyphen: bool = False) -> str:
