@@ -606,24 +606,22 @@ def _closure(out: Outcome, sel: Selection) -> None:
     key = IdMap(ids, len(t))
     for p in range(n):
         key.set(ids[order[p]], p)
-    # children, by key: kids[start[k]:start[k + 1]], in order
+    # children, by key: kids[start[k]:start[k + 1]], in order (one pass counts, one fills)
     start = array("i", [0]) * (n + 1)
-    for p in range(n):
-        for dep in _distinct(t.dependencies(order[p])):
-            k = key.get(dep)
-            if k >= 0:
-                start[k + 1] += 1
-    for k in range(n):
-        start[k + 1] += start[k]
-    kids = array("i", [0]) * start[n]
-    fill = array("i", start)
-    for p in range(n):
-        for dep in _distinct(t.dependencies(order[p])):
-            k = key.get(dep)
-            if k >= 0:
-                kids[fill[k]] = p
-                fill[k] += 1
-    del fill
+    kids = array("i")
+    for counting in (True, False):
+        if not counting:
+            for k in range(n):
+                start[k + 1] += start[k]
+            kids = array("i", [0]) * start[n]
+            fill = array("i", start)
+        for p in range(n):
+            for k in _parent_keys(t, order[p], key):
+                if counting:
+                    start[k + 1] += 1
+                else:
+                    kids[fill[k]] = p
+                    fill[k] += 1
     # a SECTION_NONE entry is in the section of the entry before it
     none_section = bytearray(n)
     cur = int(Section.PRE_DATA)
@@ -707,8 +705,13 @@ def _closure(out: Outcome, sel: Selection) -> None:
                 take(c, R_PARTITION, k, True)
 
 
-def _distinct(deps: Sequence[int]) -> Iterable[int]:
-    return set(deps) if len(deps) > 1 else deps
+def _parent_keys(t: TocTable, row: int, key: IdMap) -> list[int]:
+    """The keys of the entries a row depends on, each once (any order)."""
+    deps, lo, hi = t.deps, t.dep_end[row], t.dep_end[row + 1]
+    if hi - lo == 1:
+        k = key.get(deps[lo])
+        return [k] if k >= 0 else []
+    return [k for k in map(key.get, set(deps[lo:hi])) if k >= 0]
 
 
 def _qualified(e: TocEntry) -> str:

@@ -45,9 +45,9 @@ class TocTable:
         self.section = bytearray()
         self.flags = bytearray()
         self._tags = bytearray()            # every tag, UTF-8 (surrogates kept), end to end
-        self._tag_end = array("q")
+        self._tag_end = array("q", [0])     # row's tag: _tags[_tag_end[row]:_tag_end[row + 1]]
         self.deps = array("q")              # every dependency id, end to end
-        self._dep_end = array("q")
+        self.dep_end = array("q", [0])      # row's: deps[dep_end[row]:dep_end[row + 1]]
 
     @classmethod
     def of(cls, entries: Iterable[TocEntry]) -> TocTable:
@@ -75,7 +75,7 @@ class TocTable:
         self._tags += e.tag.encode("utf-8", "surrogatepass")
         self._tag_end.append(len(self._tags))
         self.deps.extend(e.dependencies)
-        self._dep_end.append(len(self.deps))
+        self.dep_end.append(len(self.deps))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -87,16 +87,12 @@ class TocTable:
         return self.namespaces[self.ns[row]]
 
     def tag(self, row: int) -> str:
-        start = self._tag_end[row - 1] if row else 0
-        return self._tags[start:self._tag_end[row]].decode("utf-8", "surrogatepass")
+        ends = self._tag_end
+        return self._tags[ends[row]:ends[row + 1]].decode("utf-8", "surrogatepass")
 
     def dependencies(self, row: int) -> array[int]:
         """The entry's dependency ids, in archive order (repeats kept)."""
-        start = self._dep_end[row - 1] if row else 0
-        return self.deps[start:self._dep_end[row]]
-
-    def dep_count(self, row: int) -> int:
-        return self._dep_end[row] - (self._dep_end[row - 1] if row else 0)
+        return self.deps[self.dep_end[row]:self.dep_end[row + 1]]
 
     def label(self, row: int) -> str:
         """As :attr:`TocEntry.label`: ``3392 TABLE DATA s1 t1``."""
