@@ -4,6 +4,11 @@
 tracking, -L reordering, ACL/COMMENT parents, schema and data masks), so that with only
 pg_restore's options the result is exactly what ``pg_restore -l`` prints.  Pure: entries
 in, decisions out.
+
+The rules run on the TOC's columns (:class:`pgarchive.toctable.TocTable`) and keep their
+results in arrays (:class:`Outcome`), a few tens of bytes an entry: ``ls`` fills the
+columns from one pass over a TOC too big to hold (a million entries, issue 12), and
+:func:`select` makes them of a list of entries and returns one Decision per entry.
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ selects, rendered as pg_restore -l's list or as rows (table, JSON, CSV).
 With pg_restore's default selection the output is made in passes over the TOC that keep no
 entry (a million entries: issue 12).  Any other selection runs on the TOC's columns
 (:class:`pgarchive.toctable.TocTable`, a few tens of bytes an entry), filled by one pass,
-and a second pass keeps only the chosen entries; only ``--all``, ``-v`` and ``--explain``
-hold every entry.
+and a second pass keeps only the chosen entries (a TOC of up to :data:`HOLD_ENTRIES` is
+read once and held instead); only ``--all``, ``-v`` and ``--explain`` hold every entry of a
+bigger one.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ if TYPE_CHECKING:  # ls --format list alone imports neither (start-up is most of
     from .selection import Selection
     from .summary import StoredSizes
 
+#: ls with a selection holds the entries of a TOC this small (a few MB) rather than read
+#: it again for each pass; a bigger one is only ever held as the selection's columns.
+HOLD_ENTRIES = 20_000
 #: The columns of ``--format table`` (JSON and CSV carry every field), and those aligned right.
 TABLE_COLUMNS = ("dump_id", "section", "desc", "namespace", "tag", "owner", "stored_size")
 RIGHT = ("dump_id", "stored_size")
@@ -102,6 +106,9 @@ def _lean(req: ListRequest, warn: Callable[[str], None]) -> Iterator[bytes]:
     from .toctable import TocTable
 
     with archive_mod.open(req.path, read_toc=False) as a:
+        if a.header.toc_count <= HOLD_ENTRIES:  # read once, held: every pass is then free
+            _ = a.entries
+
         def first_pass(entries: Iterator[TocEntry]) -> tuple[TocTable, StoredSizes | None]:
             table = TocTable()
 
