@@ -639,16 +639,21 @@ def _closure(out: Outcome, sel: Selection) -> None:
     mask_opts = _mask_only(sel.restore)
     chosen = bytearray(n)
     full = bytearray(n)  # "full" objects bring their belongings; others what comes along
-    first = {ids[order[p]] for p in range(n) if reqs[p] & _MASK}  # (its order is the work's)
-    for i in first:
-        chosen[key.get(i)] = 1
+    picked = (key.get(ids[order[p]]) for p in range(n) if reqs[p] & _MASK)
+    if out.track:
+        # Decisions tell why and who pulled what, which depends on the order of the work:
+        # the order it always had (a set's), not the TOC's (the entries chosen are the same)
+        picked = (key.get(i) for i in list({ids[order[p]] for p in range(n)
+                                            if reqs[p] & _MASK}))
+    work = array("i")
+    for k in picked:
+        if not chosen[k]:
+            chosen[k] = 1
+            work.append(k)
     bindings = _Bindings(out, key, full)
-    for i in first:
-        k = key.get(i)
+    for k in work:
         if t.desc_of(order[k]) not in DEPENDENT_DESCS:
             bindings.make_full(k)
-    work = [key.get(i) for i in first]
-    del first
 
     def take(p: int, why: int, parent: int, owner: bool, needed: bool = False, fk: int = -1
              ) -> None:
