@@ -271,7 +271,8 @@ CASES: dict[str, list[Callable[[float], list[str]]]] = {
                   lambda s: ["info", str(blobs_toc(s))]],
     "toc_1m": [lambda s, f=f: ([*f, str(toc_1m(s))]) for f in
                (["info"], ["ls"], ["ls", "-F", "list"], ["ls", "-F", "json"],
-                ["ls", "-F", "csv"], ["ls", "-F", "list", "-t", "t1", "--with-deps"])],
+                ["ls", "-F", "csv"], ["ls", "-t", "t1"],
+                ["ls", "-F", "list", "-t", "t1", "--with-deps"])],
     "tag_100m": [lambda s: ["ls", str(tag_100m(s))], lambda s: ["info", str(tag_100m(s))],
                  lambda s: ["ls", "-F", "list", str(tag_100m(s))]],
     "row_300m": [lambda s: ["verify", str(row_300m(s))]],

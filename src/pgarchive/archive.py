@@ -3,14 +3,17 @@ program (and a Python user) sees it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import TracebackType
+from typing import TypeVar
 
 from .compression import DEFAULT_OUT_SIZE
 from .containers import Container, LargeObjectStream, StoredStream, open_container
 from .errors import UsageError
 from .format.constants import Compression
 from .format.model import Header, TocEntry
+
+T = TypeVar("T")
 
 
 class Archive:
@@ -40,6 +43,13 @@ class Archive:
         """The TOC in file order, one entry at a time and not kept: for one pass over a
         TOC too big to hold (a million entries); errors come as the pass reaches them."""
         return self.container.iter_entries()
+
+    def scan_entries(self, consume: Callable[[Iterator[TocEntry]], T]) -> T:
+        """``consume(one pass over the TOC)``, made again from the start in the archive's
+        encoding when an ENCODING entry names another than UTF-8: for a pass that keeps
+        a summary of the entries (one walk of a TOC, where :meth:`iter_entries` first
+        walks it to find that entry)."""
+        return self.container.scan_entries(consume)
 
     @property
     def kind(self) -> str:

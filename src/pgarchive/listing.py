@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from .format.model import Header, TocEntry
 
@@ -116,12 +116,18 @@ def render_list(header: Header, format_name: str, entries: Iterable[TocEntry],
     them as pg_restore does.
     """
     out = header_lines(header, format_name, safe)
+    out.extend(entry_lines(entries, verbose_deps, reasons, safe))
+    return "\n".join(out) + "\n"
+
+
+def entry_lines(entries: Iterable[TocEntry], verbose_deps: bool = False,
+                reasons: dict[int, str] | None = None, safe: bool = False) -> Iterator[str]:
+    """The lines of :func:`render_list` after its header, one entry at a time (unended)."""
     line = safe_entry_line if safe else entry_line
     text = escape_controls if safe else sanitize
     for e in entries:
-        out.append(line(e))
+        yield line(e)
         if reasons is not None:
-            out.append(f";\twhy: {text(reasons.get(e.dump_id, ''))}")
+            yield f";\twhy: {text(reasons.get(e.dump_id, ''))}"
         if verbose_deps and e.dependencies:
-            out.append(";\tdepends on: " + " ".join(map(str, e.dependencies)))
-    return "\n".join(out) + "\n"
+            yield ";\tdepends on: " + " ".join(map(str, e.dependencies))

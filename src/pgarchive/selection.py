@@ -4,18 +4,26 @@
 tracking, -L reordering, ACL/COMMENT parents, schema and data masks), so that with only
 pg_restore's options the result is exactly what ``pg_restore -l`` prints.  Pure: entries
 in, decisions out.
+
+The rules run on the TOC's columns (:class:`pgarchive.toctable.TocTable`) and keep their
+results in arrays (:class:`Outcome`), a few tens of bytes an entry: ``ls`` fills the
+columns from one pass over a TOC too big to hold (a million entries, issue 12), and
+:func:`select` makes them of a list of entries and returns one Decision per entry.
 """
 
 from __future__ import annotations
 
 import functools
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import IntFlag
+from typing import Protocol
 
 from .format.constants import Section
 from .format.model import TocEntry
 from .patterns import NameMatcher, any_matches
+from .toctable import DEFN_REAL, HAD_DUMPER, PARTITIONED, IdMap, TocTable, entry_flags
 
 
 class Req(IntFlag):
@@ -157,128 +165,256 @@ class Decision:
     needed: bool = False
 
 
+#: Why an entry was chosen (:meth:`Outcome.reason` makes the text): by the options, or by
+#: --with-deps after another (its position is kept, not the text: a million entries).
+R_NONE, R_OPTION, R_NEEDED, R_BELONGS, R_TIES, R_PARTITION, R_FK_REF, R_FK_OF, R_EXCLUDED, \
+    R_KEEP = range(10)
+_CLOSURE_REASONS = frozenset({R_NEEDED, R_BELONGS, R_TIES, R_PARTITION, R_FK_REF, R_FK_OF})
+_MASK = 11  # SCHEMA | DATA | STATS, as a plain int (IntFlag's & is slow)
+
+#: (desc, reqs) of an earlier entry with this dump id, or None.
+ParentOf = Callable[[int], "tuple[str, int] | None"]
+
+
+class HasDumpId(Protocol):
+    """An entry as a -L list file is checked against it."""
+
+    @property
+    def dump_id(self) -> int: ...
+
+
+def _no_parent(dep: int) -> tuple[str, int] | None:
+    return None
+
+
 def order_for_list(entries: Sequence[TocEntry], wanted: Sequence[int]) -> list[TocEntry]:
     """The TOC order after -L: unwanted entries first (in TOC order), then the list's order.
 
     pg_restore moves each listed entry to the end of the list in turn.
     """
-    by_id = {e.dump_id: e for e in entries}
+    return [entries[row] for row in _list_order([e.dump_id for e in entries], wanted)]
+
+
+def _list_order(ids: Sequence[int], wanted: Sequence[int]) -> list[int]:
+    """:func:`order_for_list` as rows (indexes into ``ids``)."""
+    by_id = {i: row for row, i in enumerate(ids)}
     listed = [by_id[i] for i in wanted if i in by_id]
-    listed_ids = {e.dump_id for e in listed}
-    return [e for e in entries if e.dump_id not in listed_ids] + listed
+    listed_ids = {ids[row] for row in listed}
+    return [row for row, i in enumerate(ids) if i not in listed_ids] + listed
+
+
+class Outcome:
+    """The selection over a :class:`TocTable`: for each position of ``order`` (the TOC
+    order, after -L), what is restored (``reqs``, Req bits) and why -- in arrays, so that
+    a million-entry TOC costs a few MB here (``ls`` emits the chosen entries from a second
+    pass over the TOC; :func:`select` makes Decisions of it)."""
+
+    def __init__(self, table: TocTable, order: Sequence[int], opts: RestoreOptions,
+                 track: bool) -> None:
+        n = len(order)
+        self.table = table
+        self.order = order
+        self.opts = opts
+        self.reqs = bytearray(n)
+        self.needed = bytearray(n)
+        self.why = bytearray(n)
+        self.why_from = array("i", [-1]) * n  # the position that pulled it
+        self.fk_of: dict[int, int] = {}       # R_FK_REF: the foreign key's position
+        #: who pulled each position (dump ids), kept only when ``track`` (restore uses it)
+        self.pulled: dict[int, list[int]] = {}
+        self.track = track
+
+    def because(self, p: int, kind: int, parent: int, fk: int = -1) -> None:
+        self.why[p] = kind
+        self.why_from[p] = parent
+        if fk >= 0:
+            self.fk_of[p] = fk
+
+    def pull(self, p: int, parent: int) -> None:
+        if self.track:
+            self.pulled.setdefault(p, []).append(self.table.ids[self.order[parent]])
+
+    def reason(self, p: int) -> str:
+        """Why position ``p`` was chosen (or left out), in words."""
+        t, kind = self.table, self.why[p]
+        if kind == R_OPTION:
+            row = self.order[p]
+            return _option_reason(t.desc_of(row), t.namespace(row), self.opts)
+        if kind == R_EXCLUDED:
+            return "excluded by --exclude-table-data"
+        if kind not in _CLOSURE_REASONS:
+            return ""
+        parent = self.order[self.why_from[p]]
+        if kind == R_NEEDED:
+            return f"needed by {t.label(parent)}"
+        if kind == R_BELONGS:
+            return f"belongs to {t.label(parent)}"
+        if kind == R_TIES:
+            return f"ties selected tables ({t.label(parent)})"
+        if kind == R_PARTITION:
+            return f"partition of {t.label(parent)}"
+        ns, tag = t.namespace(parent), t.tag(parent)
+        qualified = f"{ns}.{tag}" if ns else tag
+        if kind == R_FK_REF:
+            name = _fk_name(t.tag(self.order[self.fk_of[p]]), tag)
+            return f"referenced by foreign key {name} of {qualified} (--with-fks)"
+        return f"foreign key of {qualified} (--with-fks)"
+
+    def chosen_rows(self) -> array[int]:
+        """The rows that restore something (schema, data or statistics), in order."""
+        reqs, order = self.reqs, self.order
+        return array("i", (order[p] for p in range(len(order)) if reqs[p] & _MASK))
+
+    def decisions(self, entries: Sequence[TocEntry]) -> list[Decision]:
+        """One Decision per position, for the entries the table was made of."""
+        return [Decision(entries[row], _REQS[self.reqs[p]], self.reason(p),
+                         self.pulled.get(p), bool(self.needed[p]))
+                for p, row in enumerate(self.order)]
 
 
 def required(entries: Sequence[TocEntry], opts: RestoreOptions) -> list[Decision]:
     """Run pg_restore's selection over ``entries``; returns one Decision per entry, in the
     (possibly -L reordered) TOC order."""
-    ordered = (order_for_list(entries, opts.use_list) if opts.use_list is not None
-               else list(entries))
-    wanted = set(opts.use_list) if opts.use_list is not None else None
-    by_id: dict[int, Decision] = {}
-    out: list[Decision] = []
-    cur = Section.PRE_DATA
-    for e in ordered:
-        if e.section != Section.NONE:
-            cur = e.section
-        d = Decision(e, _required(e, cur, opts, wanted, by_id))
-        by_id.setdefault(e.dump_id, d)
-        out.append(d)
-    return out
+    out = _outcome(TocTable.of(entries), opts, False)
+    _decide(out)
+    return out.decisions(entries)
+
+
+def _outcome(t: TocTable, opts: RestoreOptions, track: bool) -> Outcome:
+    order: Sequence[int] = (range(len(t)) if opts.use_list is None
+                            else array("i", _list_order(t.ids, opts.use_list)))
+    return Outcome(t, order, opts, track)
+
+
+def _decide(out: Outcome) -> None:
+    """pg_restore's rule for every position, in order (an ACL or COMMENT looks at the
+    first earlier entry with its parent's id)."""
+    t, order, o, reqs = out.table, out.order, out.opts, out.reqs
+    wanted = set(o.use_list) if o.use_list is not None else None
+    ids = t.ids
+    first = IdMap(ids, len(t))
+
+    def parent(dep: int) -> tuple[str, int] | None:
+        q = first.get(dep)
+        return None if q < 0 else (t.desc_of(order[q]), reqs[q])
+
+    cur = int(Section.PRE_DATA)
+    for p in range(len(order)):
+        row = order[p]
+        if t.section[row] != Section.NONE:
+            cur = t.section[row]
+        reqs[p] = _rule(t.desc_of(row), t.tag(row), t.namespace(row), t.flags[row], ids[row],
+                        t.dependencies(row), cur, o, wanted, parent)
+        if first.get(ids[row]) < 0:
+            first.set(ids[row], p)
 
 
 def _required(e: TocEntry, cur: Section, o: RestoreOptions, wanted: set[int] | None,
               done: dict[int, Decision]) -> Req:
-    desc, tag = e.desc, e.tag
+    """pg_restore's rule for one entry; ``done``: the earlier decisions by dump id."""
+    def parent(dep: int) -> tuple[str, int] | None:
+        d = done.get(dep)
+        return None if d is None else (d.entry.desc, int(d.reqs))
+
+    return _REQS[_rule(e.desc, e.tag, e.namespace, entry_flags(e), e.dump_id,
+                       e.dependencies, cur, o, wanted, parent)]
+
+
+def _rule(desc: str, tag: str, namespace: str | None, flags: int, dump_id: int,
+          deps: Iterable[int], cur: int, o: RestoreOptions, wanted: set[int] | None,
+          parent: ParentOf) -> int:
+    """pg_restore 18's _tocEntryRequired on an entry's fields: its Req bits.
+
+    Plain ints in here: IntFlag arithmetic costs microseconds per operation, which a
+    100,000-entry TOC feels."""
     if desc in SPECIAL_DESCS:
-        return Req.SPECIAL
-    # plain ints in here: IntFlag arithmetic costs microseconds per operation, which a
-    # 100,000-entry TOC feels (the result is one of _REQS)
+        return 4  # SPECIAL
     res = 3  # SCHEMA | DATA
     if desc == "STATISTICS DATA":
         if not o.dump_statistics:
-            return Req.NONE
+            return 0
         res = 8  # STATS
     if desc in ("DATABASE", "DATABASE PROPERTIES"):
-        return Req.SCHEMA if o.create else Req.NONE
+        return 1 if o.create else 0
     if o.no_acl and desc in ACL_DESCS:
-        return Req.NONE
+        return 0
     if o.no_comments and desc == "COMMENT":
-        return Req.NONE
+        return 0
     if o.no_policies and (desc in ("POLICY", "ROW SECURITY") or
                           (desc == "COMMENT" and tag.startswith("POLICY "))):
-        return Req.NONE
+        return 0
     if o.no_publications and (desc in ("PUBLICATION", "PUBLICATION TABLE",
                                        "PUBLICATION TABLES IN SCHEMA") or
                               (desc in ("COMMENT", "SECURITY LABEL") and
                                tag.startswith("PUBLICATION "))):
-        return Req.NONE
+        return 0
     if o.no_subscriptions and (desc in ("SUBSCRIPTION", "SUBSCRIPTION TABLE") or
                                (desc in ("COMMENT", "SECURITY LABEL") and
                                 tag.startswith("SUBSCRIPTION "))):
-        return Req.NONE
+        return 0
     if o.no_security_labels and desc == "SECURITY LABEL":
-        return Req.NONE
+        return 0
     if cur not in o.sections:
-        return Req.NONE
-    if wanted is not None and e.dump_id not in wanted:
-        return Req.NONE
+        return 0
+    if wanted is not None and dump_id not in wanted:
+        return 0
     if desc in DEPENDENT_DESCS:
         if tag.startswith("DATABASE "):
             if not o.create:
-                return Req.NONE
+                return 0
         elif o.selective:
-            for dep in e.dependencies:
-                parent = done.get(dep)
-                if parent is None or parent.entry.desc == "ACL" or not parent.reqs:
+            for dep in deps:
+                p = parent(dep)
+                if p is None or p[0] == "ACL" or not p[1]:
                     continue
                 break
             else:
-                return Req.NONE
+                return 0
     else:
-        if o.schemas and not o.names["schemas"].matches(e.namespace):
-            return Req.NONE
-        if o.exclude_schemas and o.names["exclude_schemas"].matches(e.namespace):
-            return Req.NONE
-        if o.sel_types and not _matches_types(e, o, done):
-            return Req.NONE
-    if not e.had_dumper:
+        if o.schemas and not o.names["schemas"].matches(namespace):
+            return 0
+        if o.exclude_schemas and o.names["exclude_schemas"].matches(namespace):
+            return 0
+        if o.sel_types and not _matches_types(desc, tag, namespace, deps, o, parent):
+            return 0
+    if not flags & HAD_DUMPER:
         if (desc in ("SEQUENCE SET", "BLOB", "BLOB METADATA") or
                 (desc in DEPENDENT_DESCS and tag.startswith("LARGE OBJECT"))):
             res &= 10  # DATA | STATS
         else:
             res &= ~2  # DATA
-    if not e.defn or e.defn.startswith("-- load via partition root "):
+    if not flags & DEFN_REAL:
         res &= ~1  # SCHEMA
     if desc == "<Init>" and tag == "Max OID":
-        return Req.NONE
+        return 0
     if not o.dump_schema:
         res &= ~1
     if not o.dump_data:
         res &= ~2
-    return _REQS[res]
+    return res
 
 
-def _matches_types(e: TocEntry, o: RestoreOptions, done: dict[int, Decision]) -> bool:
-    desc = e.desc
+def _matches_types(desc: str, tag: str, namespace: str | None, deps: Iterable[int],
+                   o: RestoreOptions, parent: ParentOf) -> bool:
     names = o.names
     if desc in TABLE_LIKE:
-        return o.sel_table and (not o.tables or names["tables"].matches(e.tag, e.namespace))
+        return o.sel_table and (not o.tables or names["tables"].matches(tag, namespace))
     if desc == "INDEX":
-        return o.sel_index and (not o.indexes or names["indexes"].matches(e.tag, e.namespace))
+        return o.sel_index and (not o.indexes or names["indexes"].matches(tag, namespace))
     if desc in FUNCTION_LIKE:
         return o.sel_function and (not o.functions or
-                                   names["functions"].matches(e.tag, e.namespace))
+                                   names["functions"].matches(tag, namespace))
     if desc == "TRIGGER":
         return o.sel_trigger and (not o.triggers or
-                                  names["triggers"].matches(e.tag, e.namespace))
+                                  names["triggers"].matches(tag, namespace))
     if desc == "STATISTICS DATA":
-        for dep in e.dependencies:
-            parent = done.get(dep)
-            if parent is None or not parent.reqs:
+        for dep in deps:
+            p = parent(dep)
+            if p is None or not p[1]:
                 continue
-            if parent.entry.desc in TABLE_LIKE and o.sel_table:
+            if p[0] in TABLE_LIKE and o.sel_table:
                 return True
-            if parent.entry.desc == "INDEX" and o.sel_index:
+            if p[0] == "INDEX" and o.sel_index:
                 return True
         return False
     return False
@@ -288,35 +424,39 @@ def check_strict_names(entries: Sequence[TocEntry], o: RestoreOptions) -> None:
     """--strict-names: refuse, as pg_restore's StrictNamesCheck does, a -n/-t/-I/-P/-T name
     that no entry reaching pg_restore's name comparison has (schema, then table, index,
     function, trigger; the first missing name of the first list)."""
+    _check_strict(_outcome(TocTable.of(entries), o, False))
+
+
+def _check_strict(out: Outcome) -> None:
     from .errors import UsageError
 
-    ordered = (order_for_list(entries, o.use_list) if o.use_list is not None
-               else list(entries))
+    t, o = out.table, out.opts
     wanted = set(o.use_list) if o.use_list is not None else None
     touched: set[tuple[str, str]] = set()
-    cur = Section.PRE_DATA
-    for e in ordered:
-        if e.section != Section.NONE:
-            cur = e.section
-        if (e.desc in SPECIAL_DESCS or e.desc in DEPENDENT_DESCS or
-                e.desc in ("DATABASE", "DATABASE PROPERTIES", "STATISTICS DATA") or
-                cur not in o.sections or (wanted is not None and e.dump_id not in wanted)):
+    cur = int(Section.PRE_DATA)
+    for row in out.order:
+        if t.section[row] != Section.NONE:
+            cur = t.section[row]
+        desc = t.desc_of(row)
+        if (desc in SPECIAL_DESCS or desc in DEPENDENT_DESCS or
+                desc in ("DATABASE", "DATABASE PROPERTIES", "STATISTICS DATA") or
+                cur not in o.sections or (wanted is not None and t.ids[row] not in wanted)):
             continue
+        namespace = t.namespace(row)
         if o.schemas:
-            hits = [p for p in o.schemas if any_matches((p,), e.namespace, qualified=False)]
+            hits = [p for p in o.schemas if any_matches((p,), namespace, qualified=False)]
             touched.update(("schema", p) for p in hits)
             if not hits:
                 continue
-        if o.exclude_schemas and any_matches(o.exclude_schemas, e.namespace,
-                                             qualified=False):
+        if o.exclude_schemas and any_matches(o.exclude_schemas, namespace, qualified=False):
             continue
         for kind, names, descs in (("table", o.tables, TABLE_LIKE),
                                    ("index", o.indexes, {"INDEX"}),
                                    ("function", o.functions, FUNCTION_LIKE),
                                    ("trigger", o.triggers, {"TRIGGER"})):
-            if e.desc in descs:
-                touched.update((kind, p) for p in names
-                               if any_matches((p,), e.tag, e.namespace))
+            if desc in descs and names:
+                tag = t.tag(row)
+                touched.update((kind, p) for p in names if any_matches((p,), tag, namespace))
     for kind, names in (("schema", o.schemas), ("table", o.tables), ("index", o.indexes),
                         ("function", o.functions), ("trigger", o.triggers)):
         for name in names:
@@ -328,9 +468,9 @@ def default_listed(entries: Iterable[TocEntry], statistics: bool = True) -> Iter
     """The entries pg_restore -l prints with default options, as a stream: with no name,
     section or list option, pg_restore's rule looks at each entry alone."""
     opts = RestoreOptions(statistics=statistics)
-    mask = Req.SCHEMA | Req.DATA | Req.STATS
     for e in entries:
-        if _required(e, Section.PRE_DATA, opts, None, {}) & mask:
+        if _rule(e.desc, e.tag, e.namespace, entry_flags(e), e.dump_id, e.dependencies,
+                 Section.PRE_DATA, opts, None, _no_parent) & _MASK:
             yield e
 
 
@@ -339,7 +479,7 @@ def listed(decisions: Iterable[Decision]) -> list[TocEntry]:
     return [d.entry for d in chosen(decisions)]
 
 
-def list_file_ids(entries: Sequence[TocEntry], chunks: Iterable[bytes],
+def list_file_ids(entries: Iterable[HasDumpId], chunks: Iterable[bytes],
                   on_ignored: Callable[[bytes], None] | None = None) -> tuple[tuple[int, ...], int]:
     """The ids of a -L list file (as byte chunks), checked against the TOC as pg_restore
     checks them: the ids in list order, and how many lines pg_restore would ignore with a
@@ -394,148 +534,250 @@ def _mask_only(o: RestoreOptions) -> RestoreOptions:
 def select(entries: Sequence[TocEntry], sel: Selection) -> list[Decision]:
     """Decide every entry: pg_restore's rules, then the dependency closure and the
     table-data exclusions.  Each chosen Decision carries the reason it was chosen."""
-    decisions = required(entries, sel.restore)
+    return select_table(TocTable.of(entries), sel, track=True).decisions(entries)
+
+
+def select_table(t: TocTable, sel: Selection, track: bool = False) -> Outcome:
+    """:func:`select` over the columns of a TOC (``ls`` fills them in one pass over a TOC
+    too big to hold); ``track``: keep who pulled each entry (Decision.pulled_by)."""
+    out = _outcome(t, sel.restore, track)
+    _decide(out)
     if sel.restore.strict_names:
-        check_strict_names(entries, sel.restore)
-    mask = int(Req.SCHEMA | Req.DATA | Req.STATS)
-    for d in decisions:
-        if int(d.reqs) & mask:
-            d.reason = _option_reason(d.entry, sel.restore)
+        _check_strict(out)
+    reqs, why = out.reqs, out.why
+    for p in range(len(reqs)):
+        if reqs[p] & _MASK:
+            why[p] = R_OPTION
     if sel.with_deps:
-        _close(decisions, sel)
+        _closure(out, sel)
     if sel.exclude_table_data:
         excluded = NameMatcher(sel.exclude_table_data)
-        for d in decisions:
-            e = d.entry
-            if e.desc == "TABLE DATA" and d.reqs and excluded.matches(e.tag, e.namespace):
-                d.reqs = Req.NONE
-                d.reason = "excluded by --exclude-table-data"
-    return decisions
+        for p, row in enumerate(out.order):
+            if (reqs[p] and t.desc_of(row) == "TABLE DATA" and
+                    excluded.matches(t.tag(row), t.namespace(row))):
+                reqs[p] = 0
+                why[p] = R_EXCLUDED
+    return out
 
 
-def _option_reason(e: TocEntry, o: RestoreOptions) -> str:
+def _option_reason(desc: str, namespace: str | None, o: RestoreOptions) -> str:
     if o.use_list is not None:
         return "listed in the -L list file"
     if o.sel_types or o.schemas:
-        if e.desc in DEPENDENT_DESCS:
+        if desc in DEPENDENT_DESCS:
             return "pg_restore keeps it with its selected parent"
         for flag, names, descs in ((o.sel_table, o.tables, TABLE_LIKE),
                                    (o.sel_index, o.indexes, {"INDEX"}),
                                    (o.sel_function, o.functions, FUNCTION_LIKE),
                                    (o.sel_trigger, o.triggers, {"TRIGGER"})):
-            if flag and e.desc in descs:
+            if flag and desc in descs:
                 return "matches " + ", ".join(names)
         if o.schemas:
-            return f"in schema {e.namespace}"
+            return f"in schema {namespace}"
     return "selected"
 
 
 def _close(decisions: list[Decision], sel: Selection) -> None:
+    """--with-deps on Decisions (as :func:`select` leaves them before it): each one the
+    closure takes gets its reqs, reason, needed flag and pulled_by."""
+    entries = [d.entry for d in decisions]
+    out = Outcome(TocTable.of(entries), range(len(entries)), sel.restore, True)
+    for p, d in enumerate(decisions):
+        out.reqs[p] = int(d.reqs)
+        out.needed[p] = d.needed
+        out.why[p] = R_KEEP
+    _closure(out, sel)
+    for p, d in enumerate(decisions):
+        if out.why[p] != R_KEEP:
+            d.reqs = _REQS[out.reqs[p]]
+            d.reason = out.reason(p)
+            d.needed = bool(out.needed[p])
+            if p in out.pulled:
+                d.pulled_by = [*(d.pulled_by or []), *out.pulled[p]]
+
+
+def _closure(out: Outcome, sel: Selection) -> None:
     """Add what the chosen entries own and what they need, to a fixpoint; with --with-fks,
     also every table a chosen table references through a foreign key, whole.
 
-    Time is linear in the entries and their dependency references: each entry is looked
-    at a bounded number of times, and whether a binding's relations are all selected is a
-    counter kept up to date (a foreign key tying thousands of tables is not walked again
-    each time one of them is chosen)."""
-    mask = Req.SCHEMA | Req.DATA | Req.STATS
-    by_id = {d.entry.dump_id: d for d in decisions}
-    # Memory (a million entries, issue 12): an entry's only child is kept as it is, a
-    # list is made for the second; the section is kept only for the SECTION_NONE entries,
-    # which are in the section of the entry before them.
-    children: dict[int, Decision | list[Decision]] = {}
-    for d in decisions:
-        deps = d.entry.dependencies
-        for dep in (set(deps) if len(deps) > 1 else deps):
-            had = children.setdefault(dep, d)
-            if had is not d:
-                if isinstance(had, list):
-                    had.append(d)
+    An entry is known by its dump id; with a repeated id, the last position in order
+    stands for it (``key``).  Time is linear in the entries and their dependency
+    references: each entry is looked at a bounded number of times, and whether a
+    binding's relations are all selected is a counter kept up to date (a foreign key
+    tying thousands of tables is not walked again each time one of them is chosen).
+    Memory is a few arrays of positions (a million entries, issue 12)."""
+    t, order, reqs = out.table, out.order, out.reqs
+    ids, n = t.ids, len(order)
+    key = IdMap(ids, len(t))
+    for p in range(n):
+        key.set(ids[order[p]], p)
+    # children, by key: kids[start[k]:start[k + 1]], in order (one pass counts, one fills)
+    start = array("i", [0]) * (n + 1)
+    kids = array("i")
+    for counting in (True, False):
+        if not counting:
+            for k in range(n):
+                start[k + 1] += start[k]
+            kids = array("i", [0]) * start[n]
+            fill = array("i", start)
+        for p in range(n):
+            for k in _parent_keys(t, order[p], key):
+                if counting:
+                    start[k + 1] += 1
                 else:
-                    children[dep] = [had, d]
-    mask_opts = _mask_only(sel.restore)
-    none_section: dict[int, Section] = {}
-    cur = Section.PRE_DATA
-    for d in decisions:
-        if d.entry.section != Section.NONE:
-            cur = d.entry.section
+                    kids[fill[k]] = p
+                    fill[k] += 1
+    # a SECTION_NONE entry is in the section of the entry before it
+    none_section = bytearray(n)
+    cur = int(Section.PRE_DATA)
+    for p in range(n):
+        s = t.section[order[p]]
+        if s != Section.NONE:
+            cur = s
         else:
-            none_section[d.entry.dump_id] = cur
-    chosen = {d.entry.dump_id for d in decisions if d.reqs & mask}
-    # "full" objects bring their belongings; "needed" ones only what always comes along.
-    full: set[int] = set()
-    bindings = _Bindings(by_id, full)
-    for i in chosen:
-        if by_id[i].entry.desc not in DEPENDENT_DESCS:
-            bindings.make_full(i)
-    work = list(chosen)
+            none_section[key.get(ids[order[p]])] = cur
+    mask_opts = _mask_only(sel.restore)
+    chosen = bytearray(n)
+    full = bytearray(n)  # "full" objects bring their belongings; others what comes along
+    picked = (key.get(ids[order[p]]) for p in range(n) if reqs[p] & _MASK)
+    if out.track:
+        # Decisions tell why and who pulled what, which depends on the order of the work:
+        # the order it always had (a set's), not the TOC's (the entries chosen are the same)
+        picked = (key.get(i) for i in list({ids[order[p]] for p in range(n)
+                                            if reqs[p] & _MASK}))
+    work = array("i")
+    for k in picked:
+        if not chosen[k]:
+            chosen[k] = 1
+            work.append(k)
+    bindings = _Bindings(out, key, full)
+    for k in work:
+        if t.desc_of(order[k]) not in DEPENDENT_DESCS:
+            bindings.make_full(k)
 
-    def take(d: Decision, why: str, parent: Decision, owner: bool, needed: bool = False
+    def take(p: int, why: int, parent: int, owner: bool, needed: bool = False, fk: int = -1
              ) -> None:
-        i = d.entry.dump_id
-        if i in chosen:
-            if owner and i not in full:
-                bindings.make_full(i)
-                work.append(i)
-                if d.needed:  # needed before, now wanted whole: say why
-                    d.needed = False
-                    d.reason = why
-                    _pulled(d, parent)
+        row = order[p]
+        k = key.get(ids[row])
+        if chosen[k]:
+            if owner and not full[k]:
+                bindings.make_full(k)
+                work.append(k)
+                if out.needed[p]:  # needed before, now wanted whole: say why
+                    out.needed[p] = 0
+                    out.because(p, why, parent, fk)
+                    out.pull(p, parent)
             return
-        sec = d.entry.section
-        reqs = _required(d.entry, none_section[i] if sec == Section.NONE else sec, mask_opts,
-                         None, by_id)
-        if not reqs & mask:
+        sec = t.section[row]
+        got = _rule(t.desc_of(row), t.tag(row), t.namespace(row), t.flags[row], ids[row],
+                    t.dependencies(row), none_section[k] if sec == Section.NONE else sec,
+                    mask_opts, None, _no_parent)
+        if not got & _MASK:
             return
-        d.reqs = reqs
-        d.reason = why
-        d.needed = needed
-        _pulled(d, parent)
-        chosen.add(i)
+        reqs[p] = got
+        out.because(p, why, parent, fk)
+        out.needed[p] = needed
+        out.pull(p, parent)
+        chosen[k] = 1
         if owner:
-            bindings.make_full(i)
-        work.append(i)
+            bindings.make_full(k)
+        work.append(k)
 
+    look = _TableLookup(t, order, key)
     while work:
-        i = work.pop()
-        d = by_id[i]
-        e = d.entry
+        k = work.pop()
+        row = order[k]
+        i, desc = ids[row], t.desc_of(row)
         # What it needs: everything it depends on.
-        for dep in dict.fromkeys(e.dependencies):
-            p = by_id.get(dep)
-            if p is not None:
-                take(p, f"needed by {e.label}", d, False, needed=True)
+        for dep in dict.fromkeys(t.dependencies(row)):
+            q = key.get(dep)
+            if q >= 0:
+                take(q, R_NEEDED, k, False, needed=True)
         # What belongs to it (only relations and domains own things).
-        owner_full = i in full and e.desc in OWNERS
-        partitioned = e.desc == "TABLE" and "PARTITION BY" in (e.defn or "")
-        kids = children.get(i, ())
-        for c in (kids if isinstance(kids, (list, tuple)) else (kids,)):
-            ce = c.entry
-            if ce.desc in BINDINGS:
-                if sel.with_fks and owner_full and ce.desc == "FK CONSTRAINT":
-                    src, ref = fk_tables(c.entry, by_id)
+        owner_full = bool(full[k]) and desc in OWNERS
+        partitioned = desc == "TABLE" and bool(t.flags[row] & PARTITIONED)
+        for c in kids[start[k]:start[k + 1]]:
+            crow = order[c]
+            cdesc = t.desc_of(crow)
+            if cdesc in BINDINGS:
+                if sel.with_fks and owner_full and cdesc == "FK CONSTRAINT":
+                    src, ref = _fk_tables(t.dependencies(crow), t.tag(crow),
+                                          t.namespace(crow), look)
                     if src == i and ref is not None:
-                        name = fk_name(c.entry, e)
-                        take(by_id[ref], f"referenced by foreign key {name} of {_qualified(e)}"
-                             " (--with-fks)", d, True)
-                        take(c, f"foreign key of {_qualified(e)} (--with-fks)", d, False)
+                        take(key.get(ref), R_FK_REF, k, True, fk=c)
+                        take(c, R_FK_OF, k, False)
                         continue
-                if ce.dump_id not in chosen and bindings.bound(c):
-                    take(c, f"ties selected tables ({e.label})", d, False)
-            elif ce.desc in ALWAYS_ALONG or (owner_full and ce.desc in BELONGINGS):
-                take(c, f"belongs to {e.label}", d, True)
-            elif owner_full and partitioned and ce.desc == "TABLE":
-                take(c, f"partition of {e.label}", d, True)
+                if not chosen[key.get(ids[crow])] and bindings.bound(c):
+                    take(c, R_TIES, k, False)
+            elif cdesc in ALWAYS_ALONG or (owner_full and cdesc in BELONGINGS):
+                take(c, R_BELONGS, k, True)
+            elif owner_full and partitioned and cdesc == "TABLE":
+                take(c, R_PARTITION, k, True)
 
 
-def _pulled(d: Decision, parent: Decision) -> None:
-    if d.pulled_by is None:
-        d.pulled_by = []
-    d.pulled_by.append(parent.entry.dump_id)
+def _parent_keys(t: TocTable, row: int, key: IdMap) -> list[int]:
+    """The keys of the entries a row depends on, each once (any order)."""
+    deps, lo, hi = t.deps, t.dep_end[row], t.dep_end[row + 1]
+    if hi - lo == 1:
+        k = key.get(deps[lo])
+        return [k] if k >= 0 else []
+    return [k for k in map(key.get, set(deps[lo:hi])) if k >= 0]
 
 
 def _qualified(e: TocEntry) -> str:
     return f"{e.namespace}.{e.tag}" if e.namespace else e.tag
+
+
+class _Lookup(Protocol):
+    """Entries by dump id, for :func:`_fk_tables`: desc None when there is none."""
+
+    def desc(self, i: int) -> str | None: ...
+
+    def deps(self, i: int) -> Sequence[int]: ...
+
+    def tag(self, i: int) -> str: ...
+
+    def namespace(self, i: int) -> str | None: ...
+
+
+class _TableLookup:
+    def __init__(self, t: TocTable, order: Sequence[int], key: IdMap) -> None:
+        self.t, self.order, self.key = t, order, key
+
+    def _row(self, i: int) -> int:
+        k = self.key.get(i)
+        return -1 if k < 0 else self.order[k]
+
+    def desc(self, i: int) -> str | None:
+        row = self._row(i)
+        return None if row < 0 else self.t.desc_of(row)
+
+    def deps(self, i: int) -> Sequence[int]:
+        return self.t.dependencies(self._row(i))
+
+    def tag(self, i: int) -> str:
+        return self.t.tag(self._row(i))
+
+    def namespace(self, i: int) -> str | None:
+        return self.t.namespace(self._row(i))
+
+
+class _DecisionLookup:
+    def __init__(self, by_id: dict[int, Decision]) -> None:
+        self.by_id = by_id
+
+    def desc(self, i: int) -> str | None:
+        d = self.by_id.get(i)
+        return None if d is None else d.entry.desc
+
+    def deps(self, i: int) -> Sequence[int]:
+        return self.by_id[i].entry.dependencies
+
+    def tag(self, i: int) -> str:
+        return self.by_id[i].entry.tag
+
+    def namespace(self, i: int) -> str | None:
+        return self.by_id[i].entry.namespace
 
 
 def fk_tables(fk: TocEntry, by_id: dict[int, Decision]) -> tuple[int | None, int | None]:
@@ -545,20 +787,22 @@ def fk_tables(fk: TocEntry, by_id: dict[int, Decision]) -> tuple[int | None, int
     (a CONSTRAINT or INDEX entry): the key's table is the referenced one.  Without it, the
     tag, ``"<table> <constraint>"`` in the constraint's schema, names the referencing one.
     """
-    tables = [x for x in dict.fromkeys(fk.dependencies)
-              if x in by_id and by_id[x].entry.desc == "TABLE"]
+    return _fk_tables(fk.dependencies, fk.tag, fk.namespace, _DecisionLookup(by_id))
+
+
+def _fk_tables(deps: Sequence[int], tag: str, namespace: str | None, look: _Lookup
+               ) -> tuple[int | None, int | None]:
+    tables = [x for x in dict.fromkeys(deps) if look.desc(x) == "TABLE"]
     referenced = None
-    for dep in fk.dependencies:
-        key = by_id.get(dep)
-        if key is not None and key.entry.desc in ("CONSTRAINT", "INDEX"):
-            owners = [x for x in key.entry.dependencies
-                      if x in by_id and by_id[x].entry.desc == "TABLE"]
+    for dep in deps:
+        if look.desc(dep) in ("CONSTRAINT", "INDEX"):
+            owners = [x for x in look.deps(dep) if look.desc(x) == "TABLE"]
             if owners:
                 referenced = owners[0]
                 break
     if referenced is None:
-        named = [x for x in tables if by_id[x].entry.namespace == fk.namespace
-                 and fk.tag.startswith(by_id[x].entry.tag + " ")]
+        named = [x for x in tables if look.namespace(x) == namespace
+                 and tag.startswith(look.tag(x) + " ")]
         if len(named) == 1:
             others = [x for x in tables if x != named[0]]
             return named[0], (others[0] if others else named[0])
@@ -569,8 +813,12 @@ def fk_tables(fk: TocEntry, by_id: dict[int, Decision]) -> tuple[int | None, int
 
 def fk_name(fk: TocEntry, table: TocEntry) -> str:
     """The constraint's own name: its tag without the table name in front."""
-    prefix = table.tag + " "
-    return fk.tag[len(prefix):] if fk.tag.startswith(prefix) else fk.tag
+    return _fk_name(fk.tag, table.tag)
+
+
+def _fk_name(fk_tag: str, table_tag: str) -> str:
+    prefix = table_tag + " "
+    return fk_tag[len(prefix):] if fk_tag.startswith(prefix) else fk_tag
 
 
 class _Bindings:
@@ -578,10 +826,11 @@ class _Bindings:
     merely needed by something else) -- for SEQUENCE OWNED BY, the relations its
     sequences depend on.  A binding is a child of each of them, so it is looked at again
     when the last one is chosen.  Kept as counts of relations still missing, updated as
-    entries become "full", so each look is O(1) and the whole closure stays linear."""
+    entries become "full", so each look is O(1) and the whole closure stays linear.
+    Entries are their keys (see :func:`_closure`)."""
 
-    def __init__(self, by_id: dict[int, Decision], full: set[int]) -> None:
-        self.by_id = by_id
+    def __init__(self, out: Outcome, key: IdMap, full: bytearray) -> None:
+        self.t, self.order, self.key = out.table, out.order, key
         self.full = full
         self.missing: dict[int, int] = {}          # binding -> relations not yet full
         self.waiting: dict[int, list[int]] = {}    # relation -> bindings counting it
@@ -589,51 +838,55 @@ class _Bindings:
         self.seq_waiting: dict[int, list[int]] = {}  # relation -> sequences counting it
         self.seq_waiters: dict[int, list[int]] = {}  # sequence -> bindings counting it
 
-    def make_full(self, i: int) -> None:
-        if i in self.full:
+    def make_full(self, k: int) -> None:
+        if self.full[k]:
             return
-        self.full.add(i)
-        for b in self.waiting.pop(i, ()):
+        self.full[k] = 1
+        for b in self.waiting.pop(k, ()):
             self.missing[b] -= 1
-        for s in self.seq_waiting.pop(i, ()):
+        for s in self.seq_waiting.pop(k, ()):
             self.seq_missing[s] -= 1
             if self.seq_missing[s] == 0:
                 for b in self.seq_waiters.pop(s, ()):
                     self.missing[b] -= 1
 
-    def bound(self, d: Decision) -> bool:
-        b = d.entry.dump_id
+    def bound(self, c: int) -> bool:
+        """Whether the binding at position ``c`` has all its relations full."""
+        b = self.key.get(self.t.ids[self.order[c]])
         if b not in self.missing:
-            self.missing[b] = self._count(d)
+            self.missing[b] = self._count(c)
         return self.missing[b] == 0
 
-    def _count(self, d: Decision) -> int:
+    def _count(self, c: int) -> int:
         """Relations of a binding not yet full, registering it to hear of each."""
-        by_id, full = self.by_id, self.full
-        b = d.entry.dump_id
+        t, order, key, full = self.t, self.order, self.key, self.full
+        row = order[c]
+        b = key.get(t.ids[row])
+        owned_by = t.desc_of(row) == "SEQUENCE OWNED BY"
         missing = 0
-        for dep in dict.fromkeys(d.entry.dependencies):
-            p = by_id.get(dep)
-            if p is None:
+        for dep in dict.fromkeys(t.dependencies(row)):
+            q = key.get(dep)
+            if q < 0:
                 continue
-            if p.entry.desc in TABLE_LIKE and p.entry.desc != "SEQUENCE":
-                if dep not in full:
+            desc = t.desc_of(order[q])
+            if desc in TABLE_LIKE and desc != "SEQUENCE":
+                if not full[q]:
                     missing += 1
-                    self.waiting.setdefault(dep, []).append(b)
-            elif (d.entry.desc == "SEQUENCE OWNED BY" and p.entry.desc == "SEQUENCE"
-                  and self._sequence_missing(dep, p)):
+                    self.waiting.setdefault(q, []).append(b)
+            elif owned_by and desc == "SEQUENCE" and self._sequence_missing(q):
                 missing += 1
-                self.seq_waiters.setdefault(dep, []).append(b)
+                self.seq_waiters.setdefault(q, []).append(b)
         return missing
 
-    def _sequence_missing(self, s: int, seq: Decision) -> int:
+    def _sequence_missing(self, s: int) -> int:
         if s not in self.seq_missing:
-            by_id, full = self.by_id, self.full
+            t, order, key, full = self.t, self.order, self.key, self.full
             n = 0
-            for x in dict.fromkeys(seq.entry.dependencies):
-                if x in by_id and by_id[x].entry.desc in TABLE_LIKE and x not in full:
+            for x in dict.fromkeys(t.dependencies(order[s])):
+                q = key.get(x)
+                if q >= 0 and t.desc_of(order[q]) in TABLE_LIKE and not full[q]:
                     n += 1
-                    self.seq_waiting.setdefault(x, []).append(s)
+                    self.seq_waiting.setdefault(q, []).append(s)
             self.seq_missing[s] = n
         return self.seq_missing[s]
 

@@ -7,7 +7,7 @@ every pattern: ``restore`` refuses an empty selection naming them, ``ls`` warns.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from .format.model import TocEntry
 from .patterns import any_matches
@@ -26,20 +26,31 @@ _KINDS: tuple[tuple[str, str, str, frozenset[str] | None], ...] = (
 def unmatched(entries: Sequence[TocEntry], opts: RestoreOptions) -> list[str]:
     """``-t nosuch matched nothing`` for every name option no entry matches, with a hint
     when only the letter case differs (pg_restore's names are exact)."""
+    return unmatched_names(lambda: ((e.desc, e.tag, e.namespace) for e in entries), opts)
+
+
+def unmatched_names(names: Callable[[], Iterable[tuple[str, str, str | None]]],
+                    opts: RestoreOptions) -> list[str]:
+    """:func:`unmatched` over ``names()``: a fresh pass of (desc, tag, namespace) per
+    entry each call (:meth:`pgarchive.toctable.TocTable.names` holds no entry)."""
     out: list[str] = []
     for flag, field_name, _, descs in _KINDS:
         for pattern in getattr(opts, field_name):
             if descs is None:
-                names = {e.namespace for e in entries if e.namespace}
-                hit = any(any_matches((pattern,), n, qualified=False) for n in names)
+                hit = any(any_matches((pattern,), ns, qualified=False)
+                          for _, _, ns in names() if ns)
             else:
-                names = {e.tag for e in entries if e.desc in descs}
-                hit = any(any_matches((pattern,), e.tag, e.namespace) for e in entries
-                          if e.desc in descs)
+                hit = any(any_matches((pattern,), tag, ns) for desc, tag, ns in names()
+                          if desc in descs)
             if hit:
                 continue
             text = f"{flag} {pattern} matched nothing"
-            close = sorted(n for n in names if n.lower() == pattern.lower() and n != pattern)
+            # only the names that differ in case are kept (not every tag of a big TOC)
+            folded = pattern.lower()
+            close = sorted({n for desc, tag, ns in names()
+                            for n in ((ns,) if descs is None else
+                                      ((tag,) if desc in descs else ()))
+                            if n and n.lower() == folded and n != pattern})
             if close:
                 text += f" (did you mean {', '.join(close)}? names are case-sensitive)"
             out.append(text)

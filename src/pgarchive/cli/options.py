@@ -115,7 +115,7 @@ def selection_options(fn: F) -> F:
 SHOWN_WARNINGS = 20
 
 
-def build_selection(entries: list[Any], kw: dict[str, Any], validate: bool = True
+def build_selection(entries: Iterable[Any], kw: dict[str, Any], validate: bool = True
                     ) -> Selection:
     """Turn the selection switches into a Selection (popping them from kw); ``validate``:
     refuse pg_restore's contradictions here (restore refuses them itself, with why)."""
@@ -150,7 +150,7 @@ def warn_unmatched(entries: list[Any], selection: Selection) -> list[str]:
     return missing
 
 
-def build_options(entries: list[Any], kw: dict[str, Any]) -> RestoreOptions:
+def build_options(entries: Iterable[Any], kw: dict[str, Any]) -> RestoreOptions:
     """Turn pg_restore's switches into RestoreOptions (popping them from kw)."""
     from ..selection import RestoreOptions, list_file_ids
 

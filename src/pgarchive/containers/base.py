@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from ..compression import DEFAULT_OUT_SIZE, InflateLimit, decompress
 from ..encodings import python_codec
@@ -23,6 +23,8 @@ from ..format.constants import K_VERS_1_7, ArchiveFormat, Compression
 from ..format.model import Header, TocEntry
 from ..format.toc import Buffer, TocRead, TocWalk, read_toc
 from .source import ByteSource
+
+T = TypeVar("T")
 
 #: How a finding about bytes pg_restore never reads ends.
 IGNORED = "pg_restore ignores it"
@@ -104,6 +106,7 @@ class Container(ABC):
         self.path = path
         self.header: Header
         self.codec = "utf-8"
+        self._codec_known = False  # whether iter_entries has looked for ENCODING
         self._closers: list[object] = []
         self._entries: list[TocEntry] | None = None
 
@@ -163,18 +166,42 @@ class Container(ABC):
             return
         read, end, extra, where = self._toc_source()
         try:
-            if self.codec == "utf-8":  # the ENCODING entry comes first: look for it
+            if not self._codec_known:  # the ENCODING entry comes first: look for it
                 for batch, _ in TocWalk(read, end, self.header, extra).batches():
                     found = next((e for e in batch if e.desc == "ENCODING"), None)
                     if found is not None:
                         self.codec = python_codec(found.defn or "")
                         break
+                # (once: a TOC without one is not walked twice on each later pass)
+                self._codec_known = True
             walk = TocWalk(read, end, self.header, extra, self.codec)
             for batch, _ in walk.batches():
                 yield from batch
             self._after_toc(TocRead([], [], walk.end, walk.max_offset))
         except ArchiveError as e:
             raise e.located(path=where) from None
+
+    def scan_entries(self, consume: Callable[[Iterator[TocEntry]], T]) -> T:
+        """``consume`` over one pass of :meth:`iter_entries`, without its first walk that
+        looks for the ENCODING entry: the pass decodes as UTF-8 and, as :attr:`entries`
+        does, is made again in the archive's encoding if it names another (``consume``
+        must start afresh).  A TOC without ENCODING is walked once, not twice."""
+        if self._codec_known or self._entries is not None:
+            return consume(self.iter_entries())
+        found: list[str] = []
+
+        def watched(entries: Iterator[TocEntry]) -> Iterator[TocEntry]:
+            for e in entries:
+                if not found and e.desc == "ENCODING":
+                    found.append(python_codec(e.defn or ""))
+                yield e
+
+        self._codec_known = True
+        result = consume(watched(self.iter_entries()))
+        if found and found[0] != self.codec:
+            self.codec = found[0]
+            result = consume(self.iter_entries())
+        return result
 
     def default_list_body(self, statistics: bool = True) -> bytes:
         """The entry lines of ``pg_restore -l`` with default options, as raw bytes (each
