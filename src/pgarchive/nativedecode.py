@@ -69,14 +69,31 @@ class _Buffer(ctypes.Structure):
 
 
 class Output:
-    """The reused output buffer and what has been written from it."""
+    """An output buffer the decoders fill, reused from entry to entry."""
 
-    def __init__(self, size: int, sink: Sink) -> None:
+    def __init__(self, size: int) -> None:
         self.data = bytearray(size)
         self.view = memoryview(self.data)
         self.address = ctypes.addressof((ctypes.c_char * size).from_buffer(self.data))
         self.size = size
-        self.sink = sink
+
+
+#: Error codes are the largest size_t values (-1 down to -maxCode: about 20 for LZ4F,
+#: 120 for zstd): a result below this is no error, without asking the library.
+_ERRORS_FROM = (1 << 64) - 4096 if ctypes.sizeof(ctypes.c_size_t) == 8 else (1 << 32) - 4096
+
+
+class _Windows:
+    """The address of each window's contents, found once per window (not per chunk)."""
+
+    def __init__(self) -> None:
+        self._win: bytes | bytearray | None = None
+        self._address = 0
+
+    def address(self, win: bytes | bytearray) -> int:
+        if win is not self._win:
+            self._win, self._address = win, _address(win)
+        return self._address
 
 
 class Lz4Decoder:
@@ -96,33 +113,34 @@ class Lz4Decoder:
         lib.LZ4F_isError.argtypes = [ctypes.c_size_t]
         lib.LZ4F_isError.restype = ctypes.c_uint
 
-    def copy(self, spans: Iterable[Span], out: Output, limit: Callable[[int], int],
-             stored: Callable[[], int]) -> int:
-        """Decode the frame in ``spans`` into ``out``, handing each full buffer to its sink:
+    def copy(self, spans: Iterable[Span], out: Output, sink: Sink, floor: int,
+             ratio: int) -> int:
+        """Decode the frame in ``spans`` into ``out``, handing each full buffer to ``sink``:
         OK, or BAD when the frame is damaged, truncated, followed by bytes, or inflates past
-        ``limit(stored())``, what the stored bytes read so far may inflate to."""
+        ``floor`` plus ``ratio`` times the stored bytes read so far (InflateLimit's bound)."""
         lib = self._lib
         ctx = ctypes.c_void_p()
         if lib.LZ4F_isError(lib.LZ4F_createDecompressionContext(ctypes.byref(ctx), 100)):
             return BAD
         try:
-            return self._run(ctx, spans, out, limit, stored)
+            return self._run(ctx, spans, out, sink, floor, ratio)
         finally:
             lib.LZ4F_freeDecompressionContext(ctx)
 
-    def _run(self, ctx: ctypes.c_void_p, spans: Iterable[Span], out: Output,
-             limit: Callable[[int], int], stored: Callable[[], int]) -> int:
+    def _run(self, ctx: ctypes.c_void_p, spans: Iterable[Span], out: Output, sink: Sink,
+             floor: int, ratio: int) -> int:
         decode, is_error = self._lib.LZ4F_decompress, self._lib.LZ4F_isError
         dst_n, src_n = ctypes.c_size_t(), ctypes.c_size_t()
         dst_ref, src_ref = ctypes.byref(dst_n), ctypes.byref(src_n)
-        base, size, view, sink = out.address, out.size, out.view, out.sink
+        base, size, view = out.address, out.size, out.view
         # stableDst: the last 64 kB decoded stay where they are until the next call (they
         # do: after a flush, decoding starts again at the buffer's start, more than 64 kB
         # below them, and has written 64 kB anew before it reaches them), so LZ4F keeps
         # no copy of every block as the history of the next
         options = (ctypes.c_uint * 4)(1, 0, 0, 0)
         low = size >> 2  # flush when less than this is free: lz4 blocks decode in place
-        filled = inflated = 0
+        windows = _Windows()
+        filled = inflated = stored = 0
         fed = ended = False
         for win, start, stop in spans:
             if start == stop:
@@ -130,32 +148,34 @@ class Lz4Decoder:
             if ended:
                 return BAD  # bytes after the end mark
             fed = True
-            src = _address(win) + start
+            src = windows.address(win) + start
             left = stop - start
+            stored += left
             while left:
                 dst_n.value = size - filled
                 src_n.value = left
                 hint = decode(ctx, base + filled, dst_ref, src, src_ref, options)
-                if is_error(hint):
+                if hint >= _ERRORS_FROM and is_error(hint):
                     return BAD
-                filled += dst_n.value
-                src += src_n.value
-                left -= src_n.value
+                made, took = dst_n.value, src_n.value
+                filled += made
+                src += took
+                left -= took
                 if hint == 0:
                     ended = True
                     if left:
                         return BAD
                 if size - filled < low:
                     inflated += filled
-                    if inflated > limit(stored()):
+                    if inflated > floor + ratio * stored:
                         return BAD
                     sink(view[:filled])
                     filled = 0
-                elif src_n.value == 0 and dst_n.value == 0:
+                elif took == 0 and made == 0:
                     return BAD  # no progress: should not happen
         if filled:
             inflated += filled
-            if inflated > limit(stored()):
+            if inflated > floor + ratio * stored:
                 return BAD
             sink(view[:filled])
         return BAD if fed and not ended else OK
@@ -177,26 +197,27 @@ class ZstdDecoder:
         lib.ZSTD_isError.argtypes = [ctypes.c_size_t]
         lib.ZSTD_isError.restype = ctypes.c_uint
 
-    def copy(self, spans: Iterable[Span], out: Output, limit: Callable[[int], int],
-             stored: Callable[[], int]) -> int:
+    def copy(self, spans: Iterable[Span], out: Output, sink: Sink, floor: int,
+             ratio: int) -> int:
         """As :meth:`Lz4Decoder.copy`, for a zstd frame."""
         lib = self._lib
         ctx = lib.ZSTD_createDCtx()
         if not ctx:
             return BAD
         try:
-            return self._run(ctx, spans, out, limit, stored)
+            return self._run(ctx, spans, out, sink, floor, ratio)
         finally:
             lib.ZSTD_freeDCtx(ctx)
 
-    def _run(self, ctx: int, spans: Iterable[Span], out: Output, limit: Callable[[int], int],
-             stored: Callable[[], int]) -> int:
+    def _run(self, ctx: int, spans: Iterable[Span], out: Output, sink: Sink, floor: int,
+             ratio: int) -> int:
         decode, is_error = self._lib.ZSTD_decompressStream, self._lib.ZSTD_isError
-        size, view, sink = out.size, out.view, out.sink
+        size, view = out.size, out.view
         src, dst = _Buffer(), _Buffer(out.address, size, 0)
         src_ref, dst_ref = ctypes.byref(src), ctypes.byref(dst)
         low = size >> 2
-        inflated = 0
+        windows = _Windows()
+        inflated = stored = 0
         fed = ended = False
         hint = 1
         for win, start, stop in spans:
@@ -205,28 +226,31 @@ class ZstdDecoder:
             if ended:
                 return BAD
             fed = True
-            src.ptr, src.size, src.pos = _address(win) + start, stop - start, 0
+            n = stop - start
+            stored += n
+            src.ptr, src.size, src.pos = windows.address(win) + start, n, 0
             while True:
                 hint = decode(ctx, dst_ref, src_ref)
-                if is_error(hint):
+                if hint >= _ERRORS_FROM and is_error(hint):
                     return BAD
-                full = size - dst.pos < low
+                made = dst.pos
+                full = size - made < low
                 if full:
-                    inflated += dst.pos
-                    if inflated > limit(stored()):
+                    inflated += made
+                    if inflated > floor + ratio * stored:
                         return BAD
-                    sink(view[:dst.pos])
+                    sink(view[:made])
                     dst.pos = 0
                 if hint == 0:
                     ended = True
-                    if src.pos < src.size:
+                    if src.pos < n:
                         return BAD
                     break
-                if src.pos == src.size and not full:
+                if not full and src.pos == n:
                     break
         if dst.pos:
             inflated += dst.pos
-            if inflated > limit(stored()):
+            if inflated > floor + ratio * stored:
                 return BAD
             sink(view[:dst.pos])
         return BAD if fed and not ended else OK

@@ -15,7 +15,7 @@ read again through the generic path, which raises the error pgarchive gives for 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, BinaryIO
 
 from ..errors import ArchiveError, CompressionError
@@ -23,6 +23,7 @@ from ..format.constants import BlockType, Compression
 from ..format.model import TocEntry
 
 if TYPE_CHECKING:
+    from .. import nativedecode
     from ..archive import Archive
     from ..containers.custom import CustomContainer
     from ..format.blocks import BlockHeader
@@ -35,10 +36,38 @@ RUN = 256 << 10
 IOV_MAX = 1024
 
 
-def copy_table_data(source: DataSource, entry: TocEntry, out: BinaryIO, piece: int) -> None:
+class Buffers:
+    """The buffers of the fast paths, made on first use and kept from entry to entry (a
+    table of a few rows costs no megabyte of fresh memory); one set per writer."""
+
+    def __init__(self) -> None:
+        self._output: nativedecode.Output | None = None
+        self._window: bytearray | None = None
+
+    @property
+    def output(self) -> nativedecode.Output:
+        """What the decoders fill (written to the script when full)."""
+        if self._output is None:
+            from .. import nativedecode
+
+            self._output = nativedecode.Output(OUT_BUFFER)
+        return self._output
+
+    @property
+    def window(self) -> bytearray:
+        """What full windows of stored chunks are read into."""
+        if self._window is None:
+            from ..format.blocks import CHUNK_WINDOW
+
+            self._window = bytearray(CHUNK_WINDOW)
+        return self._window
+
+
+def copy_table_data(source: DataSource, entry: TocEntry, out: BinaryIO, piece: int,
+                    buffers: Buffers) -> None:
     """Write the entry's decompressed data to ``out`` (pieces of ``piece`` bytes where the
     generic path is taken)."""
-    if not _copied_fast(source, entry, out):
+    if not _copied_fast(source, entry, out, buffers):
         write = out.write
         for chunk in source.data(entry, piece):
             write(chunk)
@@ -61,7 +90,8 @@ def _custom_block(archive: Archive, entry: TocEntry
     return (c, hdr) if hdr.type == BlockType.DATA else None
 
 
-def _copied_fast(source: DataSource, entry: TocEntry, out: BinaryIO) -> bool:
+def _copied_fast(source: DataSource, entry: TocEntry, out: BinaryIO,
+                 buffers: Buffers) -> bool:
     """Whether the entry's data was written by a fast path (False: nothing written yet)."""
     from ..archive import Archive
 
@@ -84,20 +114,10 @@ def _copied_fast(source: DataSource, entry: TocEntry, out: BinaryIO) -> bool:
     from ..limits import INFLATE_FLOOR, INFLATE_RATIO
 
     ratio = INFLATE_RATIO[method.name.lower()]
-    stored = [0]
-
-    read = _reused_reader(c)
-
-    def counted() -> Iterator[tuple[bytes | bytearray, int, int]]:
-        for span in c.blocks.spans(hdr.body, read=read):
-            stored[0] += span[2] - span[1]
-            yield span
-
+    spans = c.blocks.spans(hdr.body, read=_reused_reader(c, buffers.window))
     out.flush()
-    buffer = nativedecode.Output(OUT_BUFFER, out.write)
     try:
-        status = decoder.copy(counted(), buffer, lambda s: INFLATE_FLOOR + ratio * s,
-                              lambda: stored[0])
+        status = decoder.copy(spans, buffers.output, out.write, INFLATE_FLOOR, ratio)
     except ArchiveError:
         status = nativedecode.BAD
     if status != nativedecode.OK:
@@ -105,17 +125,16 @@ def _copied_fast(source: DataSource, entry: TocEntry, out: BinaryIO) -> bool:
     return True
 
 
-def _reused_reader(c: CustomContainer) -> Callable[[int, int], bytes | bytearray]:
-    """read(offset, size) for BlockReader.spans: full windows refill one buffer."""
+def _reused_reader(c: CustomContainer, buf: bytearray
+                   ) -> Callable[[int, int], bytes | bytearray]:
+    """read(offset, size) for BlockReader.spans: full windows refill ``buf``."""
     from ..containers.source import FileSource
-    from ..format.blocks import CHUNK_WINDOW
 
     source = c.source
     assert isinstance(source, FileSource)
-    buf = bytearray(CHUNK_WINDOW)
 
     def read(offset: int, size: int) -> bytes | bytearray:
-        if size != CHUNK_WINDOW:
+        if size != len(buf):
             return source.read_at(offset, size)
         got = source.read_into(offset, buf)
         return buf if got == size else bytes(buf[:got])
