@@ -203,7 +203,7 @@ def _lz4(chunks: Iterable[bytes], out_size: int) -> Iterator[bytes]:
             if out:
                 yield out
             data = b""
-            if d.needs_input:
+            if d.needs_input and not d.eof:  # at the end: bytes after it, in this chunk?
                 break
     if fed and not d.eof:
         raise CompressionError("lz4 frame is truncated (no end mark)")

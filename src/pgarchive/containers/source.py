@@ -113,6 +113,14 @@ class FileSource(ByteSource):
             self._check_unchanged(offset + len(out))
         return out
 
+    def read_into(self, offset: int, buffer: bytearray) -> int:
+        """:meth:`read_at` into a buffer the caller reuses (no new pages to fault in for
+        every window of a long read); returns the bytes read."""
+        got = os.preadv(self._file.fileno(), [buffer], offset)
+        if got < len(buffer) and offset + got < self._size:
+            self._check_unchanged(offset + got)
+        return got
+
     def _check_unchanged(self, pos: int) -> None:
         now = os.fstat(self._file.fileno()).st_size
         if now < self._size:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import cast
 
 from . import chunkscan
 from .constants import K_VERS_1_3, BlockType
@@ -89,16 +90,30 @@ class BlockReader:
     def chunks(self, pos: int, sink: list[int] | None = None) -> Iterator[bytes]:
         """Yield the chunk payloads starting at ``pos``; ``sink`` receives the end position.
 
+        The payloads of :meth:`spans`, each sliced out of its window."""
+        for win, start, stop in self.spans(pos, sink):
+            yield cast(bytes, win[start:stop])  # windows of read_at: bytes
+
+    def spans(self, pos: int, sink: list[int] | None = None,
+              read: Callable[[int, int], bytes | bytearray] | None = None
+              ) -> Iterator[tuple[bytes | bytearray, int, int]]:
+        """The chunk payloads starting at ``pos`` as (window, start, stop): each payload
+        (or a piece of it, at most PIECE bytes) is ``window[start:stop]``, left unsliced
+        for a decoder that reads it in place; ``sink`` receives the end position.  ``read``
+        replaces ``read_at`` (one that refills a reused buffer: each window must then be
+        used before the next is asked for).
+
         The hot loop of reading data (uncompressed archives have one chunk per row).  Read
         through ``read_at`` in windows of CHUNK_WINDOW bytes, never the memory map: a file
         cut while it is read then gives a short read, which the reader reports, where a
         mapped page past the new end would kill the process (SIGBUS); and as fast (the
         bytes are copied either way).
         """
-        read = self.read_at or (lambda off, n: bytes(self.buf[off:off + n]))
+        if read is None:
+            read = self.read_at or (lambda off, n: bytes(self.buf[off:off + n]))
         size, end, raw = self.ints.size, self.end, self.ints.raw
-        base, win = pos, b""
-        p = pos
+        win: bytes | bytearray = b""
+        base = p = pos
         while True:
             if p + size > end:
                 raise TruncatedError("archive is truncated: chunk length extends past the end "
@@ -126,7 +141,7 @@ class BlockReader:
                         raise TruncatedError(f"archive is truncated: chunk of {n} bytes "
                                              "extends past the end of the file", offset=p)
                 take = min(stop, base + len(win), p + PIECE)
-                yield win[p - base:take - base]
+                yield win, p - base, take - base
                 p = take
         if sink is not None:
             sink.append(p)
@@ -135,15 +150,24 @@ class BlockReader:
                  window: int = 4 << 20) -> Iterator[bytes]:
         """The same payloads as :meth:`chunks`, joined into pieces of about ``target``
         bytes: for uncompressed data, whose chunks are single rows."""
+        for parts, _size in self.runs(pos, target, sink, window):
+            yield parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def runs(self, pos: int, target: int = 256 << 10, sink: list[int] | None = None,
+             window: int = 4 << 20, most: int = 1 << 30) -> Iterator[tuple[list[bytes], int]]:
+        """The payloads of :meth:`chunks` in runs of about ``target`` bytes (at most
+        ``most`` payloads), each as (payloads, their total size), not joined: for a writer
+        that hands a run to writev as it is."""
         size = self.ints.size
         read = self.read_at or (lambda off, n: bytes(self.buf[off:off + n]))
         start, buf, p = pos, read(pos, min(window, self.end - pos)), 0
         released = pos
         while True:
             out: list[bytes] = []
-            p, status = chunkscan.gather(buf, p, self.ints.int_size, target, out)
-            if out:
-                yield b"".join(out)
+            was = p
+            p, status = chunkscan.gather(buf, p, self.ints.int_size, target, out, most)
+            if out:  # what was read, less a length before each payload (and the list end)
+                yield out, p - was - size * (len(out) + (status == chunkscan.LIST_END))
             here = start + p
             if self.release is not None and here - released > RELEASE_EVERY:
                 self.release(released, here)
@@ -169,7 +193,8 @@ class BlockReader:
                 if n > window:  # one huge chunk (a long row): read in pieces, never whole
                     body = here + size
                     for off in range(0, n, target):
-                        yield read(body + off, min(target, n - off))
+                        piece = read(body + off, min(target, n - off))
+                        yield [piece], len(piece)
                     here = body + n
                     n = 0
                 start, buf, p = here, read(here, min(max(window, size + max(n, 0)),

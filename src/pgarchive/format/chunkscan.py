@@ -17,19 +17,24 @@ NEGATIVE: Final = -1    # a negative chunk length
 
 
 def gather(window: bytes, p: int, int_size: int, target: int,
-           out: list[bytes]) -> tuple[int, int]:
+           out: list[bytes], most: int = 1 << 30) -> tuple[int, int]:
     """Append the payloads of the chunks at ``window[p:]`` to ``out`` until ``target``
-    bytes are gathered, the list ends, or the window does.  Returns (position, status):
-    the position is after the last complete chunk (after the zero length at LIST_END)."""
+    bytes (or ``most`` payloads: a writev's limit) are gathered, the list ends, or the
+    window does.  Returns (position, status): the position is after the last complete
+    chunk (after the zero length at LIST_END)."""
     end = len(window)
     size = 1 + int_size
     total = 0
     while True:
         if p + size > end:
             return p, WINDOW_END
-        n = 0
-        for k in range(int_size):
-            n |= window[p + 1 + k] << (8 * k)
+        if int_size == 4:  # pg_dump's, unrolled: this loop runs once per row
+            n = (window[p + 1] | window[p + 2] << 8 | window[p + 3] << 16
+                 | window[p + 4] << 24)
+        else:
+            n = 0
+            for k in range(int_size):
+                n |= window[p + 1 + k] << (8 * k)
         if window[p] != 0 and n != 0:
             return p, NEGATIVE
         if n == 0:
@@ -39,5 +44,5 @@ def gather(window: bytes, p: int, int_size: int, target: int,
         out.append(window[p + size:p + size + n])
         p += size + n
         total += n
-        if total >= target:
+        if total >= target or len(out) >= most:
             return p, FULL

@@ -15,6 +15,7 @@ from typing import BinaryIO, Protocol
 from ..containers import LargeObjectStream
 from ..format.model import TocEntry
 from . import model as m
+from .datacopy import Buffers, copy_table_data
 from .quoting import bytea_literal
 
 LOBBUFSIZE = 16384
@@ -50,6 +51,7 @@ class ScriptWriter:
         self.old_lo_style = old_lo_style
         self._pending: list[str] = []
         self._size = 0
+        self._buffers = Buffers()
 
     def write(self, steps: Iterable[m.Step]) -> None:
         """Write every step, then flush."""
@@ -62,9 +64,8 @@ class ScriptWriter:
                 elif kind == m.DATA:
                     assert step.entry is not None
                     self._flush()
-                    write = self.out.write
-                    for chunk in self.source.data(step.entry, DATA_PIECE):
-                        write(chunk)
+                    copy_table_data(self.source, step.entry, self.out, DATA_PIECE,
+                                    self._buffers)
                 else:
                     assert step.entry is not None
                     self._large_objects(step.entry)
