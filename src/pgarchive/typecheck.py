@@ -26,6 +26,7 @@ from .copyrows import RowBatch, RowCutter, working_codec
 from .encodings import is_sql_ascii
 from .errors import ArchiveError
 from .format.model import TocEntry
+from .typeregex import BatchMatcher, row_pattern
 from .values import NULL, decoder, is_checked, unescape
 
 
@@ -80,12 +81,21 @@ class TypeChecker:
         self._since_trim = 0
         self._exact = [decoder(c.type, work, self.strict_text) for c in self.layout.columns]
         self._checked = [is_checked(c.type) for c in self.layout.columns]
-        self._fast: Any = None
+        self._fast: Any = None  # the Arrow path over every checked column
+        self._rest: Any = None  # ... over the checked columns the row pattern leaves out
+        self._rows_re: BatchMatcher | None = None
         try:
             from .export.arrowbatch import ArrowDecoder
 
             checked = tuple(i for i, c in enumerate(self._checked) if c)
             self._fast = ArrowDecoder(self.layout, work, self.strict_text, only=checked)
+            row, covered = row_pattern([c.type if ok else None for c, ok in zip(
+                self.layout.columns, self._checked, strict=True)], work)
+            if covered:
+                self._rows_re = BatchMatcher(row)
+                rest = tuple(i for i in checked if i not in covered)
+                if rest:
+                    self._rest = ArrowDecoder(self.layout, work, self.strict_text, only=rest)
         except ImportError:
             self._fast = None
 
@@ -127,10 +137,9 @@ class TypeChecker:
         self._exact_check(b)
 
     def _fast_ok(self, b: RowBatch) -> bool:
-        """True when the vectorised path accepts every value of the batch."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
+        """True when the vectorised paths accept every value of the batch: the row
+        pattern (:mod:`pgarchive.typeregex`) first, for the columns it covers, then the
+        Arrow path for the others; where the pattern fails, the Arrow path for all."""
         if self.strict_text:  # text columns: only their encoding to check, all at once
             try:
                 b.data.decode(self._work)
@@ -138,14 +147,33 @@ class TypeChecker:
                 return False
             if _high_escapes(b.data):  # bytes written as escapes: checked once de-escaped
                 return False
-        if not self._fast.only:
+        if self._rows_re is not None and self._rows_match(b.data):
+            return self._arrow_ok(b, self._rest)
+        return self._arrow_ok(b, self._fast)
+
+    def _rows_match(self, data: bytes) -> bool:
+        import pyarrow as pa
+
+        assert self._rows_re is not None
+        try:
+            return self._rows_re.matches(data)
+        except pa.ArrowInvalid:  # a pattern too big for RE2 (thousands of columns)
+            self._rows_re = None
+            return False
+
+    def _arrow_ok(self, b: RowBatch, fast: Any) -> bool:
+        """True when the Arrow path ``fast`` accepts every value of its columns."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if fast is None or not fast.only:
             return True
         try:
-            rb = self._fast._fast(b, checking=True)
+            rb = fast._fast(b, checking=True)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError, UnicodeError,
                 OverflowError, ArchiveError):
             return False
-        for col, arr in zip([self.layout.columns[i] for i in self._fast.only], rb.columns,
+        for col, arr in zip([self.layout.columns[i] for i in fast.only], rb.columns,
                             strict=True):
             t = col.type
             if not pa.types.is_string(arr.type) or not self._checked_string(t.kind):
@@ -210,6 +238,8 @@ def _high_escapes(data: bytes) -> bool:
     from .copytext import vector_module
 
     global _HIGH_FIRST
+    if b"\\" not in data:  # memchr: most batches have no escape at all
+        return False
     np = vector_module()
     if _HIGH_FIRST is None:
         _HIGH_FIRST = np.zeros(256, np.bool_)
