@@ -15,6 +15,7 @@ passes every other check of verify; only this one sees it before a restore fails
 
 from __future__ import annotations
 
+import codecs
 import re
 import weakref
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from .copyrows import RowBatch, RowCutter, working_codec
 from .encodings import is_sql_ascii
 from .errors import ArchiveError
 from .format.model import TocEntry
-from .typeregex import BatchMatcher, row_pattern
+from .typeregex import ANY_TEXT, UTF8_TEXT, BatchMatcher, row_pattern
 from .values import NULL, decoder, is_checked, unescape
 
 
@@ -84,13 +85,18 @@ class TypeChecker:
         self._fast: Any = None  # the Arrow path over every checked column
         self._rest: Any = None  # ... over the checked columns the row pattern leaves out
         self._rows_re: BatchMatcher | None = None
+        #: the row pattern also checks the text's encoding and escapes (UTF-8 only)
+        self._text_in_pattern = self.strict_text and codecs.lookup(work).name == "utf-8"
+        #: the last batch was accepted by the row pattern alone (nothing to give back)
+        self._light = False
         try:
             from .export.arrowbatch import ArrowDecoder
 
             checked = tuple(i for i, c in enumerate(self._checked) if c)
             self._fast = ArrowDecoder(self.layout, work, self.strict_text, only=checked)
             row, covered = row_pattern([c.type if ok else None for c, ok in zip(
-                self.layout.columns, self._checked, strict=True)], work)
+                self.layout.columns, self._checked, strict=True)], work,
+                UTF8_TEXT if self._text_in_pattern else ANY_TEXT)
             if covered:
                 self._rows_re = BatchMatcher(row)
                 rest = tuple(i for i in checked if i not in covered)
@@ -127,11 +133,13 @@ class TypeChecker:
         if len(self.problems) >= MAX_PROBLEMS:
             return
         if self._fast is not None:
+            self._light = False
             ok = self._fast_ok(b)
-            self._since_trim += len(b.data)
-            if self._since_trim >= 8 * BATCH:
-                trim_memory()
-                self._since_trim = 0
+            if not self._light:  # giving back memory the pattern did not use only costs
+                self._since_trim += len(b.data)  # page faults (~15% of the run)
+                if self._since_trim >= 8 * BATCH:
+                    trim_memory()
+                    self._since_trim = 0
             if ok:
                 return
         self._exact_check(b)
@@ -140,6 +148,9 @@ class TypeChecker:
         """True when the vectorised paths accept every value of the batch: the row
         pattern (:mod:`pgarchive.typeregex`) first, for the columns it covers, then the
         Arrow path for the others; where the pattern fails, the Arrow path for all."""
+        whole = self._text_in_pattern  # the pattern also checks the text (UTF-8)
+        if whole and self._rows_re is not None and self._rows_match(b.data):
+            return self._rest_ok(b)
         if self.strict_text:  # text columns: only their encoding to check, all at once
             try:
                 b.data.decode(self._work)
@@ -147,9 +158,14 @@ class TypeChecker:
                 return False
             if _high_escapes(b.data):  # bytes written as escapes: checked once de-escaped
                 return False
-        if self._rows_re is not None and self._rows_match(b.data):
-            return self._arrow_ok(b, self._rest)
+        if not whole and self._rows_re is not None and self._rows_match(b.data):
+            return self._rest_ok(b)
         return self._arrow_ok(b, self._fast)
+
+    def _rest_ok(self, b: RowBatch) -> bool:
+        """The row pattern took the batch: the checked columns it leaves out remain."""
+        self._light = self._rest is None
+        return self._arrow_ok(b, self._rest)
 
     def _rows_match(self, data: bytes) -> bool:
         import pyarrow as pa

@@ -16,7 +16,7 @@ from pgarchive import typecheck
 from pgarchive.coltypes import Column, PgType, TableLayout
 from pgarchive.copyrows import RowCutter
 from pgarchive.export.arrowbatch import ArrowDecoder
-from pgarchive.typeregex import BatchMatcher, row_pattern, value_pattern
+from pgarchive.typeregex import ANY_TEXT, UTF8_TEXT, BatchMatcher, row_pattern, value_pattern
 from pgarchive.values import decoder, unescape
 
 pytest.importorskip("pyarrow")
@@ -37,8 +37,8 @@ TYPES = {
 }
 #: forms pg_dump writes: each must match its pattern (or the fast path is never taken)
 WRITTEN = {
-    "int2": ["0", "-32768", "9999"], "int4": ["7919", "-2147", "123456789"],
-    "int8": ["1", "-922337203685477580", "123456789012345678"],
+    "int2": ["0", "-29999", "9999", "12345"], "int4": ["7919", "-1999999999", "123456789"],
+    "int8": ["1", "-922337203685477580", "8999999999999999999"],
     "float4": ["1.5", "-0", "3.4028233e+37", "1e-45", "NaN", "Infinity", "-Infinity"],
     "float8": ["0.3333333333333333", "1e+20", "1.5e-07", "-2.2250738585072014e-308",
                "12345678901234567", "NaN", "-Infinity"],
@@ -123,7 +123,35 @@ def test_no_pattern_where_none_is_safe() -> None:
     assert value_pattern(PgType("enum", "e", labels=("é", "ok")), "ascii") == "ok"
 
 
-# --- whole rows: RE2 as re, and the checker as the exact path -------------------------
+# --- text: its encoding and escapes ---------------------------------------------------
+
+#: text as pg_dump writes it: each must match UTF8_TEXT
+TEXTS = [b"", b"v1", b"a\\tb\\nc\\\\d", b"\xc3\xa9t\xc3\xa9", b"\\\\N",
+         b"\xf0\x9f\x90\x98 \xe2\x82\xac", b"\\\\200", b"C:\\\\x80"]
+_BYTES = st.lists(st.sampled_from([b"a", b"0", b"2", b"7", b"8", b"x", b"f", b"N", b"\\", b"\t",
+                                   b"\x00", b"\x7f", b"\x80", b"\xbf", b"\xc3", b"\xe0", b"\xed",
+                                   b"\xf0", b"\xf4", b"\xa0", b"\x90", b"\x8f", b"\xc0"]),
+                  max_size=12).map(b"".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(_BYTES, st.binary(max_size=12),
+                 st.text(max_size=6).map(lambda s: s.encode("utf-8", "surrogatepass"))))
+def test_text_the_pattern_takes_needs_no_other_text_check(raw: bytes) -> None:
+    if re.fullmatch(UTF8_TEXT.encode(), raw):
+        raw.decode("utf-8")
+        assert not typecheck._high_escapes(raw)
+
+
+def test_text_pg_dump_writes_matches() -> None:
+    for raw in TEXTS:
+        assert re.fullmatch(UTF8_TEXT.encode(), raw), raw
+    for raw in (b"\\200", b"\\x80", b"\\1", b"\xc0\x80", b"\xed\xa0\x80", b"\xf4\x90\x80\x80",
+                b"\xc3", b"a\\"):
+        assert not re.fullmatch(UTF8_TEXT.encode(), raw), raw
+
+
+# --- whole rows: RE2 as re, and the checker as before ----------------------------------
 
 ROW_TYPES: list[PgType | None] = [TYPES["int4"], None, TYPES["date"], TYPES["enum"],
                                   PgType("json", "json"), TYPES["timestamptz"],
@@ -134,7 +162,7 @@ def _field(name: str | None) -> Any:
     """A field's COPY text: what pg_dump writes, a value past an edge, or one of those
     with a byte changed, dropped or added."""
     if name is None:
-        return st.sampled_from([b"", b"v1", b"a\\tb", b"\xc3\xa9t\xc3\xa9", b"\\\\N"])
+        return st.sampled_from([*TEXTS, b"\\200", b"\\\\\\x80", b"\xff", b"\xed\xa0\x80"])
     if name == "json":
         return st.sampled_from([b'{"a": 1}', b"[1, 2]", b"{bad", b"1"])
     sane = st.sampled_from([v.encode() for v in WRITTEN[name] + REFUSED.get(name, [])])
@@ -155,8 +183,9 @@ def _body(rs: list[tuple[bytes, ...]]) -> bytes:
 
 @settings(max_examples=200, deadline=None)
 @given(rows)
-def test_re2_reads_the_row_pattern_as_re_does(rs: list[tuple[bytes, ...]]) -> None:
-    row, covered = row_pattern(ROW_TYPES, "utf-8")
+@pytest.mark.parametrize("text", [ANY_TEXT, UTF8_TEXT], ids=["any", "utf8"])
+def test_re2_reads_the_row_pattern_as_re_does(text: str, rs: list[tuple[bytes, ...]]) -> None:
+    row, covered = row_pattern(ROW_TYPES, "utf-8", text)
     assert covered == {0, 2, 3, 5, 6, 7}
     body = _body(rs)
     want = re.fullmatch(b"(?:" + row.encode() + b")*", body) is not None
