@@ -27,7 +27,7 @@ from .copyrows import RowBatch, RowCutter, working_codec
 from .encodings import is_sql_ascii
 from .errors import ArchiveError
 from .format.model import TocEntry
-from .typeregex import ANY_TEXT, UTF8_TEXT, BatchMatcher, row_pattern
+from .typeregex import ANY_TEXT, MAX_PATTERN, UTF8_TEXT, BatchMatcher, row_pattern
 from .values import NULL, decoder, is_checked, unescape
 
 
@@ -89,6 +89,7 @@ class TypeChecker:
         self._text_in_pattern = self.strict_text and codecs.lookup(work).name == "utf-8"
         #: the last batch was accepted by the row pattern alone (nothing to give back)
         self._light = False
+        self._tried = self._missed = 0  # batches the row pattern saw, and did not take
         try:
             from .export.arrowbatch import ArrowDecoder
 
@@ -97,7 +98,7 @@ class TypeChecker:
             row, covered = row_pattern([c.type if ok else None for c, ok in zip(
                 self.layout.columns, self._checked, strict=True)], work,
                 UTF8_TEXT if self._text_in_pattern else ANY_TEXT)
-            if covered:
+            if covered and len(row) <= MAX_PATTERN:
                 self._rows_re = BatchMatcher(row)
                 rest = tuple(i for i in checked if i not in covered)
                 if rest:
@@ -168,14 +169,21 @@ class TypeChecker:
         return self._arrow_ok(b, self._rest)
 
     def _rows_match(self, data: bytes) -> bool:
+        """Whether the row pattern takes the batch; a pattern that fails on most batches
+        (values in forms it does not know, such as BC dates) is dropped: it only costs."""
         import pyarrow as pa
 
         assert self._rows_re is not None
         try:
-            return self._rows_re.matches(data)
-        except pa.ArrowInvalid:  # a pattern too big for RE2 (thousands of columns)
+            ok = self._rows_re.matches(data)
+        except pa.ArrowInvalid:  # a pattern RE2 cannot compile
+            ok = False
             self._rows_re = None
-            return False
+        self._tried += 1
+        self._missed += not ok
+        if self._tried >= 8 and 2 * self._missed > self._tried:
+            self._rows_re = None
+        return ok
 
     def _arrow_ok(self, b: RowBatch, fast: Any) -> bool:
         """True when the Arrow path ``fast`` accepts every value of its columns."""

@@ -245,6 +245,34 @@ def test_columns_the_pattern_leaves_out_are_checked_on_the_arrow_path() -> None:
     assert _problems(types, body) == ["row 3001, column 'c1': not valid JSON (json): '{bad'"]
 
 
+def test_a_pattern_that_fails_on_most_batches_is_dropped() -> None:
+    """2100000000 is an int4 the pattern leaves to the slow paths: after 8 batches they
+    take over alone, and report what they reported before."""
+    types = [TYPES["int4"], TYPES["date"]]
+    body = b"2100000000\t2000-01-01\n" * 600_000 + b"1\t2023-02-29\n"
+    layout = TableLayout("public", "t", tuple(Column(f"c{i}", t) for i, t in enumerate(types)))
+    tc = typecheck.TypeChecker(layout)
+    data = body + b"\\.\n\n\n"
+    for i in range(0, len(data), 1 << 18):
+        tc.feed(data[i:i + (1 << 18)])
+    assert [str(p) for p in tc.finish()] == [
+        "row 600001, column 'c1': day 29 out of range for month 2 (date): '2023-02-29'"]
+    assert tc._rows_re is None and tc._tried == 8
+
+
+def test_no_row_pattern_for_very_wide_rows() -> None:
+    def checker(n: int) -> typecheck.TypeChecker:
+        return typecheck.TypeChecker(TableLayout("public", "w", tuple(
+            Column(f"c{i}", TYPES["timestamptz"]) for i in range(n))))
+
+    assert checker(50)._rows_re is not None
+    wide = checker(400)
+    assert wide._rows_re is None
+    row = b"\t".join([b"2024-01-01 00:00:00+00"] * 399 + [b"2024-02-30 00:00:00+00"]) + b"\n"
+    wide.feed(row * 3 + b"\\.\n\n\n")
+    assert [p.row for p in wide.finish()] == [1, 2, 3]
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.binary(max_size=30).map(lambda b: b.translate(None, b"\n\\")), max_size=20),
        st.integers(1, 50))
