@@ -147,8 +147,6 @@ def _split_last_row(parts: list[bytes]) -> tuple[bytes, bytes]:
     return body, last[at + 1:] + b"".join(parts[k + 1:])
 
 
-
-
 def _ends_with_marker(body: bytes) -> bool:
     """Whether the last row of ``body`` that is not empty ends with ``\\.`` (looked for
     in its tail: stripping the whole batch would copy it)."""

@@ -2,12 +2,17 @@
 
 Fed the decompressed pieces of one TABLE DATA entry (as verify reads them), it cuts them
 into batches of whole rows (:mod:`pgarchive.copyrows`) and checks each batch: with pyarrow
-installed, first on the vectorised path of :mod:`pgarchive.export.arrowbatch` (the decode
-to Arrow types checks integers with their range, floats, booleans, dates, timestamps,
-times, numeric precision, intervals, bytea and arrays) plus vectorised checks of the types
-kept as text (enum labels, uuid, numeric syntax, time with time zone) and json syntax;
-only a batch that fails is decoded again value by value (:mod:`pgarchive.values`) to name
-each bad value's row and column.  Without pyarrow every batch takes the exact path.
+installed, first against the table's row pattern (:mod:`pgarchive.typeregex`: one RE2
+pass over the batch that takes only values the exact path accepts, and for UTF-8 text
+also its encoding and escapes), which leaves only the columns it does not cover (json,
+arrays...) to the next path; a batch it does not take goes to the vectorised path of
+:mod:`pgarchive.export.arrowbatch` (the decode to Arrow types checks integers with their
+range, floats, booleans, dates, timestamps, times, numeric precision, intervals, bytea
+and arrays) plus vectorised checks of the types kept as text (enum labels, uuid, numeric
+syntax, time with time zone) and json syntax; only a batch that fails there too is
+decoded again value by value (:mod:`pgarchive.values`) to name each bad value's row and
+column.  The row pattern never changes what is reported, only how fast a clean batch
+passes.  Without pyarrow every batch takes the exact path.
 
 A changed byte such as ``15:00:00`` becoming ``15:00:j0`` keeps the COPY text valid and
 passes every other check of verify; only this one sees it before a restore fails.
@@ -136,8 +141,8 @@ class TypeChecker:
         if self._fast is not None:
             self._light = False
             ok = self._fast_ok(b)
-            if not self._light:  # giving back memory the pattern did not use only costs
-                self._since_trim += len(b.data)  # page faults (~15% of the run)
+            if not self._light:  # the pattern's batches hold little: trimming after
+                self._since_trim += len(b.data)  # them only adds page faults
                 if self._since_trim >= 8 * BATCH:
                     trim_memory()
                     self._since_trim = 0
