@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from .copytext import row_shape
+from .copytext import row_shape, vector_module
 from .errors import FormatError
 
 #: Python codecs of the encodings where a multibyte character may embed an ASCII byte.
@@ -27,6 +28,8 @@ EMBEDS_ASCII = frozenset({"shift_jis", "shift_jis_2004", "big5", "gbk", "gb18030
 BATCH = 1 << 20
 _MARKER_AT_START = b"\\.\n"
 _MARKER = b"\n\\.\n"
+#: below this many bytes, bytes.count beats setting up a numpy array
+_VECTOR_MIN = 4096
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class RowCutter:
         self._newline = False
         self._row = 1
         self._done = False
+        self._scratch: Any = None  # numpy booleans for _newlines
 
     def feed(self, piece: bytes) -> list[RowBatch]:
         """Take the next piece of the stream; returns the batches of whole rows it completes."""
@@ -80,9 +84,7 @@ class RowCutter:
         self._newline = self._newline or b"\n" in piece
         if self._size < self.target or not self._newline:
             return []
-        buf = b"".join(self._parts)
-        last = buf.rfind(b"\n")
-        body, carry = buf[:last + 1], buf[last + 1:]
+        body, carry = _split_last_row(self._parts)
         self._parts, self._size, self._newline = ([carry] if carry else []), len(carry), False
         return self._cut(body, carry)
 
@@ -114,11 +116,35 @@ class RowCutter:
         if not body:
             return []
         if not self.check_shape and not self._transcode:
-            batch = RowBatch(body, self._row, body.count(b"\n"))
+            batch = RowBatch(body, self._row, self._newlines(body))
         else:
             batch = _checked(body, self.columns, self._row, self._transcode, self.codec)
         self._row += batch.rows
         return [batch]
+
+    def _newlines(self, body: bytes) -> int:
+        """The rows of a batch: numpy counts newlines at ~3x the speed of bytes.count,
+        into a scratch array kept from batch to batch (a new one each time cost more in
+        page faults than the count); a batch past twice the target is counted in place."""
+        if not _VECTOR_MIN <= len(body) <= 2 * self.target:
+            return body.count(b"\n")
+        np = vector_module()
+        if self._scratch is None or len(self._scratch) < len(body):
+            self._scratch = np.empty(2 * self.target, np.bool_)
+        out = self._scratch[:len(body)]
+        np.equal(np.frombuffer(body, np.uint8), 0x0A, out=out)
+        return int(np.count_nonzero(out))
+
+
+def _split_last_row(parts: list[bytes]) -> tuple[bytes, bytes]:
+    """The pieces joined up to their last newline (included), and the bytes after it: one
+    copy of the rows, where joining everything and slicing it made two."""
+    k = len(parts) - 1
+    while (at := parts[k].rfind(b"\n")) < 0:
+        k -= 1
+    last = parts[k]
+    body = b"".join([*parts[:k], memoryview(last)[:at + 1]])
+    return body, last[at + 1:] + b"".join(parts[k + 1:])
 
 
 def _ends_with_marker(body: bytes) -> bool:

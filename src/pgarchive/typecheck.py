@@ -2,12 +2,17 @@
 
 Fed the decompressed pieces of one TABLE DATA entry (as verify reads them), it cuts them
 into batches of whole rows (:mod:`pgarchive.copyrows`) and checks each batch: with pyarrow
-installed, first on the vectorised path of :mod:`pgarchive.export.arrowbatch` (the decode
-to Arrow types checks integers with their range, floats, booleans, dates, timestamps,
-times, numeric precision, intervals, bytea and arrays) plus vectorised checks of the types
-kept as text (enum labels, uuid, numeric syntax, time with time zone) and json syntax;
-only a batch that fails is decoded again value by value (:mod:`pgarchive.values`) to name
-each bad value's row and column.  Without pyarrow every batch takes the exact path.
+installed, first against the table's row pattern (:mod:`pgarchive.typeregex`: one RE2
+pass over the batch that takes only values the exact path accepts, and for UTF-8 text
+also its encoding and escapes), which leaves only the columns it does not cover (json,
+arrays...) to the next path; a batch it does not take goes to the vectorised path of
+:mod:`pgarchive.export.arrowbatch` (the decode to Arrow types checks integers with their
+range, floats, booleans, dates, timestamps, times, numeric precision, intervals, bytea
+and arrays) plus vectorised checks of the types kept as text (enum labels, uuid, numeric
+syntax, time with time zone) and json syntax; only a batch that fails there too is
+decoded again value by value (:mod:`pgarchive.values`) to name each bad value's row and
+column.  The row pattern never changes what is reported, only how fast a clean batch
+passes.  Without pyarrow every batch takes the exact path.
 
 A changed byte such as ``15:00:00`` becoming ``15:00:j0`` keeps the COPY text valid and
 passes every other check of verify; only this one sees it before a restore fails.
@@ -15,6 +20,7 @@ passes every other check of verify; only this one sees it before a restore fails
 
 from __future__ import annotations
 
+import codecs
 import re
 import weakref
 from dataclasses import dataclass, field
@@ -26,6 +32,7 @@ from .copyrows import RowBatch, RowCutter, working_codec
 from .encodings import is_sql_ascii
 from .errors import ArchiveError
 from .format.model import TocEntry
+from .typeregex import ANY_TEXT, MAX_PATTERN, UTF8_TEXT, BatchMatcher, row_pattern
 from .values import NULL, decoder, is_checked, unescape
 
 
@@ -80,12 +87,27 @@ class TypeChecker:
         self._since_trim = 0
         self._exact = [decoder(c.type, work, self.strict_text) for c in self.layout.columns]
         self._checked = [is_checked(c.type) for c in self.layout.columns]
-        self._fast: Any = None
+        self._fast: Any = None  # the Arrow path over every checked column
+        self._rest: Any = None  # ... over the checked columns the row pattern leaves out
+        self._rows_re: BatchMatcher | None = None
+        #: the row pattern also checks the text's encoding and escapes (UTF-8 only)
+        self._text_in_pattern = self.strict_text and codecs.lookup(work).name == "utf-8"
+        #: the last batch was accepted by the row pattern alone (nothing to give back)
+        self._light = False
+        self._tried = self._missed = 0  # batches the row pattern saw, and did not take
         try:
             from .export.arrowbatch import ArrowDecoder
 
             checked = tuple(i for i, c in enumerate(self._checked) if c)
             self._fast = ArrowDecoder(self.layout, work, self.strict_text, only=checked)
+            row, covered = row_pattern([c.type if ok else None for c, ok in zip(
+                self.layout.columns, self._checked, strict=True)], work,
+                UTF8_TEXT if self._text_in_pattern else ANY_TEXT)
+            if covered and len(row) <= MAX_PATTERN:
+                self._rows_re = BatchMatcher(row)
+                rest = tuple(i for i in checked if i not in covered)
+                if rest:
+                    self._rest = ArrowDecoder(self.layout, work, self.strict_text, only=rest)
         except ImportError:
             self._fast = None
 
@@ -117,20 +139,24 @@ class TypeChecker:
         if len(self.problems) >= MAX_PROBLEMS:
             return
         if self._fast is not None:
+            self._light = False
             ok = self._fast_ok(b)
-            self._since_trim += len(b.data)
-            if self._since_trim >= 8 * BATCH:
-                trim_memory()
-                self._since_trim = 0
+            if not self._light:  # the pattern's batches hold little: trimming after
+                self._since_trim += len(b.data)  # them only adds page faults
+                if self._since_trim >= 8 * BATCH:
+                    trim_memory()
+                    self._since_trim = 0
             if ok:
                 return
         self._exact_check(b)
 
     def _fast_ok(self, b: RowBatch) -> bool:
-        """True when the vectorised path accepts every value of the batch."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
+        """True when the vectorised paths accept every value of the batch: the row
+        pattern (:mod:`pgarchive.typeregex`) first, for the columns it covers, then the
+        Arrow path for the others; where the pattern fails, the Arrow path for all."""
+        whole = self._text_in_pattern  # the pattern also checks the text (UTF-8)
+        if whole and self._rows_re is not None and self._rows_match(b.data):
+            return self._rest_ok(b)
         if self.strict_text:  # text columns: only their encoding to check, all at once
             try:
                 b.data.decode(self._work)
@@ -138,14 +164,45 @@ class TypeChecker:
                 return False
             if _high_escapes(b.data):  # bytes written as escapes: checked once de-escaped
                 return False
-        if not self._fast.only:
+        if not whole and self._rows_re is not None and self._rows_match(b.data):
+            return self._rest_ok(b)
+        return self._arrow_ok(b, self._fast)
+
+    def _rest_ok(self, b: RowBatch) -> bool:
+        """The row pattern took the batch: the checked columns it leaves out remain."""
+        self._light = self._rest is None
+        return self._arrow_ok(b, self._rest)
+
+    def _rows_match(self, data: bytes) -> bool:
+        """Whether the row pattern takes the batch; a pattern that fails on most batches
+        (values in forms it does not know, such as BC dates) is dropped: it only costs."""
+        import pyarrow as pa
+
+        assert self._rows_re is not None
+        try:
+            ok = self._rows_re.matches(data)
+        except pa.ArrowInvalid:  # a pattern RE2 cannot compile
+            ok = False
+            self._rows_re = None
+        self._tried += 1
+        self._missed += not ok
+        if self._tried >= 8 and 2 * self._missed > self._tried:
+            self._rows_re = None
+        return ok
+
+    def _arrow_ok(self, b: RowBatch, fast: Any) -> bool:
+        """True when the Arrow path ``fast`` accepts every value of its columns."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if fast is None or not fast.only:
             return True
         try:
-            rb = self._fast._fast(b, checking=True)
+            rb = fast._fast(b, checking=True)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError, UnicodeError,
                 OverflowError, ArchiveError):
             return False
-        for col, arr in zip([self.layout.columns[i] for i in self._fast.only], rb.columns,
+        for col, arr in zip([self.layout.columns[i] for i in fast.only], rb.columns,
                             strict=True):
             t = col.type
             if not pa.types.is_string(arr.type) or not self._checked_string(t.kind):
@@ -210,6 +267,8 @@ def _high_escapes(data: bytes) -> bool:
     from .copytext import vector_module
 
     global _HIGH_FIRST
+    if b"\\" not in data:  # memchr: most batches have no escape at all
+        return False
     np = vector_module()
     if _HIGH_FIRST is None:
         _HIGH_FIRST = np.zeros(256, np.bool_)
