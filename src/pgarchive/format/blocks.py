@@ -196,6 +196,28 @@ class BlockReader:
                     f"past the end of the file ({self.end} bytes)", offset=p - size)
             p += n
 
+    def spans(self, pos: int, sink: list[int] | None = None) -> Iterator[tuple[int, int]]:
+        """Where the payloads of the chunk list at ``pos`` lie, as (start, length), with the
+        checks of :meth:`skip_chunks`, reading only the lengths: for copying large chunks
+        (lz4, zstd) without reading them.  ``sink`` receives the end of the list."""
+        p = pos
+        size = self.ints.size
+        while True:
+            n = self._int(p, "chunk length")
+            if n < 0:
+                raise FormatError(f"negative chunk length {n}", offset=p)
+            p += size
+            if n == 0:
+                if sink is not None:
+                    sink.append(p)
+                return
+            if n > self.end - p:
+                raise TruncatedError(
+                    f"archive is truncated: chunk of {n} bytes at offset {p - size} extends "
+                    f"past the end of the file ({self.end} bytes)", offset=p - size)
+            yield p, n
+            p += n
+
     def block_end(self, hdr: BlockHeader) -> int:
         """The position just after the block at ``hdr``, as :meth:`skip_block` finds it
         (same checks, same errors), reading only what holds the lengths, with ``read_at``:
