@@ -122,3 +122,76 @@ def test_truncated_lz4_chunks_name_entry_and_offset(kind: str, tmp_path: Path) -
     assert err.value.entry and str(e.dump_id) in err.value.entry
     assert "truncated" in str(err.value)
     assert sorted(os.listdir(tmp_path)) == ["cut.dump"]
+
+
+@pytest.mark.parametrize("window", [3000, 9000, 1 << 18])
+@pytest.mark.parametrize("src", ["pg18/custom.dump", "pg12/custom.dump", "pg10/custom.dump"])
+def test_small_chunks_are_copied_reading_the_block_once(src: str, window: int, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """gzip's 4 kB chunks: each window is read, stepped over and written (chunks larger
+    than a window copied whole); the archive comes out byte for byte."""
+    monkeypatch.setattr(rawcopy, "WINDOW", window)
+    ends: list[int | None] = []
+    real = rawcopy.copy_dense
+
+    def spy(*args: Any) -> int | None:
+        ends.append(real(*args))
+        return ends[-1]
+
+    from pgarchive.convert import custom
+
+    monkeypatch.setattr(custom, "copy_dense", spy)
+    out = tmp_path / "out.dump"
+    convert(str(TESTDATA / src), str(out))
+    assert out.read_bytes() == (TESTDATA / src).read_bytes()
+    assert ends and None not in ends
+
+
+def _damaged_mid_block(tmp_path: Path, sign: bool) -> tuple[Path, int]:
+    """pg18's gzip archive with the second chunk length of its longest table's block made
+    negative (``sign``) or too long for the block: (the file, the entry's dump id)."""
+    raw = bytearray((PG18 / "custom.dump").read_bytes())
+    with pgarchive.open(str(PG18 / "custom.dump")) as a:
+        e = max((e for e in a.entries if e.desc == "TABLE DATA"),
+                key=lambda e: a.stored_size(e) or 0)
+        spans = a.stored_spans(e)
+        assert spans is not None
+        (s0, n0), _ = next(spans), next(spans)
+    second = s0 + n0  # the second chunk's length
+    if sign:
+        raw[second] = 1
+    else:
+        raw[second + 1:second + 5] = (60_000).to_bytes(4, "little")
+    path = tmp_path / "damaged.dump"
+    path.write_bytes(bytes(raw))
+    return path, e.dump_id
+
+
+@pytest.mark.parametrize("sign", [True, False], ids=["negative", "too-long"])
+def test_damage_inside_small_chunks_fails_as_the_walk_says(sign: bool, tmp_path: Path) -> None:
+    """The single read gives up at damage; the walk then names it, as before."""
+    path, dump_id = _damaged_mid_block(tmp_path, sign)
+    with pgarchive.open(str(path)) as a, pytest.raises(ArchiveError) as want:
+        a.stored_extent(a.entry(dump_id))
+    with pytest.raises(ArchiveError) as err:
+        convert(str(path), str(tmp_path / "out.dump"))
+    assert (err.value.message, err.value.offset, err.value.entry) == \
+        (want.value.message, want.value.offset, want.value.entry)
+    assert sorted(os.listdir(tmp_path)) == ["damaged.dump"]
+
+
+def test_a_single_read_given_up_is_undone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the single read gives up after writing (all of) a block, what it wrote is cut
+    off before the walked copy writes the block again."""
+    from pgarchive.convert import custom
+
+    real = rawcopy.copy_dense
+
+    def gives_up(*args: Any) -> int | None:
+        real(*args)
+        return None
+
+    monkeypatch.setattr(custom, "copy_dense", gives_up)
+    out = tmp_path / "out.dump"
+    convert(str(PG18 / "custom.dump"), str(out))
+    assert out.read_bytes() == (PG18 / "custom.dump").read_bytes()

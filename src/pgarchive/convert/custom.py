@@ -18,12 +18,13 @@ from ..archive import Archive
 from ..compression import GZIP_CHUNK
 from ..containers.spool import readable_path  # ("-", a .gz: the local copy)
 from ..errors import ArchiveError
+from ..format.blocks import DENSE_CHUNK
 from ..format.constants import BlockType, Compression, OffsetFlag, TocExtra
 from ..format.model import TocEntry
 from ..format.writer import BlockFramer, build_toc_file
 from .model import OutEntry, Plan
 from .parallel import Jobs
-from .rawcopy import Ranges, copy_walked
+from .rawcopy import Ranges, copy_dense, copy_walked
 from .streams import Counts, Mode, entry_mode, entry_streams
 
 BUFFER = 1 << 20
@@ -46,7 +47,8 @@ def write_block(f: BinaryIO, a: Archive, plan: Plan, item: OutEntry,
         f.flush()
         if size is not None and src.data_offset:
             start = src.data_offset
-            copy_walked(source, start, start + size, lambda: _walked(a, src)[1])
+            if not _copied_dense(source, a, src, start, start + size):
+                copy_walked(source, start, start + size, lambda: _walked(a, src)[1])
         else:
             start, end = _walked(a, src)
             source.copy(start, end)
@@ -69,6 +71,23 @@ def write_block(f: BinaryIO, a: Archive, plan: Plan, item: OutEntry,
             write(framer.end)
     write(framer.end)
     return counts
+
+
+def _copied_dense(source: Ranges, a: Archive, entry: TocEntry, start: int, limit: int) -> bool:
+    """Copy a table data block of small chunks (gzip) by reading it once
+    (rawcopy.copy_dense); False, with nothing written, where it is not one or its lengths
+    are not whole (the walk beside the kernel copy then says what is wrong)."""
+    spans = a.stored_spans(entry)  # the block's header checked, as the walk checks it
+    first = next(spans, None) if spans is not None else None
+    if first is None or first[1] >= DENSE_CHUNK:
+        return False
+    int_size = a.header.int_size
+    at = os.lseek(source.dst, 0, os.SEEK_CUR)
+    if copy_dense(source, start, first[0] - 1 - int_size, limit, int_size) is not None:
+        return True
+    os.ftruncate(source.dst, at)
+    os.lseek(source.dst, at, os.SEEK_SET)
+    return False
 
 
 def _walked(a: Archive, entry: TocEntry) -> tuple[int, int]:

@@ -14,11 +14,14 @@ import threading
 from collections.abc import Callable, Iterable
 
 from ..errors import ArchiveError
+from ..format import chunkscan
 
 #: Bytes asked of one ``copy_file_range`` call (a thread stopping waits for one call at most),
 #: and read at a time where it is unavailable.
 STEP = 64 << 20
 READ = 1 << 20
+#: What :func:`copy_dense` reads and writes at a time.
+WINDOW = 256 << 10
 
 
 class Ranges:
@@ -101,3 +104,43 @@ def copy_walked(ranges: Ranges, start: int, guess: int | None,
     elif end > guess:
         ranges.copy(guess, end)
     return end
+
+
+def copy_dense(ranges: Ranges, start: int, body: int, limit: int, int_size: int) -> int | None:
+    """Append a block of small chunks (gzip's 4 kB) from ``start`` through the end of its
+    chunk list at ``body``, reading it once: each window read is stepped over by its chunk
+    lengths in compiled code, then written; a chunk larger than a window is copied in the
+    kernel.  Returns the block's end; None, having written part of it, where the lengths
+    do not end in a whole list before ``limit`` (or a read comes short): the caller
+    then takes the path whose walk names what is wrong.  Where chunks are small, every
+    page holds a length, so walking them beside a kernel copy reads the block twice."""
+    src, dst, size = ranges.src, ranges.dst, 1 + int_size
+    base, p = start, body - start
+    while base < limit:
+        want = min(WINDOW, limit - base)
+        win = os.pread(src, want, base)
+        if len(win) < want:
+            return None
+        q, status = chunkscan.skip(win, p, int_size)
+        if status == chunkscan.NEGATIVE:
+            return None
+        if status == chunkscan.LIST_END:
+            _write(dst, memoryview(win)[:q])
+            return base + q
+        if q > 0:  # whole chunks: written; the next window starts at the one left over
+            _write(dst, memoryview(win)[:q])
+            base, p = base + q, 0
+            continue
+        if len(win) < size:  # a length cut by the limit
+            return None
+        n = int.from_bytes(win[1:size], "little")
+        if win[0] or base + size + n > limit:
+            return None
+        ranges.copy(base, base + size + n)  # one chunk larger than a window
+        base, p = base + size + n, 0
+    return None
+
+
+def _write(dst: int, data: memoryview) -> None:
+    while data:
+        data = data[os.write(dst, data):]
