@@ -154,7 +154,7 @@ def _damaged_mid_block(tmp_path: Path, sign: bool) -> tuple[Path, int]:
     with pgarchive.open(str(PG18 / "custom.dump")) as a:
         e = max((e for e in a.entries if e.desc == "TABLE DATA"),
                 key=lambda e: a.stored_size(e) or 0)
-        spans = a.stored_spans(e)
+        spans = a.stored_ranges(e)
         assert spans is not None
         (s0, n0), _ = next(spans), next(spans)
     second = s0 + n0  # the second chunk's length

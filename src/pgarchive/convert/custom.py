@@ -77,7 +77,7 @@ def _copied_dense(source: Ranges, a: Archive, entry: TocEntry, start: int, limit
     """Copy a table data block of small chunks (gzip) by reading it once
     (rawcopy.copy_dense); False, with nothing written, where it is not one or its lengths
     are not whole (the walk beside the kernel copy then says what is wrong)."""
-    spans = a.stored_spans(entry)  # the block's header checked, as the walk checks it
+    spans = a.stored_ranges(entry)  # the block's header checked, as the walk checks it
     first = next(spans, None) if spans is not None else None
     if first is None or first[1] >= DENSE_CHUNK:
         return False

@@ -74,7 +74,7 @@ def _copied(path: str, a: Archive, plan: Plan, item: OutEntry) -> bool:
             or plan.spec.algorithm not in (Compression.LZ4, Compression.ZSTD)
             or entry_mode(a, plan, item) is not Mode.COPY):
         return False
-    spans = a.stored_spans(item.sources[0])
+    spans = a.stored_ranges(item.sources[0])
     if spans is None:
         return False
     name = readable_path(a.path)

@@ -196,7 +196,8 @@ class BlockReader:
                     f"past the end of the file ({self.end} bytes)", offset=p - size)
             p += n
 
-    def spans(self, pos: int, sink: list[int] | None = None) -> Iterator[tuple[int, int]]:
+    def payload_ranges(self, pos: int, sink: list[int] | None = None
+                       ) -> Iterator[tuple[int, int]]:
         """Where the payloads of the chunk list at ``pos`` lie, as (start, length), with the
         checks of :meth:`skip_chunks`, reading only the lengths: for copying large chunks
         (lz4, zstd) without reading them.  ``sink`` receives the end of the list."""
