@@ -195,3 +195,29 @@ def test_a_single_read_given_up_is_undone(tmp_path: Path, monkeypatch: pytest.Mo
     out = tmp_path / "out.dump"
     convert(str(PG18 / "custom.dump"), str(out))
     assert out.read_bytes() == (PG18 / "custom.dump").read_bytes()
+
+
+def test_a_small_first_chunk_alone_does_not_make_a_block_dense(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """lz4 blocks start with the frame header as a chunk of its own (7 bytes): the chunks
+    after it say whether the block's chunks are large (here: 20 bytes or more), so it is
+    copied in the kernel, not read once."""
+    from pgarchive.convert import custom
+
+    calls: list[int] = []
+    real = rawcopy.copy_dense
+
+    def spy(*args: Any) -> int | None:
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(custom, "copy_dense", spy)
+    monkeypatch.setattr(custom, "DENSE_CHUNK", 20)
+    with pgarchive.open(str(PG18 / "custom_lz4.dump")) as a:
+        firsts = [[n for _s, n in a.stored_ranges(e) or ()][:3]
+                  for e in a.entries if e.desc == "TABLE DATA"]
+    assert all(f[0] < 20 for f in firsts)  # the frame header
+    out = tmp_path / "out.dump"
+    convert(str(PG18 / "custom_lz4.dump"), str(out))
+    assert out.read_bytes() == (PG18 / "custom_lz4.dump").read_bytes()
+    assert len(calls) == sum(1 for f in firsts if max(f) < 20) < len(firsts)

@@ -10,6 +10,7 @@ that ``pg_restore -j`` and a reordered ``-L`` can use.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 from collections.abc import Callable
 from typing import BinaryIO
@@ -28,6 +29,8 @@ from .rawcopy import Ranges, copy_dense, copy_walked
 from .streams import Counts, Mode, entry_mode, entry_streams
 
 BUFFER = 1 << 20
+#: How many chunks of a block say whether they are small (then read once, not walked).
+SAMPLE = 3
 
 
 def write_block(f: BinaryIO, a: Archive, plan: Plan, item: OutEntry,
@@ -77,13 +80,14 @@ def _copied_dense(source: Ranges, a: Archive, entry: TocEntry, start: int, limit
     """Copy a table data block of small chunks (gzip) by reading it once
     (rawcopy.copy_dense); False, with nothing written, where it is not one or its lengths
     are not whole (the walk beside the kernel copy then says what is wrong)."""
-    spans = a.stored_ranges(entry)  # the block's header checked, as the walk checks it
-    first = next(spans, None) if spans is not None else None
-    if first is None or first[1] >= DENSE_CHUNK:
+    ranges = a.stored_ranges(entry)  # the block's header checked, as the walk checks it
+    # Its first chunks decide (not the first alone: lz4's frame header is a chunk of its own)
+    first = list(itertools.islice(ranges, SAMPLE)) if ranges is not None else []
+    if not first or max(n for _s, n in first) >= DENSE_CHUNK:
         return False
     int_size = a.header.int_size
     at = os.lseek(source.dst, 0, os.SEEK_CUR)
-    if copy_dense(source, start, first[0] - 1 - int_size, limit, int_size) is not None:
+    if copy_dense(source, start, first[0][0] - 1 - int_size, limit, int_size) is not None:
         return True
     os.ftruncate(source.dst, at)
     os.lseek(source.dst, at, os.SEEK_SET)
