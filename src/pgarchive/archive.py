@@ -108,6 +108,13 @@ class Archive:
         containers.  For copying a block as it is, without going through its chunks."""
         return self.container.stored_extent(entry)
 
+    def stored_ranges(self, entry: TocEntry) -> Iterator[tuple[int, int]] | None:
+        """(start, length) of each piece of a custom archive's table data in its file: the
+        stream :meth:`stored_streams` gives, without the chunk framing, for copying it in
+        the kernel; the lengths are checked as the pieces are asked for.  None for other
+        containers and for large objects."""
+        return self.container.stored_ranges(entry)
+
     def script_member(self) -> bytes | None:
         """The ``restore.sql`` member of a tar archive (the psql script pg_dump adds for
         people; pg_restore never reads it), or None."""

@@ -324,6 +324,12 @@ class Container(ABC):
         it lies there as one piece that can be copied as it is (custom); else None."""
         return None
 
+    def stored_ranges(self, entry: TocEntry) -> Iterator[tuple[int, int]] | None:
+        """Where the pieces of the entry's one stored stream lie in the archive's one file,
+        (start, length) each, when they can be copied from there as they are (a custom
+        archive's table data: its chunks without their lengths); else None."""
+        return None
+
     def script_member(self) -> bytes | None:
         """The psql script pg_dump adds for people (tar's ``restore.sql``), or None."""
         return None

@@ -280,6 +280,22 @@ class CustomContainer(Container):
                 pos = self.blocks.skip_block(hdr)
         return out
 
+    def stored_ranges(self, entry: TocEntry) -> Iterator[tuple[int, int]] | None:
+        """Where a table data block's chunk payloads lie: (start, length) each, found by
+        their lengths as they are asked for; None for a BLOBS block."""
+        self._require_data(entry)
+        hdr = self.block_of(entry)
+        if hdr.type != BlockType.DATA:
+            return None
+        return self._located(self.blocks.payload_ranges(hdr.body), entry)
+
+    def _located(self, spans: Iterator[tuple[int, int]],
+                 entry: TocEntry) -> Iterator[tuple[int, int]]:
+        try:
+            yield from spans
+        except ArchiveError as e:
+            raise e.located(path=self.path, entry=entry.label) from None
+
     def stored_extent(self, entry: TocEntry) -> tuple[int, int]:
         """(start, end) of the entry's whole data block, its framing walked (chunk lengths
         only, no data read) and found whole."""

@@ -5,6 +5,7 @@ tar), compression, archive version or subset, keeping everything else byte for b
     subset.py     the entries a selection keeps, dependencies rewritten as pg_dump does
     versions.py   which pg_restore reads each version; entries rewritten for older ones
     streams.py    each data stream copied, rewrapped (zlib <-> gzip) or recompressed
+    rawcopy.py    stored bytes copied as they are, file to file, in the kernel
     custom.py, directory.py, tar.py   the container writers
     parallel.py   --jobs: compression in worker processes
     staging.py    atomic output next to the destination

@@ -10,6 +10,7 @@ that ``pg_restore -j`` and a reordered ``-L`` can use.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 from collections.abc import Callable
 from typing import BinaryIO
@@ -18,31 +19,44 @@ from ..archive import Archive
 from ..compression import GZIP_CHUNK
 from ..containers.spool import readable_path  # ("-", a .gz: the local copy)
 from ..errors import ArchiveError
+from ..format.blocks import DENSE_CHUNK
 from ..format.constants import BlockType, Compression, OffsetFlag, TocExtra
 from ..format.model import TocEntry
 from ..format.writer import BlockFramer, build_toc_file
 from .model import OutEntry, Plan
 from .parallel import Jobs
+from .rawcopy import Ranges, copy_dense, copy_walked
 from .streams import Counts, Mode, entry_mode, entry_streams
 
 BUFFER = 1 << 20
+#: How many chunks of a block say whether they are small (then read once, not walked).
+SAMPLE = 3
 
 
 def write_block(f: BinaryIO, a: Archive, plan: Plan, item: OutEntry,
-                source: BinaryIO | None = None) -> Counts:
+                source: Ranges | None = None) -> Counts:
     """One entry's data block at the current position of ``f``.  A compressed block kept
     as it is (same entry, same compression) is copied whole from ``source`` (the source
-    archive's file), its framing checked; anything else is written stream by stream."""
+    archive's file), its framing checked as it is copied; anything else is written stream
+    by stream."""
     counts = Counts()
     mode = entry_mode(a, plan, item)
     counts.count(mode)
     e = item.entry
     if (source is not None and mode is Mode.COPY and plan.spec.algorithm != Compression.NONE
             and len(item.sources) == 1 and item.sources[0].dump_id == e.dump_id):
-        extent = a.stored_extent(item.sources[0])
-        if extent is not None:
-            _copy_range(source, f, *extent)
-            return counts
+        src = item.sources[0]
+        size = a.stored_size(src)  # known where the TOC has offsets: the copy starts now
+        f.flush()
+        if size is not None and src.data_offset:
+            start = src.data_offset
+            if not _copied_dense(source, a, src, start, start + size):
+                copy_walked(source, start, start + size, lambda: _walked(a, src)[1])
+        else:
+            start, end = _walked(a, src)
+            source.copy(start, end)
+        f.seek(0, os.SEEK_END)
+        return counts
     h = plan.header
     framer = BlockFramer(h.version, h.int_size)
     exact = GZIP_CHUNK if plan.spec.algorithm == Compression.GZIP else None
@@ -62,24 +76,29 @@ def write_block(f: BinaryIO, a: Archive, plan: Plan, item: OutEntry,
     return counts
 
 
-def _copy_range(src: BinaryIO, dst: BinaryIO, start: int, end: int) -> None:
-    """Bytes [start, end) of ``src`` appended to ``dst`` (at its end), in the kernel
-    (copy_file_range) where it can."""
-    dst.flush()
-    pos = start
-    with contextlib.suppress(OSError, AttributeError):
-        while pos < end:
-            n = os.copy_file_range(src.fileno(), dst.fileno(), end - pos, pos)
-            if n <= 0:
-                break
-            pos += n
-    dst.seek(0, os.SEEK_END)
-    while pos < end:
-        piece = os.pread(src.fileno(), min(BUFFER, end - pos), pos)
-        if not piece:
-            raise ArchiveError("archive is truncated", path=src.name, offset=pos)
-        dst.write(piece)
-        pos += len(piece)
+def _copied_dense(source: Ranges, a: Archive, entry: TocEntry, start: int, limit: int) -> bool:
+    """Copy a table data block of small chunks (gzip) by reading it once
+    (rawcopy.copy_dense); False, with nothing written, where it is not one or its lengths
+    are not whole (the walk beside the kernel copy then says what is wrong)."""
+    ranges = a.stored_ranges(entry)  # the block's header checked, as the walk checks it
+    # Its first chunks decide (not the first alone: lz4's frame header is a chunk of its own)
+    first = list(itertools.islice(ranges, SAMPLE)) if ranges is not None else []
+    if not first or max(n for _s, n in first) >= DENSE_CHUNK:
+        return False
+    int_size = a.header.int_size
+    at = os.lseek(source.dst, 0, os.SEEK_CUR)
+    if copy_dense(source, start, first[0][0] - 1 - int_size, limit, int_size) is not None:
+        return True
+    os.ftruncate(source.dst, at)
+    os.lseek(source.dst, at, os.SEEK_SET)
+    return False
+
+
+def _walked(a: Archive, entry: TocEntry) -> tuple[int, int]:
+    """(start, end) of the entry's block in a custom archive, its chunk lengths walked."""
+    extent = a.stored_extent(entry)
+    assert extent is not None  # a custom archive's
+    return extent
 
 
 def _with_offsets(items: list[OutEntry], positions: dict[int, int]) -> list[TocEntry]:
@@ -109,8 +128,10 @@ def write_archive(path: str, a: Archive, plan: Plan, jobs: Jobs,
     # r+b, not w+b: the staged file exists (empty); truncating it makes ext4 start
     # writeback of everything written when it is closed (auto_da_alloc), ~1 s a GB
     with open(path, "r+b", buffering=BUFFER) as f, contextlib.ExitStack() as stack:
-        source = (stack.enter_context(open(readable_path(a.path), "rb")) if a.kind == "custom"
-                  else None)
+        source = None
+        if a.kind == "custom":
+            name = readable_path(a.path)
+            source = Ranges(stack.enter_context(open(name, "rb")).fileno(), f.fileno(), name)
         first = build_toc_file(plan.header, _with_offsets(items, {}), TocExtra.OFFSET, codec)
         f.write(first)
         positions: dict[int, int] = {}
@@ -159,6 +180,8 @@ def _spool(a: Archive, plan: Plan, jobs: Jobs
 
 def _append(f: BinaryIO, spool: str) -> None:
     """Append a spooled block to ``f`` and delete the spool file."""
+    f.flush()
     with open(spool, "rb") as src:
-        _copy_range(src, f, 0, os.fstat(src.fileno()).st_size)
+        Ranges(src.fileno(), f.fileno(), spool).copy(0, os.fstat(src.fileno()).st_size)
+    f.seek(0, os.SEEK_END)
     os.unlink(spool)

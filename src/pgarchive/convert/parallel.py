@@ -13,16 +13,18 @@ appends when the block's turn comes.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import shutil
 import tempfile
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from ..archive import Archive
 from .model import Plan
 from .streams import Counts, Mode, entry_mode
+
+if TYPE_CHECKING:  # (imported when workers start: not at every conversion's start-up)
+    from concurrent.futures import ProcessPoolExecutor
 
 #: Write entry ``index`` to ``target`` (a file or a folder): what a worker runs.
 Work = Callable[[int, str], Counts]
@@ -62,6 +64,9 @@ class Jobs:
     def start(self, work: Work, targets: dict[int, str]) -> dict[int, Callable[[], Counts]]:
         """Fork the workers and hand them each entry; index -> wait for it.  Call before
         opening any output file (the workers inherit what is open)."""
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
         global _WORK
         _WORK = work
         self._pool = ProcessPoolExecutor(self.n, mp_context=multiprocessing.get_context("fork"))

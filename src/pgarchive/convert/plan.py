@@ -5,16 +5,17 @@ entries in, a :class:`~.model.Plan` out."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from ..compression import CompressionSpec
 from ..errors import UsageError
 from ..format.constants import K_VERS_1_12, K_VERS_1_15, ArchiveFormat, Compression
 from ..format.model import Header, TocEntry
-from ..selection import SPECIAL_DESCS, Selection
-from ..strictnames import unmatched
-from . import sqltarget, versions
+from . import versions
 from .model import KINDS, OutEntry, Plan
-from .subset import subset
+
+if TYPE_CHECKING:  # (imported when used: a plain conversion starts faster without them)
+    from ..selection import Selection
 
 
 @dataclass(frozen=True)
@@ -49,13 +50,11 @@ def make_plan(header: Header, source_kind: str, entries: list[TocEntry],
     spec, target_v = _target_compression(header, kind, opts.compression, target_v,
                                          explicit_version=opts.version is not None,
                                          notes=notes)
-    kept = subset(entries, opts.selection) if opts.selection is not None else list(entries)
-    if opts.selection is not None and all(e.desc in SPECIAL_DESCS for e in kept):
-        missing = unmatched(entries, opts.selection.restore)  # as restore refuses it
-        raise UsageError("nothing to convert: " + ("; ".join(missing) if missing
-                                                   else "the options select no entry"))
+    kept = _kept(entries, opts.selection) if opts.selection is not None else list(entries)
     items = [OutEntry(e, (e,) if e.has_data else ()) for e in kept]
     if opts.target_version is not None:
+        from . import sqltarget
+
         items = sqltarget.adapt(items, opts.target_version, notes)
     if target_v < source_v:
         items = versions.downgrade(items, source_v, target_v,
@@ -75,6 +74,20 @@ def make_plan(header: Header, source_kind: str, entries: list[TocEntry],
         toc_offset=0)
     source_level = header.compression_level if source_v < K_VERS_1_15 else None
     return Plan(kind, target, spec, items, versions.readers(target_v), notes, source_level)
+
+
+def _kept(entries: list[TocEntry], selection: Selection) -> list[TocEntry]:
+    """The entries a selection keeps; refused when that is nothing but settings."""
+    from ..selection import SPECIAL_DESCS
+    from ..strictnames import unmatched
+    from .subset import subset
+
+    kept = subset(entries, selection)
+    if all(e.desc in SPECIAL_DESCS for e in kept):
+        missing = unmatched(entries, selection.restore)  # as restore refuses it
+        raise UsageError("nothing to convert: " + ("; ".join(missing) if missing
+                                                   else "the options select no entry"))
+    return kept
 
 
 def _target_version(source: int, asked: int | None) -> int:

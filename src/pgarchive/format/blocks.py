@@ -221,18 +221,43 @@ class BlockReader:
                     f"past the end of the file ({self.end} bytes)", offset=p - size)
             p += n
 
+    def payload_ranges(self, pos: int, sink: list[int] | None = None
+                       ) -> Iterator[tuple[int, int]]:
+        """Where the payloads of the chunk list at ``pos`` lie, as (start, length), with the
+        checks of :meth:`skip_chunks`, reading only the lengths: for copying large chunks
+        (lz4, zstd) without reading them.  ``sink`` receives the end of the list."""
+        p = pos
+        size = self.ints.size
+        while True:
+            n = self._int(p, "chunk length")
+            if n < 0:
+                raise FormatError(f"negative chunk length {n}", offset=p)
+            p += size
+            if n == 0:
+                if sink is not None:
+                    sink.append(p)
+                return
+            if n > self.end - p:
+                raise TruncatedError(
+                    f"archive is truncated: chunk of {n} bytes at offset {p - size} extends "
+                    f"past the end of the file ({self.end} bytes)", offset=p - size)
+            yield p, n
+            p += n
+
     def block_end(self, hdr: BlockHeader) -> int:
         """The position just after the block at ``hdr``, as :meth:`skip_block` finds it
         (same checks, same errors), reading only what holds the lengths, with ``read_at``:
-        64 kB at a time where chunks are small (gzip's 4 kB: every page holds one), just
-        the length where they are large (lz4, zstd), never the memory map, whose page
+        64 kB at a time where chunks are small (gzip's 4 kB: every page holds one; a data
+        block's are stepped over by chunkscan's compiled loop, the read then costing most),
+        just the length where they are large (lz4, zstd), never the memory map, whose page
         faults cost more than the reads (measured: a 1 GB gzip block walked in 2.7 s
-        against 5-10 s)."""
+        against 5-10 s; 0.22 s of CPU now, 0.28 s stepping in Python)."""
         if self.read_at is None:
             return self.skip_block(hdr)
         read, size, end = self.read_at, self.ints.size, self.end
-        ints = self.ints
+        ints, int_size = self.ints, self.ints.int_size
         blobs = hdr.type == BlockType.BLOBS
+        dense = not blobs
         p = hdr.body
         base, buf = p, b""
         want_oid = blobs
@@ -245,6 +270,15 @@ class BlockReader:
             if p + size > base + len(buf):
                 window = DENSE_WINDOW if n < DENSE_CHUNK else 2 * size
                 base, buf = p, read(p, min(window, end - p))
+            if dense and len(buf) > 2 * size and not want_oid:
+                # small chunks, a window of them: stepped over in compiled code; the
+                # chunk it stops at (past the window, or damaged) is read below
+                q, status = chunkscan.skip(buf, p - base, int_size)
+                p = base + q
+                if status == chunkscan.LIST_END:
+                    return p
+                if p + size > base + len(buf):
+                    continue
             n = ints.read(buf, p - base)
             if want_oid:
                 p += size

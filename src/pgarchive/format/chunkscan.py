@@ -1,4 +1,4 @@
-"""Gathering chunk payloads of custom-format data blocks, many at a time.
+"""Gathering (or stepping over) chunk payloads of custom-format data blocks, many at a time.
 
 Uncompressed custom archives store one chunk per table row, so a 2 GB table is twenty
 million chunks: walking them one Python step at a time costs more than everything else
@@ -46,3 +46,25 @@ def gather(window: bytes, p: int, int_size: int, target: int,
         total += n
         if total >= target or len(out) >= most:
             return p, FULL
+
+
+def skip(window: bytes, p: int, int_size: int) -> tuple[int, int]:
+    """Step over the chunks at ``window[p:]`` by their lengths alone, until the list or the
+    window ends.  Returns (position, status): after the zero length at LIST_END; at the
+    chunk whose length or payload the window does not hold at WINDOW_END; at the length
+    at NEGATIVE.  The caller reads the chunk at a WINDOW_END (or NEGATIVE) itself."""
+    end = len(window)
+    size = 1 + int_size
+    while True:
+        if p + size > end:
+            return p, WINDOW_END
+        n = 0
+        for k in range(int_size):
+            n |= window[p + 1 + k] << (8 * k)
+        if window[p] != 0 and n != 0:
+            return p, NEGATIVE
+        if n == 0:
+            return p + size, LIST_END
+        if p + size + n > end:
+            return p, WINDOW_END
+        p += size + n

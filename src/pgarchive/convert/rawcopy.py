@@ -1,0 +1,146 @@
+"""Stored bytes copied as they are, file to file, in the kernel (``copy_file_range``: no
+trip through Python, pages shared where the file system can) where it can, with plain
+reads and writes where it cannot.
+
+Data kept as it is (the method and level stay) is only copied; what still has to be
+checked -- that a custom archive's block is whole, found by walking its chunk lengths --
+runs beside the copy (:func:`copy_walked`) instead of before it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable
+
+from ..errors import ArchiveError
+from ..format import chunkscan
+
+#: Bytes asked of one ``copy_file_range`` call (a thread stopping waits for one call at most),
+#: and read at a time where it is unavailable.
+STEP = 64 << 20
+READ = 1 << 20
+#: What :func:`copy_dense` reads and writes at a time.
+WINDOW = 256 << 10
+
+
+class Ranges:
+    """Copies ranges of one source file to the current position of a destination file
+    descriptor; the kernel's copy is given up for good on its first failure (another file
+    system, an old kernel), reads and writes doing the rest."""
+
+    def __init__(self, src: int, dst: int, name: str) -> None:
+        self.src, self.dst, self.name = src, dst, name
+        self.kernel = hasattr(os, "copy_file_range")
+
+    def copy(self, start: int, end: int, stop: threading.Event | None = None) -> None:
+        """Bytes [start, end) of the source appended at the destination's position."""
+        pos = start
+        while pos < end and self.kernel:
+            if stop is not None and stop.is_set():
+                return
+            try:
+                n = os.copy_file_range(self.src, self.dst, min(STEP, end - pos), pos)
+            except OSError:
+                n = 0
+            if n <= 0:  # unsupported, or the file is shorter than it was: reads tell
+                self.kernel = False
+                break
+            pos += n
+        while pos < end:
+            if stop is not None and stop.is_set():
+                return
+            piece = os.pread(self.src, min(READ, end - pos), pos)
+            if not piece:
+                raise ArchiveError("archive is truncated", path=self.name, offset=pos)
+            written = 0
+            while written < len(piece):
+                written += os.write(self.dst, piece[written:])
+            pos += len(piece)
+
+    def copy_all(self, spans: Iterable[tuple[int, int]]) -> None:
+        """Each (start, length) appended in turn: a stream's pieces without what frames
+        them."""
+        copy = self.copy
+        for start, length in spans:
+            copy(start, start + length)
+
+
+def copy_walked(ranges: Ranges, start: int, guess: int | None,
+                walk: Callable[[], int]) -> int:
+    """Append the bytes from ``start`` to the end that ``walk`` finds (and checks), and
+    return that end.  With ``guess`` (where the TOC's offsets put the end), [start, guess)
+    is copied in a thread while ``walk`` runs, then cut back or completed to the end
+    walked; without it, the walk comes first.  A failed walk stops the copy and raises
+    (the output is thrown away)."""
+    if guess is None or guess <= start:
+        end = walk()
+        ranges.copy(start, end)
+        return end
+    at = os.lseek(ranges.dst, 0, os.SEEK_CUR)
+    stop = threading.Event()
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            ranges.copy(start, guess, stop)
+        except BaseException as e:  # handed to the caller
+            failed.append(e)
+
+    copier = threading.Thread(target=run, name="pgarchive-copy", daemon=True)
+    copier.start()
+    try:
+        end = walk()
+    except BaseException:
+        stop.set()
+        copier.join()
+        raise
+    copier.join()
+    if failed:
+        raise failed[0]
+    if end < guess:  # bytes after the block that are not its own: cut off
+        os.ftruncate(ranges.dst, at + end - start)
+        os.lseek(ranges.dst, at + end - start, os.SEEK_SET)
+    elif end > guess:
+        ranges.copy(guess, end)
+    return end
+
+
+def copy_dense(ranges: Ranges, start: int, body: int, limit: int, int_size: int) -> int | None:
+    """Append a block of small chunks (gzip's 4 kB) from ``start`` through the end of its
+    chunk list at ``body``, reading it once: each window read is stepped over by its chunk
+    lengths in compiled code, then written; a chunk larger than a window is copied in the
+    kernel.  Returns the block's end; None, having written part of it, where the lengths
+    do not end in a whole list before ``limit`` (or a read comes short): the caller
+    then takes the path whose walk names what is wrong.  Where chunks are small, every
+    page holds a length, so walking them beside a kernel copy reads the block twice."""
+    src, dst, size = ranges.src, ranges.dst, 1 + int_size
+    base, p = start, body - start
+    while base < limit:
+        want = min(WINDOW, limit - base)
+        win = os.pread(src, want, base)
+        if len(win) < want:
+            return None
+        q, status = chunkscan.skip(win, p, int_size)
+        if status == chunkscan.NEGATIVE:
+            return None
+        if status == chunkscan.LIST_END:
+            _write(dst, memoryview(win)[:q])
+            return base + q
+        if q > 0:  # whole chunks: written; the next window starts at the one left over
+            _write(dst, memoryview(win)[:q])
+            base, p = base + q, 0
+            continue
+        if len(win) < size:  # a length cut by the limit
+            return None
+        n = int.from_bytes(win[1:size], "little")
+        if win[0] or base + size + n > limit:
+            return None
+        ranges.copy(base, base + size + n)  # one chunk larger than a window
+        base, p = base + size + n, 0
+    return None
+
+
+def _write(dst: int, data: memoryview) -> None:
+    while data:
+        data = data[os.write(dst, data):]

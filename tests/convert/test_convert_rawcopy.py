@@ -1,0 +1,223 @@
+"""Data kept as it is, copied file to file (convert/rawcopy.py): a custom archive's blocks
+whole, with their chunk lengths walked beside the copy; lz4 and zstd table data into a
+directory archive's files chunk by chunk.  Each fast path must be the one taken, give
+pg_dump's bytes, and still give them where the kernel's copy is unavailable."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import pgarchive
+from helpers import TESTDATA
+from pgarchive.convert import ConvertOptions, convert, rawcopy
+from pgarchive.errors import ArchiveError
+
+PG18 = TESTDATA / "pg18"
+
+
+def _no_kernel_copy(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_a: Any) -> int:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "copy_file_range", refuse)
+
+
+def _spied(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the streams the chunk-by-chunk copy writes."""
+    calls: list[int] = []
+    real = rawcopy.Ranges.copy_all
+
+    def copy_all(self: rawcopy.Ranges, spans: Any) -> None:
+        calls.append(1)
+        real(self, spans)
+
+    monkeypatch.setattr(rawcopy.Ranges, "copy_all", copy_all)
+    return calls
+
+
+@pytest.mark.parametrize("kernel", [True, False], ids=["copy_file_range", "read-write"])
+@pytest.mark.parametrize("method", ["lz4", "zstd"])
+def test_custom_to_directory_copies_lz4_and_zstd_chunks(method: str, kernel: bool,
+                                                        tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every table's file is pg_dump's own (the corpus's directory archive of the same
+    dump), written by the chunk-by-chunk copy; large objects go the stream way."""
+    if not kernel:
+        _no_kernel_copy(monkeypatch)
+    calls = _spied(monkeypatch)
+    out = tmp_path / "d"
+    report = convert(str(PG18 / f"custom_{method}.dump"), str(out),
+                     ConvertOptions(kind="directory"))
+    assert report.recompressed == report.rewrapped == 0
+    theirs = PG18 / f"dir_{method}"
+    assert sorted(os.listdir(out)) == sorted(os.listdir(theirs))
+    for name in os.listdir(theirs):
+        if name != "toc.dat":
+            assert (out / name).read_bytes() == (theirs / name).read_bytes(), name
+    tables = sum(1 for n in os.listdir(theirs) if n[0].isdigit())
+    assert len(calls) == tables
+
+
+@pytest.mark.parametrize("kernel", [True, False], ids=["copy_file_range", "read-write"])
+@pytest.mark.parametrize("src", ["custom.dump", "custom_lz4.dump", "custom_zstd.dump"])
+def test_copied_blocks_drop_bytes_after_the_last_block(src: str, kernel: bool, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The copy of the last block starts before its end is walked, up to the end of the
+    file: what follows the block (not its own) is cut off again."""
+    if not kernel:
+        _no_kernel_copy(monkeypatch)
+    raw = (PG18 / src).read_bytes()
+    padded = tmp_path / "padded.dump"
+    padded.write_bytes(raw + b"\xff" * 100_000)
+    out = tmp_path / "out.dump"
+    report = convert(str(padded), str(out))
+    assert report.copied > 0 and report.recompressed == report.rewrapped == 0
+    assert out.read_bytes() == raw
+
+
+def test_a_block_longer_than_the_toc_says_is_copied_whole(tmp_path: Path) -> None:
+    """The walked end wins over the one the offsets suggest, in both directions."""
+    data = bytes(range(256)) * 64
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.write_bytes(data)
+    for guess, end in ((100, 5000), (9000, 5000), (None, 5000)):
+        with open(src, "rb") as s, open(dst, "wb") as d:
+            d.write(b"head")
+            d.flush()
+            ranges = rawcopy.Ranges(s.fileno(), d.fileno(), str(src))
+            assert rawcopy.copy_walked(ranges, 10, guess, lambda e=end: e) == end
+        assert dst.read_bytes() == b"head" + data[10:end]
+
+
+def test_a_failed_walk_stops_the_copy(tmp_path: Path) -> None:
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.write_bytes(bytes(1 << 20))
+
+    def walk() -> int:
+        raise ArchiveError("archive is truncated", offset=7)
+
+    with open(src, "rb") as s, open(dst, "wb") as d, pytest.raises(ArchiveError):
+        rawcopy.copy_walked(rawcopy.Ranges(s.fileno(), d.fileno(), str(src)), 0, 1 << 20,
+                            walk)
+
+
+@pytest.mark.parametrize("kind", ["custom", "directory"])
+def test_truncated_lz4_chunks_name_entry_and_offset(kind: str, tmp_path: Path) -> None:
+    """Cut inside a table's chunks: the copy stops with the file, the entry and where."""
+    raw = (PG18 / "custom_lz4.dump").read_bytes()
+    with pgarchive.open(str(PG18 / "custom_lz4.dump")) as a:
+        e = max((e for e in a.entries if e.desc == "TABLE DATA"),
+                key=lambda e: a.stored_size(e) or 0)
+        cut = (e.data_offset or 0) + (a.stored_size(e) or 0) // 2
+    src = tmp_path / "cut.dump"
+    src.write_bytes(raw[:cut])
+    with pytest.raises(ArchiveError) as err:
+        convert(str(src), str(tmp_path / "out"), ConvertOptions(kind=kind))
+    assert err.value.path == str(src) and err.value.offset is not None
+    assert err.value.entry and str(e.dump_id) in err.value.entry
+    assert "truncated" in str(err.value)
+    assert sorted(os.listdir(tmp_path)) == ["cut.dump"]
+
+
+@pytest.mark.parametrize("window", [3000, 9000, 1 << 18])
+@pytest.mark.parametrize("src", ["pg18/custom.dump", "pg12/custom.dump", "pg10/custom.dump"])
+def test_small_chunks_are_copied_reading_the_block_once(src: str, window: int, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """gzip's 4 kB chunks: each window is read, stepped over and written (chunks larger
+    than a window copied whole); the archive comes out byte for byte."""
+    monkeypatch.setattr(rawcopy, "WINDOW", window)
+    ends: list[int | None] = []
+    real = rawcopy.copy_dense
+
+    def spy(*args: Any) -> int | None:
+        ends.append(real(*args))
+        return ends[-1]
+
+    from pgarchive.convert import custom
+
+    monkeypatch.setattr(custom, "copy_dense", spy)
+    out = tmp_path / "out.dump"
+    convert(str(TESTDATA / src), str(out))
+    assert out.read_bytes() == (TESTDATA / src).read_bytes()
+    assert ends and None not in ends
+
+
+def _damaged_mid_block(tmp_path: Path, sign: bool) -> tuple[Path, int]:
+    """pg18's gzip archive with the second chunk length of its longest table's block made
+    negative (``sign``) or too long for the block: (the file, the entry's dump id)."""
+    raw = bytearray((PG18 / "custom.dump").read_bytes())
+    with pgarchive.open(str(PG18 / "custom.dump")) as a:
+        e = max((e for e in a.entries if e.desc == "TABLE DATA"),
+                key=lambda e: a.stored_size(e) or 0)
+        spans = a.stored_ranges(e)
+        assert spans is not None
+        (s0, n0), _ = next(spans), next(spans)
+    second = s0 + n0  # the second chunk's length
+    if sign:
+        raw[second] = 1
+    else:
+        raw[second + 1:second + 5] = (60_000).to_bytes(4, "little")
+    path = tmp_path / "damaged.dump"
+    path.write_bytes(bytes(raw))
+    return path, e.dump_id
+
+
+@pytest.mark.parametrize("sign", [True, False], ids=["negative", "too-long"])
+def test_damage_inside_small_chunks_fails_as_the_walk_says(sign: bool, tmp_path: Path) -> None:
+    """The single read gives up at damage; the walk then names it, as before."""
+    path, dump_id = _damaged_mid_block(tmp_path, sign)
+    with pgarchive.open(str(path)) as a, pytest.raises(ArchiveError) as want:
+        a.stored_extent(a.entry(dump_id))
+    with pytest.raises(ArchiveError) as err:
+        convert(str(path), str(tmp_path / "out.dump"))
+    assert (err.value.message, err.value.offset, err.value.entry) == \
+        (want.value.message, want.value.offset, want.value.entry)
+    assert sorted(os.listdir(tmp_path)) == ["damaged.dump"]
+
+
+def test_a_single_read_given_up_is_undone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the single read gives up after writing (all of) a block, what it wrote is cut
+    off before the walked copy writes the block again."""
+    from pgarchive.convert import custom
+
+    real = rawcopy.copy_dense
+
+    def gives_up(*args: Any) -> int | None:
+        real(*args)
+        return None
+
+    monkeypatch.setattr(custom, "copy_dense", gives_up)
+    out = tmp_path / "out.dump"
+    convert(str(PG18 / "custom.dump"), str(out))
+    assert out.read_bytes() == (PG18 / "custom.dump").read_bytes()
+
+
+def test_a_small_first_chunk_alone_does_not_make_a_block_dense(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """lz4 blocks start with the frame header as a chunk of its own (7 bytes): the chunks
+    after it say whether the block's chunks are large (here: 20 bytes or more), so it is
+    copied in the kernel, not read once."""
+    from pgarchive.convert import custom
+
+    calls: list[int] = []
+    real = rawcopy.copy_dense
+
+    def spy(*args: Any) -> int | None:
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(custom, "copy_dense", spy)
+    monkeypatch.setattr(custom, "DENSE_CHUNK", 20)
+    with pgarchive.open(str(PG18 / "custom_lz4.dump")) as a:
+        firsts = [[n for _s, n in a.stored_ranges(e) or ()][:3]
+                  for e in a.entries if e.desc == "TABLE DATA"]
+    assert all(f[0] < 20 for f in firsts)  # the frame header
+    out = tmp_path / "out.dump"
+    convert(str(PG18 / "custom_lz4.dump"), str(out))
+    assert out.read_bytes() == (PG18 / "custom_lz4.dump").read_bytes()
+    assert len(calls) == sum(1 for f in firsts if max(f) < 20) < len(firsts)
