@@ -39,8 +39,8 @@ def test_sdist_and_wheel_carry_the_package_and_metadata(dist: Path) -> None:
         meta = zf.read(meta_name).decode()
     assert "pgarchive/cli/__init__.py" in wnames
     assert "pgarchive/format/tocscan.py" in wnames
-    for field in ("Project-URL: Source", "Classifier: License :: OSI Approved :: PostgreSQL",
-                  "Keywords:", "License: PostgreSQL", "Requires-Dist: construct"):
+    for field in ("Project-URL: Source", "License-Expression: PostgreSQL",
+                  "License-File: LICENSE", "Keywords:", "Requires-Dist: construct"):
         assert field in meta, field
 
 
