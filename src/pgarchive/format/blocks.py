@@ -30,6 +30,19 @@ PIECE = 1 << 20
 CHUNK_WINDOW = 1 << 20
 
 
+def chunk_past_end(n: int, at: int, end: int) -> TruncatedError:
+    """The error of a chunk of ``n`` bytes whose length is at ``at`` but whose payload
+    goes past ``end``, the file's size (one wording for every reader of chunks)."""
+    return TruncatedError(f"archive is truncated: chunk of {n} bytes at offset {at} extends "
+                          f"past the end of the file ({end} bytes)", offset=at)
+
+
+def length_past_end(at: int) -> TruncatedError:
+    """The error of a chunk length at ``at`` that the file ends inside."""
+    return TruncatedError("archive is truncated: chunk length extends past the end of the "
+                          "file", offset=at)
+
+
 @dataclass(frozen=True, slots=True)
 class BlockHeader:
     """The header of one custom-format data block: where it is, its type, its dump id, and
@@ -116,13 +129,11 @@ class BlockReader:
         base = p = pos
         while True:
             if p + size > end:
-                raise TruncatedError("archive is truncated: chunk length extends past the end "
-                                     "of the file", offset=p)
+                raise length_past_end(p)
             if p + size > base + len(win):
                 base, win = p, read(p, min(CHUNK_WINDOW, end - p))
                 if len(win) < size:
-                    raise TruncatedError("archive is truncated: chunk length extends past "
-                                         "the end of the file", offset=p)
+                    raise length_past_end(p)
             sign, n = raw(win, p - base)
             if sign and n:
                 raise FormatError(f"negative chunk length -{n}", offset=p)
@@ -130,9 +141,7 @@ class BlockReader:
             if n == 0:
                 break
             if n > end - p:
-                raise TruncatedError(
-                    f"archive is truncated: chunk of {n} bytes at offset {p - size} extends "
-                    f"past the end of the file ({end} bytes)", offset=p - size)
+                raise chunk_past_end(n, p - size, end)
             stop = p + n
             while p < stop:
                 if p >= base + len(win):
@@ -182,14 +191,11 @@ class BlockReader:
                 raise FormatError("negative chunk length", offset=here)
             if status == chunkscan.WINDOW_END:
                 if here + size > self.end:
-                    raise TruncatedError("archive is truncated: chunk length extends past "
-                                         "the end of the file", offset=here)
+                    raise length_past_end(here)
                 head = read(here, size)
                 n = self.ints.read(head, 0)
                 if n > self.end - here - size:
-                    raise TruncatedError(
-                        f"archive is truncated: chunk of {n} bytes at offset {here} extends "
-                        f"past the end of the file ({self.end} bytes)", offset=here)
+                    raise chunk_past_end(n, here, self.end)
                 if n > window:  # one huge chunk (a long row): read in pieces, never whole
                     body = here + size
                     for off in range(0, n, target):
@@ -216,9 +222,7 @@ class BlockReader:
             if n == 0:
                 return p
             if n > self.end - p:
-                raise TruncatedError(
-                    f"archive is truncated: chunk of {n} bytes at offset {p - size} extends "
-                    f"past the end of the file ({self.end} bytes)", offset=p - size)
+                raise chunk_past_end(n, p - size, self.end)
             p += n
 
     def payload_ranges(self, pos: int, sink: list[int] | None = None
@@ -238,9 +242,7 @@ class BlockReader:
                     sink.append(p)
                 return
             if n > self.end - p:
-                raise TruncatedError(
-                    f"archive is truncated: chunk of {n} bytes at offset {p - size} extends "
-                    f"past the end of the file ({self.end} bytes)", offset=p - size)
+                raise chunk_past_end(n, p - size, self.end)
             yield p, n
             p += n
 
@@ -296,9 +298,7 @@ class BlockReader:
                 want_oid = True
                 continue
             if n > end - p:
-                raise TruncatedError(
-                    f"archive is truncated: chunk of {n} bytes at offset {p - size} extends "
-                    f"past the end of the file ({end} bytes)", offset=p - size)
+                raise chunk_past_end(n, p - size, end)
             p += n
 
     def blob_oid(self, pos: int) -> int:
