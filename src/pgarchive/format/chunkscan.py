@@ -16,6 +16,18 @@ FULL: Final = 2         # the payloads gathered reached the target size
 NEGATIVE: Final = -1    # a negative chunk length
 
 
+def _length(window: bytes, p: int, int_size: int) -> int:
+    """The magnitude of the chunk length whose sign byte is at ``window[p]`` (little
+    endian, ``int_size`` bytes); the caller has checked the window holds it."""
+    if int_size == 4:  # pg_dump's, unrolled: this runs once per row
+        return (window[p + 1] | window[p + 2] << 8 | window[p + 3] << 16
+                | window[p + 4] << 24)
+    n = 0
+    for k in range(int_size):
+        n |= window[p + 1 + k] << (8 * k)
+    return n
+
+
 def gather(window: bytes, p: int, int_size: int, target: int,
            out: list[bytes], most: int = 1 << 30) -> tuple[int, int]:
     """Append the payloads of the chunks at ``window[p:]`` to ``out`` until ``target``
@@ -28,13 +40,7 @@ def gather(window: bytes, p: int, int_size: int, target: int,
     while True:
         if p + size > end:
             return p, WINDOW_END
-        if int_size == 4:  # pg_dump's, unrolled: this loop runs once per row
-            n = (window[p + 1] | window[p + 2] << 8 | window[p + 3] << 16
-                 | window[p + 4] << 24)
-        else:
-            n = 0
-            for k in range(int_size):
-                n |= window[p + 1 + k] << (8 * k)
+        n = _length(window, p, int_size)
         if window[p] != 0 and n != 0:
             return p, NEGATIVE
         if n == 0:
@@ -58,9 +64,7 @@ def skip(window: bytes, p: int, int_size: int) -> tuple[int, int]:
     while True:
         if p + size > end:
             return p, WINDOW_END
-        n = 0
-        for k in range(int_size):
-            n |= window[p + 1 + k] << (8 * k)
+        n = _length(window, p, int_size)
         if window[p] != 0 and n != 0:
             return p, NEGATIVE
         if n == 0:
