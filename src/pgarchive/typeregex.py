@@ -46,11 +46,17 @@ TIME = r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,6})?"
 ZONE = r"[+-](?:0[0-9]|1[0-5])(?::[0-5][0-9](?::[0-5][0-9])?)?"
 _INFINITE = r"|-?infinity"
 _FLOAT_WORDS = r"|NaN|-?Infinity"
-#: float8out's forms: plain up to 17 digits before the point, else d.ddde+NN
-_FLOAT8 = r"-?(?:[0-9]{1,20}(?:\.[0-9]+)?|[0-9](?:\.[0-9]+)?e(?:-[0-9]{1,3}|\+[0-9]{1,2}))"
-#: float4's largest is 3.4e38: exponents up to +37 only
-_FLOAT4 = (r"-?(?:[0-9]{1,20}(?:\.[0-9]+)?|[0-9](?:\.[0-9]+)?e(?:-[0-9]{1,3}"
-           r"|\+(?:[0-2]?[0-9]|3[0-7])))")
+
+
+def _float(positive_exponent: str) -> str:
+    """float4out's and float8out's forms: plain up to 17 digits before the point, else
+    d.ddde+NN, with ``positive_exponent`` the exponents above zero the type reaches."""
+    return (r"-?(?:[0-9]{1,20}(?:\.[0-9]+)?|[0-9](?:\.[0-9]+)?e(?:-[0-9]{1,3}"
+            rf"|\+{positive_exponent}))")
+
+
+_FLOAT8 = _float(r"[0-9]{1,2}")
+_FLOAT4 = _float(r"(?:[0-2]?[0-9]|3[0-7])")  # its largest is 3.4e38: up to +37 only
 _Y = r"[+-]?[0-9]{1,7} years?"
 _M = r"[+-]?[0-9]{1,7} mons?"
 _D = r"[+-]?[0-9]{1,9} days?"
