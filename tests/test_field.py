@@ -4,11 +4,13 @@ restores fully is intact, what it fails on or restores short is damaged."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -718,6 +720,23 @@ def _mutated(name: str, how: str, where: float, size: int, byte: int) -> bytes:
     return bytes(raw)  # ("none": the archive as pg_dump wrote it)
 
 
+@contextlib.contextmanager
+def _verified_mutation(name: str, how: str, where: float, size: int, byte: int
+                       ) -> Iterator[tuple[Path, VerifyReport | None]]:
+    """The mutated archive (:func:`_mutated`) in a temporary folder, with verify's report
+    on it (None when verify cannot read it at all), for both oracle legs."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        p = Path(tmp) / name
+        p.write_bytes(_mutated(name, how, where, size, byte))
+        try:
+            report: VerifyReport | None = verify(str(p))
+        except pgarchive.ArchiveError:
+            report = None
+        yield p, report
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.sampled_from(ORACLE_ARCHIVES), st.sampled_from(["flip", "cut", "insert", "delete",
                                                           "repeat"]),
@@ -726,15 +745,8 @@ def test_verify_ok_implies_pg_restore_restores_every_row(name: str, how: str, wh
                                                          size: int, byte: int) -> None:
     """Damage in the data area only (after the TOC): if verify calls the result intact, the
     real pg_restore 18 must restore it (-f) with every row and large object verify counted."""
-    import tempfile
-
-    raw = _mutated(name, how, where, size, byte)
-    with tempfile.TemporaryDirectory() as tmp:
-        p = Path(tmp) / name
-        p.write_bytes(raw)
-        try:
-            report = verify(str(p))
-        except pgarchive.ArchiveError:
+    with _verified_mutation(name, how, where, size, byte) as (p, report):
+        if report is None:
             return  # unreadable: not called intact
         if not report.ok:
             assert report.all_problems()
@@ -767,17 +779,8 @@ def test_verify_ok_implies_pg_restore_d_loads_every_row(pg18_server: Any, name: 
     """Issue 12, item 4: damage in the data area only; if verify calls the result intact,
     the real pg_restore 18 must restore it into a real server (-d, -e: stop at the first
     error) with exactly the rows verify counted, for COPY and INSERT-style data alike."""
-    import tempfile
-
-    raw = _mutated(name, how, where, size, byte)
-    with tempfile.TemporaryDirectory() as tmp:
-        p = Path(tmp) / name
-        p.write_bytes(raw)
-        try:
-            report = verify(str(p))
-        except pgarchive.ArchiveError:
-            return  # unreadable: not called intact
-        if not report.ok:
+    with _verified_mutation(name, how, where, size, byte) as (p, report):
+        if report is None or not report.ok:  # unreadable or damaged: not called intact
             return
         db = f"oracle{next(_oracle_dbs)}"
         pg18_server.run(["createdb", "-T", "template0", "-E", "UTF8", db])
