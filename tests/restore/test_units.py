@@ -96,6 +96,24 @@ def test_errors_are_tied_to_their_entry() -> None:
     assert r.failed_entries() == {2794} and r.completed and r.ignored_errors == 3
 
 
+def test_another_workers_progress_between_entry_and_error_keeps_the_entry() -> None:
+    """Under -j, pg_restore's workers share stderr: a line of another worker can come
+    between "from TOC entry N" and N's error (seen in CI: the subscription's error was
+    tied to no entry, and the forecast check failed).  The named entry keeps its error;
+    once that error has come, progress unnames it again."""
+    r = read([
+        "pg_restore: while PROCESSING TOC:",
+        "pg_restore: from TOC entry 2845; 0 0 SUBSCRIPTION corpus_sub postgres",
+        'pg_restore: creating MATERIALIZED VIEW DATA "app.order_stats"',
+        "pg_restore: while PROCESSING TOC:",
+        "pg_restore: error: could not execute query: ERROR:  streaming requires a Boolean",
+        "Command was: CREATE SUBSCRIPTION corpus_sub ...;",
+        'pg_restore: creating TABLE "app.t"',
+        "pg_restore: error: something of no entry",
+    ])
+    assert [e.entry for e in r.errors] == [2845, None]
+
+
 def test_only_harmless_errors_are_ok() -> None:
     lines = ["pg_restore: error: could not execute query: ERROR:  unrecognized configuration "
              'parameter "transaction_timeout"', "Command was: SET transaction_timeout = 0;"]

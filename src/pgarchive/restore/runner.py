@@ -88,6 +88,10 @@ class _Reader:
         self.on_progress = on_progress
         self.on_error = on_error
         self.entry: int | None = None
+        #: an entry pg_restore named ("from TOC entry N") whose error has not come yet:
+        #: pg_restore writes the two lines one after the other, but under -j another
+        #: worker's progress can land between them, and must not unname the entry
+        self.named: int | None = None
         self.record: list[str] | None = None
 
     def line(self, line: str) -> None:
@@ -100,10 +104,11 @@ class _Reader:
         self.flush()
         m = _FROM_ENTRY.match(line)
         if m:
-            self.entry = int(m.group(1))
+            self.entry = self.named = int(m.group(1))
             return
         if _STAGE.match(line):
-            self.entry = None
+            if self.named is None:
+                self.entry = None
             return
         m = _FINISHED.match(line)
         if m:
@@ -114,12 +119,14 @@ class _Reader:
             return
         if line.startswith("pg_restore: error: "):
             self.record = [line]
+            self.named = None
             return
         if _PROGRESS.match(line):
             if self.on_progress:
                 self.on_progress(line)
             if line.startswith(("pg_restore: processing data for", "pg_restore: creating",
-                                "pg_restore: executing", "pg_restore: processing item")):
+                                "pg_restore: executing", "pg_restore: processing item")
+                                ) and self.named is None:
                 self.entry = None  # the next error's entry is named again
             return
         self.record = [line]  # a warning or another message: shown, not counted
