@@ -260,13 +260,11 @@ def _parts(name: str = "empty_custom_none.dump") -> tuple[Any, list[Any], bytes,
 def _with_toc(tmp_path: Path, entries: list[Any], name: str = "x.dump") -> Path:
     """The real archive's data area under a TOC of ``entries`` (written by the project's
     writer), offsets moved by what the TOC's size changed."""
-    from dataclasses import replace
-
     from pgarchive.format.constants import OffsetFlag
     from pgarchive.format.writer import build_toc_file
 
     h, _old, raw, start = _parts()
-    h = replace(h, toc_count=len(entries))
+    h = h._replace(toc_count=len(entries))
     delta = len(build_toc_file(h, entries, "offset")) - start
     moved = [e._replace(data_offset=e.data_offset + delta)
              if e.offset_flag == OffsetFlag.SET and e.data_offset else e for e in entries]
@@ -391,8 +389,6 @@ def test_insert_statement_damage(change: Any, words: str) -> None:
 def test_insert_dump_damage_found_by_verify(tmp_path: Path) -> None:
     """An INSERT-style custom archive whose orders data lost its last statement's end: the
     entry is damaged (pg_restore would fail on the statement)."""
-    from dataclasses import replace
-
     from pgarchive.format.writer import build_custom
 
     src = FIELD / "inserts_custom.dump"
@@ -407,10 +403,10 @@ def test_insert_dump_damage_found_by_verify(tmp_path: Path) -> None:
         h = a.header
     orders = next(e for e in entries if e.tag == "orders" and e.desc == "TABLE DATA")
     p = tmp_path / "ok.dump"
-    p.write_bytes(build_custom(replace(h), entries, data))
+    p.write_bytes(build_custom(h, entries, data))
     assert verify(str(p)).ok and pg_restore_script(p).returncode == 0
     data[orders.dump_id] = data[orders.dump_id].rstrip().removesuffix(b";") + b"\n\n"
-    p.write_bytes(build_custom(replace(h), entries, data))
+    p.write_bytes(build_custom(h, entries, data))
     report = verify(str(p))
     assert [e.dump_id for e in report.damaged] == [orders.dump_id]
     assert "cut short" in report.damaged[0].problems[0].message
@@ -607,13 +603,11 @@ def test_framing_toc_offset_disagrees_with_the_block(tmp_path: Path) -> None:
                    for e in a.entries]
         h = a.header
         start = a.container.data_start  # type: ignore[attr-defined]
-    from dataclasses import replace
-
     from pgarchive.format.writer import build_toc_file
 
     assert all(e.offset_flag == OffsetFlag.SET for e in entries if e.has_data)
     q = tmp_path / "moved.dump"
-    q.write_bytes(build_toc_file(replace(h, toc_count=len(entries)), entries, "offset")
+    q.write_bytes(build_toc_file(h._replace(toc_count=len(entries)), entries, "offset")
                   + p.read_bytes()[start:])
     assert pg_restore_script(q).returncode != 0
     found = _both(q)
@@ -622,8 +616,6 @@ def test_framing_toc_offset_disagrees_with_the_block(tmp_path: Path) -> None:
 
 
 def test_framing_bytes_unaccounted_for_and_overlap(tmp_path: Path) -> None:
-    from dataclasses import replace
-
     from pgarchive.format.writer import build_toc_file
 
     p = _built(tmp_path)
@@ -631,14 +623,14 @@ def test_framing_bytes_unaccounted_for_and_overlap(tmp_path: Path) -> None:
     with pgarchive.open(str(p)) as a:
         h, entries, start = a.header, list(a.entries), a.container.data_start  # type: ignore[attr-defined]
     raw = p.read_bytes()
-    toc = build_toc_file(replace(h, toc_count=len(entries)), entries, "offset")
+    toc = build_toc_file(h._replace(toc_count=len(entries)), entries, "offset")
     assert toc == raw[:start]
     # 7 junk bytes between the blocks of 2571 and 2572, offsets after them moved
     cut = blocks[2572][0]
     moved = [e._replace(data_offset=e.data_offset + 7) if e.has_data and e.data_offset >= cut
              else e for e in entries]
     q = tmp_path / "gap.dump"
-    q.write_bytes(build_toc_file(replace(h, toc_count=len(moved)), moved, "offset")
+    q.write_bytes(build_toc_file(h._replace(toc_count=len(moved)), moved, "offset")
                   + raw[start:cut] + b"JUNKJNK" + raw[cut:])
     assert verify(str(q), jobs=2).problems[0].message == \
         "7 bytes unaccounted for before the data block of dump id 2572"
@@ -652,7 +644,7 @@ def test_framing_bytes_unaccounted_for_and_overlap(tmp_path: Path) -> None:
     at = iraw.index(data[2571], _blocks(inner)[2571][0])
     over = [e._replace(data_offset=at) if e.dump_id == 2572 else e for e in entries]
     q = tmp_path / "overlap.dump"
-    q.write_bytes(build_toc_file(replace(h, toc_count=len(over)), over, "offset")
+    q.write_bytes(build_toc_file(h._replace(toc_count=len(over)), over, "offset")
                   + iraw[start:])
     found = [pr.message for pr in verify(str(q), jobs=2).all_problems()]
     assert any("bytes overlap before the data block of dump id 2572" in m for m in found), found

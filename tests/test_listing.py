@@ -111,6 +111,24 @@ def test_quick_ls_list_is_pg_restore_l_without_click(item: dict[str, Any]) -> No
     assert _quick(*args)[:3] == (0, False, (TESTDATA / item["list"]).read_bytes()), args
 
 
+@pytest.mark.parametrize("kind", ["custom.dump", "dir"])
+def test_quick_ls_loads_no_decompressor_nor_dataclasses(kind: str) -> None:
+    """Issue 10 (start-up): listing a custom or directory archive reads no data, so it
+    imports no decompressor, and the records it builds are no dataclasses: importing
+    dataclasses (with inspect) and building one cost more than the whole listing."""
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom pgarchive.cli import main\n"
+             "sys.argv = ['pgarchive', 'ls', sys.argv[1], '-F', 'list']\n"
+             "try:\n    main()\nexcept SystemExit:\n    pass\n"
+             "sys.stderr.write(repr(sorted(m for m in ('click', 'dataclasses', 'inspect', "
+             "'pgarchive.compression', 'zlib', 'lz4', 'zstandard') if m in sys.modules)))\n")
+    out = subprocess.run([sys.executable, "-c", probe, str(TESTDATA / "pg18" / kind)],
+                         capture_output=True, check=True)
+    assert out.stdout and out.stderr.decode() == "[]"
+
+
 def test_quick_ls_leaves_everything_else_to_the_full_command(tmp_path: Any) -> None:
     """Another option, a damaged archive or a missing file: the full command line answers
     (with its own error line), and nothing was written by the quick path first."""

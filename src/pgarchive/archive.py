@@ -7,10 +7,9 @@ from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import TypeVar
 
-from .compression import DEFAULT_OUT_SIZE
 from .containers import Container, LargeObjectStream, StoredStream, open_container
 from .errors import UsageError
-from .format.constants import Compression
+from .format.constants import DEFAULT_OUT_SIZE, Compression
 from .format.model import Header, TocEntry
 
 T = TypeVar("T")

@@ -18,15 +18,14 @@ import functools
 import io
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from types import ModuleType
-from typing import IO, Any, cast
+from typing import IO, Any, NamedTuple, cast
 
 from .errors import CompressionError
-from .format.constants import Compression
+from .format.constants import DEFAULT_OUT_SIZE, Compression
 from .limits import INFLATE_FLOOR, INFLATE_RATIO
 
-DEFAULT_OUT_SIZE = 1 << 20
+__all__ = ["DEFAULT_OUT_SIZE"]  # (re-exported)
 
 
 class InflateLimit:
@@ -375,8 +374,7 @@ LEVEL_RANGES = {Compression.GZIP: (1, 9), Compression.LZ4: (1, 12),
 GZIP_CHUNK = 4096
 
 
-@dataclass(frozen=True)
-class CompressionSpec:
+class CompressionSpec(NamedTuple):
     """A compression method and level as pg_dump's ``-Z`` takes them.
 
     ``level`` None means pg_dump's default for the method (and, for convert, that data

@@ -81,8 +81,6 @@ def test_archive_cut_while_it_is_read(tmp_path: Path, fmt: str, compression: str
     """Issue 12, item 7: the file shrinks under a reader (an overwriting pg_dump -f): the
     data is read with plain reads, never through the memory map (whose pages past the new
     end kill the process with SIGBUS), and the short read is said as such."""
-    from dataclasses import replace
-
     from pgarchive.errors import ArchiveError
     from pgarchive.format.constants import ArchiveFormat, Compression, OffsetFlag, Section
     from pgarchive.format.model import Header, TocEntry
@@ -110,7 +108,7 @@ def test_archive_cut_while_it_is_read(tmp_path: Path, fmt: str, compression: str
     else:
         path = tmp_path / "d"
         path.mkdir()
-        files = build_directory(replace(h, format_code=ArchiveFormat.DIRECTORY),
+        files = build_directory(h._replace(format_code=ArchiveFormat.DIRECTORY),
                                 [table, data], {2: rows})
         for name, body in files.items():
             (path / name).write_bytes(body)

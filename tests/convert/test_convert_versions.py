@@ -5,7 +5,6 @@ with the reason where the older version cannot say the same thing."""
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -213,7 +212,7 @@ def test_gzip_level_is_recorded_before_1_15() -> None:
                      ConvertOptions(compression=CompressionSpec.parse("gzip:9"),
                                     version=K_VERS_1_14))
     assert plan.header.compression_level == 9
-    same = make_plan(replace(_header(K_VERS_1_14), compression_level=5), "custom", [_table()],
+    same = make_plan(_header(K_VERS_1_14)._replace(compression_level=5), "custom", [_table()],
                      ConvertOptions())
     assert same.header.compression_level == 5 and same.source_level == 5
 

@@ -465,12 +465,10 @@ def test_problems_past_the_cap_are_counted_not_kept(tmp_path: Path) -> None:
     """Item 10: an archive damaged everywhere (here 250 large objects that no BLOB METADATA
     entry creates) keeps the first KEPT_PROBLEMS problems of an entry and counts the rest,
     so memory stays bounded, and says how many it did not show."""
-    from dataclasses import replace
-
     from pgarchive.format.writer import build_directory
     from pgarchive.verify import KEPT_PROBLEMS
 
-    h = replace(header(), format_code=ArchiveFormat.DIRECTORY)
+    h = header()._replace(format_code=ArchiveFormat.DIRECTORY)
     blobs = table(2, "", desc="BLOBS", had_dumper=True, section=Section.DATA, defn="",
                   namespace="", relkind=0, owner="")
     n = KEPT_PROBLEMS + 150

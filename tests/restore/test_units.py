@@ -7,7 +7,6 @@ import os
 import stat
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -176,7 +175,7 @@ def hostile_archive(tmp_path: Path) -> Path:
     entry's desc, each naming the data of app.orders."""
     line = f"{ORDERS_DATA}; 0 0 TABLE DATA app orders x"
     with pgarchive.open(str(TESTDATA / "pg18" / "custom.dump")) as a:
-        header = replace(a.header, server_version=f"18.6\n{line}")
+        header = a.header._replace(server_version=f"18.6\n{line}")
         entries = [e._replace(desc=f"COMMENT\n{line}") if e.dump_id == COMMENT else e
                    for e in a.entries]
         data = {e.dump_id: (b"".join(a.data(e)) if e.desc != "BLOBS"

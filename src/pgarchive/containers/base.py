@@ -12,17 +12,18 @@ import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
-from typing import ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, NamedTuple, TypeVar
 
-from ..compression import DEFAULT_OUT_SIZE, InflateLimit, decompress
 from ..encodings import python_codec
 from ..errors import ArchiveError, FormatError, NotAnArchiveError, UsageError
 from ..format import tocscan
-from ..format.constants import K_VERS_1_7, ArchiveFormat, Compression
+from ..format.constants import DEFAULT_OUT_SIZE, K_VERS_1_7, ArchiveFormat, Compression
 from ..format.model import Header, TocEntry
 from ..format.toc import Buffer, TocRead, TocWalk, read_toc
 from .source import ByteSource
+
+if TYPE_CHECKING:
+    from ..compression import InflateLimit
 
 T = TypeVar("T")
 
@@ -30,16 +31,14 @@ T = TypeVar("T")
 IGNORED = "pg_restore ignores it"
 
 
-@dataclass(frozen=True, slots=True)
-class LargeObjectStream:
+class LargeObjectStream(NamedTuple):
     """One large object of a BLOBS entry: its oid and its decompressed bytes, in pieces."""
 
     oid: int
     chunks: Iterator[bytes]
 
 
-@dataclass(frozen=True, slots=True)
-class StoredStream:
+class StoredStream(NamedTuple):
     """One stored (possibly compressed) stream and where it starts, for error messages."""
 
     chunks: Iterator[bytes]
@@ -66,8 +65,7 @@ def mapped(source: ByteSource) -> Buffer:
     return source.view()
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     """Something wrong in how the archive lays its data out (framing, order, files no
     reader reads), found by the container, which alone knows the layout."""
 
@@ -78,23 +76,31 @@ class Finding:
     entry: str | None = None
 
 
-@dataclass(slots=True)
 class EntryData:
     """One entry's stored data as a walk over the data meets it.
 
     ``problems`` were found before reading (its data is damaged or, when not ``found``,
     missing, whatever it holds); ``start`` and ``end`` are where the data lies in the
-    archive's file when the container knows (custom), ``end`` set once read past."""
+    archive's file when the container knows (custom), ``end`` set once read past.
+    ``finish``, after reading (all or part of) ``streams``: where the data ends, found by
+    its framing if the reader stopped early; raises ArchiveError if the framing is broken.
 
-    entry: TocEntry
-    streams: Iterator[tuple[int | None, StoredStream]]
-    problems: list[Finding] = field(default_factory=list)
-    found: bool = True
-    start: int | None = None
-    end: int | None = None
-    finish: Callable[[], int | None] = lambda: None
-    """After reading (all or part of) ``streams``: where the data ends, found by its
-    framing if the reader stopped early; raises ArchiveError if the framing is broken."""
+    A plain class, not a dataclass: this module is on ``ls``'s start-up path, where
+    building a dataclass costs more than the whole listing (issue 10)."""
+
+    __slots__ = ("end", "entry", "finish", "found", "problems", "start", "streams")
+
+    def __init__(self, entry: TocEntry, streams: Iterator[tuple[int | None, StoredStream]],
+                 problems: list[Finding] | None = None, found: bool = True,
+                 start: int | None = None, end: int | None = None,
+                 finish: Callable[[], int | None] = lambda: None) -> None:
+        self.entry = entry
+        self.streams = streams
+        self.problems: list[Finding] = [] if problems is None else problems
+        self.found = found
+        self.start = start
+        self.end = end
+        self.finish = finish
 
 
 class Container(ABC):
@@ -253,6 +259,8 @@ class Container(ABC):
     def large_objects(self, entry: TocEntry,
                       out_size: int = DEFAULT_OUT_SIZE) -> Iterator[LargeObjectStream]:
         """The large objects of one BLOBS entry, each as decompressed pieces."""
+        from ..compression import InflateLimit  # (not at import: ls reads no data)
+
         self._require_data(entry)
         limit = InflateLimit()  # one for all the entry's large objects
         for oid, stream in self.stored_streams(entry):
@@ -266,6 +274,8 @@ class Container(ABC):
                      limit: InflateLimit | None = None) -> Iterator[bytes]:
         """The decompressed bytes of one of the entry's stored streams, in pieces of
         <= out_size; ``limit``: one inflation bound shared by several streams."""
+        from ..compression import decompress
+
         try:
             yield from decompress(self.compression_of(entry), stream.chunks,
                                   gzip_file=self.gzip_files(), out_size=out_size, limit=limit)

@@ -6,17 +6,27 @@ import contextlib
 import os
 import stat
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
-from ..compression import DEFAULT_OUT_SIZE, InflateLimit, decompress
 from ..errors import ArchiveError, FormatError, MissingDataError, NotAnArchiveError
 from ..format.blobtoc import parse_blobs_toc_line
-from ..format.constants import K_VERS_1_16, SUFFIXES, TOC_FILES, ArchiveFormat, Compression
+from ..format.constants import (
+    DEFAULT_OUT_SIZE,
+    K_VERS_1_16,
+    SUFFIXES,
+    TOC_FILES,
+    ArchiveFormat,
+    Compression,
+)
 from ..format.model import TocEntry
 from ..format.toc import TocRead, parse_header
 from ..limits import MAX_BLOB_LINES
 from .base import IGNORED, Container, Finding, StoredStream, mapped, window_reader
 from .source import ByteSource, FileSource
 from .spool import private_file
+
+if TYPE_CHECKING:
+    from ..compression import InflateLimit
 
 TOC_NAMES = tuple((name, algo) for algo, name in TOC_FILES.items())
 READ_SIZE = 1 << 20
@@ -91,6 +101,8 @@ class DirectoryContainer(Container):
     def _inflate_toc(toc_path: str, algo: Compression) -> str:
         """A compressed toc.dat inflated, as a stream, into a private temporary file (its
         path): memory stays flat whatever it inflates to, up to MAX_TOC_BYTES."""
+        from ..compression import decompress  # (not at import: ls of a plain toc.dat)
+
         target = private_file("toc")
         size = 0
         with open(target, "wb") as out:
@@ -142,6 +154,8 @@ class DirectoryContainer(Container):
                      out_size: int = DEFAULT_OUT_SIZE,
                      limit: InflateLimit | None = None) -> Iterator[bytes]:
         """As the base's, each file decoded by its suffix, as pg_restore does."""
+        from ..compression import decompress
+
         try:
             yield from decompress(self.file_compression(stream.path), stream.chunks,
                                   gzip_file=True, out_size=out_size, limit=limit)

@@ -4,7 +4,7 @@ entries in, a :class:`~.model.Plan` out."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..compression import CompressionSpec
@@ -67,8 +67,8 @@ def make_plan(header: Header, source_kind: str, entries: list[TocEntry],
     level: int | None = None
     if target_v < K_VERS_1_15:
         level = _header_level(header, spec)
-    target = replace(
-        header, vmin=(target_v >> 8) & 0xFF, vrev=header.vrev if same_version else 0,
+    target = header._replace(
+        vmin=(target_v >> 8) & 0xFF, vrev=header.vrev if same_version else 0,
         format_code=ArchiveFormat.CUSTOM if kind == "custom" else ArchiveFormat.TAR,
         compression=spec.algorithm, compression_level=level, toc_count=len(items),
         toc_offset=0)

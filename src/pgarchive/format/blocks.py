@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import cast
+from typing import NamedTuple, cast
 
 from . import chunkscan
 from .constants import K_VERS_1_3, BlockType
@@ -43,8 +42,7 @@ def length_past_end(at: int) -> TruncatedError:
                           "file", offset=at)
 
 
-@dataclass(frozen=True, slots=True)
-class BlockHeader:
+class BlockHeader(NamedTuple):
     """The header of one custom-format data block: where it is, its type, its dump id, and
     where its body starts."""
 

@@ -92,6 +92,11 @@ class Compression(IntEnum):
     ZSTD = 3
 
 
+#: How many decompressed bytes a reader yields at a time (pgarchive's choice, not the
+#: format's): here rather than in pgarchive.compression so that what only reads the TOC
+#: need not import the decompressors.
+DEFAULT_OUT_SIZE = 1 << 20
+
 #: The suffix pg_dump adds to a directory archive's data file names, by algorithm.
 SUFFIXES = {Compression.NONE: "", Compression.GZIP: ".gz", Compression.LZ4: ".lz4",
             Compression.ZSTD: ".zst"}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from .constants import (
@@ -20,9 +19,12 @@ from .constants import (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Header:
-    """The archive header, as stored (custom file, or toc.dat of directory and tar)."""
+class Header(NamedTuple):
+    """The archive header, as stored (custom file, or toc.dat of directory and tar).
+
+    A NamedTuple, as :class:`TocEntry`: a dataclass costs its module a compiled method per
+    class at import, which ``ls`` pays at every start (issue 10); ``_replace`` derives a
+    changed copy."""
 
     vmaj: int
     vmin: int

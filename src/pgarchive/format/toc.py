@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from . import tocscan
 from .constants import (
@@ -170,8 +169,7 @@ def parse_header(buf: Buffer, pos: int = 0, end: int | None = None) -> Header:
                   server_version, dump_version, toc_count, p)
 
 
-@dataclass
-class TocRead:
+class TocRead(NamedTuple):
     """What a walk over a whole TOC gave: entries (ROWS) or list lines (LIST)."""
 
     entries: list[TocEntry]

@@ -13,7 +13,6 @@ import io
 import tarfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 from .blobtoc import blob_file_name, blobs_toc_line, blobs_toc_name
@@ -305,7 +304,7 @@ def build_custom(h: Header, entries: Sequence[TocEntry], data: DataMap,
         blocks[e.dump_id] = framer.block_header(btype, e.dump_id) + body
     fixed = [e._replace(offset_flag=OffsetFlag.NOT_SET if e.dump_id in blocks
                      else OffsetFlag.NO_DATA, data_offset=0) for e in entries]
-    toc = build_toc_file(replace(h, toc_count=len(fixed)), fixed, TocExtra.OFFSET, codec)
+    toc = build_toc_file(h._replace(toc_count=len(fixed)), fixed, TocExtra.OFFSET, codec)
     if with_offsets:  # offsets do not change the TOC's size, so one pass places them
         pos = len(toc)
         placed = []
@@ -315,7 +314,7 @@ def build_custom(h: Header, entries: Sequence[TocEntry], data: DataMap,
                 pos += len(blocks[e.dump_id])
             else:
                 placed.append(e)
-        toc = build_toc_file(replace(h, toc_count=len(placed)), placed, TocExtra.OFFSET, codec)
+        toc = build_toc_file(h._replace(toc_count=len(placed)), placed, TocExtra.OFFSET, codec)
     return toc + b"".join(blocks[e.dump_id] for e in fixed if e.dump_id in blocks)
 
 
@@ -360,7 +359,7 @@ def build_directory(h: Header, entries: Sequence[TocEntry], data: DataMap,
             named.append(e._replace(filename=name, offset_flag=None, data_offset=None))
         else:
             named.append(e._replace(filename="", offset_flag=None, data_offset=None))
-    toc_header = replace(h, format_code=ArchiveFormat.TAR, toc_count=len(named))
+    toc_header = h._replace(format_code=ArchiveFormat.TAR, toc_count=len(named))
     files["toc.dat"] = build_toc_file(toc_header, named, TocExtra.FILENAME, codec)
     return files
 
@@ -368,9 +367,9 @@ def build_directory(h: Header, entries: Sequence[TocEntry], data: DataMap,
 def build_tar(h: Header, entries: Sequence[TocEntry], data: DataMap,
               codec: str = "utf-8") -> bytes:
     """A tar archive (never compressed), members in pg_dump's order."""
-    h = replace(h, compression=Compression.NONE,
-                compression_level=0 if h.version < K_VERS_1_15 else None,
-                format_code=ArchiveFormat.TAR)
+    h = h._replace(compression=Compression.NONE,
+                   compression_level=0 if h.version < K_VERS_1_15 else None,
+                   format_code=ArchiveFormat.TAR)
     files = build_directory(h, entries, data, codec)
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tf:
