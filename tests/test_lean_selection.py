@@ -231,3 +231,31 @@ def test_lean_ls_decodes_in_the_archive_encoding(tmp_path: Path, first: bool) ->
         lean, held = both(str(p), sel, fmt)
         assert lean == held and isinstance(lean, tuple) and not lean[1], fmt
         assert "tä".encode("latin-1" if fmt == "list" else "utf-8") in lean[0]
+
+
+#: Option sets the rule decides entry by entry (select's one-pass path), and one it does not.
+EACH: list[RestoreOptions] = [
+    RestoreOptions(), RestoreOptions(schema_only=True), RestoreOptions(data_only=True),
+    RestoreOptions(create=True, no_acl=True, no_comments=True),
+    RestoreOptions(sections=frozenset({Section.DATA})),
+    RestoreOptions(statistics_only=True), RestoreOptions(statistics=False),
+    RestoreOptions(no_policies=True, no_publications=True, no_subscriptions=True,
+                   no_security_labels=True, with_statistics=True),
+]
+
+
+@pytest.mark.parametrize("item", corpus())
+def test_one_pass_selection_equals_the_columns(item: dict[str, Any]) -> None:
+    """select() decides entry by entry when no option ties an entry to another; its
+    Decisions are those of the general path over the TOC's columns."""
+    from pgarchive import selection
+
+    with pgarchive.open(archive_path(item)) as a:
+        entries = a.entries
+    for o in EACH:
+        sel = Selection(o)
+        assert selection.independent(sel)
+        fast = select(entries, sel)
+        general = select_table(TocTable.of(entries), sel, track=True).decisions(entries)
+        assert fast == general, o
+    assert not selection.independent(Selection(RestoreOptions(schemas=("app",))))
