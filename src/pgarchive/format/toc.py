@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
 from . import tocscan
 from .constants import (
@@ -210,15 +210,14 @@ class TocWalk:
         """(entries, list lines) of each window, in file order."""
         header, file_end = self.header, self.file_end
         count = header.toc_count
-        sections = [Section(i) for i in range(1, 5)]
-        flags = [None, OffsetFlag.NOT_SET, OffsetFlag.SET, OffsetFlag.NO_DATA]
         base = header.toc_offset
         buf = self.read(base, min(WINDOW, file_end - base))
         p = 0
         done = 0
         offset_extra = self.extra is TocExtra.OFFSET
         make = TocEntry._make
-        limits = tocscan.Limits(MAX_NAME, MAX_DEFN)
+        limits = tocscan.Limits(MAX_NAME, MAX_DEFN, tuple(Section(i) for i in range(1, 5)),
+                                (OffsetFlag.NOT_SET, OffsetFlag.SET, OffsetFlag.NO_DATA))
         while done < count:
             try:
                 res = tocscan.walk(buf, base, p, count - done, header.version,
@@ -227,13 +226,7 @@ class TocWalk:
             except tocscan.ScanError as e:
                 err = (TruncatedError if e.truncated else FormatError)(e.message, offset=e.pos)
                 raise err.located(entry=f"#{done + e.index + 1} of {count}") from None
-            entries = []
-            if self.mode == tocscan.ROWS:
-                for row in res.rows:
-                    sec, flag = cast(int, row[6]), cast(int, row[17])
-                    entries.append(make((*row[:6], sections[sec - 1], *row[7:17],
-                                         flags[flag] if offset_extra else None,
-                                         row[18] if offset_extra else None, *row[19:])))
+            entries = list(map(make, res.rows)) if self.mode == tocscan.ROWS else []
             self.max_offset = max(self.max_offset, res.max_offset)
             done += res.done
             p = res.pos

@@ -7,7 +7,7 @@ windows without knowing its size first.
 
 Two modes share the walk:
 
-* ``ROWS``: one tuple per entry in TocEntry field order (decoded strings);
+* ``ROWS``: one tuple per entry with TocEntry's fields, in its order (decoded strings);
 * ``LIST``: the ``pg_restore -l`` lines of the entries that pg_restore prints with default
   options, as raw archive bytes -- nothing decoded -- for ``ls --format list``, one bytes
   object per line, each built in one allocation.
@@ -78,11 +78,18 @@ class WalkResult:
 class Limits:
     """The largest name and definition the walker accepts (see pgarchive.limits), and the
     values it shares between entries: the same owner, schema or dependency id is one
-    object, not one per entry (a million entries name a few owners)."""
+    object, not one per entry (a million entries name a few owners); ``sections`` (codes
+    1-4) and ``flags`` (offset flags 1-3) are the objects rows carry for those codes (the
+    reader's enums, so that rows are its entries' fields as they are: no pass in Python
+    to convert them)."""
 
-    def __init__(self, max_name: int, max_defn: int) -> None:
+    def __init__(self, max_name: int, max_defn: int,
+                 sections: tuple[object, ...] = (1, 2, 3, 4),
+                 flags: tuple[object, ...] = (1, 2, 3)) -> None:
         self.max_name = max_name
         self.max_defn = max_defn
+        self.sections = sections
+        self.flags = flags
         self.names: dict[bytes, str] = {}
         self.ints: dict[int, object] = {}
 
@@ -362,7 +369,8 @@ def walk(buf: bytes, base: int, pos: int, count: int, version: int, int_size: in
                 dump_id, had_dumper != 0,
                 limits.int_(uint_text(tableoid)) if tableoid is not None else 0,
                 uint_text(oid) if oid is not None else 0,
-                tag_b.decode(encoding, errs), limits.name(desc_b, encoding), section,
+                tag_b.decode(encoding, errs), limits.name(desc_b, encoding),
+                limits.sections[section - 1],
                 defn.decode(encoding, errs) if defn is not None else None,
                 drop.decode(encoding, errs) if drop is not None else None,
                 copy.decode(encoding, errs) if copy is not None else None,
@@ -371,7 +379,9 @@ def walk(buf: bytes, base: int, pos: int, count: int, version: int, int_size: in
                 limits.name(am, encoding) if am is not None else None,
                 relkind,
                 limits.name(owner, encoding) if owner is not None else None,
-                with_oids, tuple(deps), flag, offset,
+                with_oids, tuple(deps),
+                limits.flags[flag - 1] if offset_extra else None,
+                offset if offset_extra else None,
                 filename.decode(encoding, errs) if filename is not None else None,
                 base + start,
             ))
