@@ -33,11 +33,12 @@ def run(path: str, selection: Callable[[list[TocEntry]], Selection], opts: Scrip
     from ..archive import open as open_archive
     from ..errors import UsageError
     from ..fileio import output_stream
+    from ..gcpause import paused
     from .options import valid_restrict_key
 
     if opts.restrict_key is not None and not valid_restrict_key(opts.restrict_key):
         raise UsageError("invalid restrict key")
-    with open_archive(path) as a:
+    with paused(), open_archive(path) as a:
         sel = selection(a.entries)
         opts = check(sel.restore, opts)
         if output and output != "-":
