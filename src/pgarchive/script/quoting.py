@@ -21,10 +21,11 @@ MULTIBYTE = frozenset({"UTF8", "EUC_JP", "EUC_CN", "EUC_KR", "EUC_TW", "EUC_JIS_
                        "MULE_INTERNAL"})
 
 _PLAIN_ID = re.compile(r"[a-z_][a-z0-9_]*\Z")
-_SURROGATE = re.compile("[\udc80-\udcff]")
+_SURROGATE = re.compile(r"[\udc80-\udcff]")  # re reads the escapes (mypyc refuses
+#                                               surrogates in literals)
 # pg_encoding_set_invalid(): 0xC0 0x20 in UTF-8, 0x8D 0x20 elsewhere (as surrogate-escaped
 # text, so that encoding the script gives exactly those bytes).
-_INVALID = {True: "\udcc0 ", False: "\udc8d "}
+_INVALID = {True: chr(0xDCC0) + " ", False: chr(0xDC8D) + " "}
 
 
 def _fix_invalid(text: str, encoding: str) -> str:

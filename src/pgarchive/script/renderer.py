@@ -11,7 +11,6 @@ Steps out; the data itself is left to the consumer (:mod:`pgarchive.script.write
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterator, Sequence
 
 from ..errors import UsageError
@@ -257,7 +256,9 @@ class Renderer:
         """A renderer for a parallel worker's connection (CloneArchive): the same entries
         and options, a session state of its own, and no --transaction-size (a worker
         commits every statement, so that the other workers see its objects)."""
-        clone = copy.copy(self)
+        # (a new one, not copy.copy: compiled with mypyc, the class has no __reduce__)
+        clone = Renderer(self.header, self.decisions, self.opts, create=self.create,
+                         dump_schema=self.dump_schema, warn=self.warn)
         clone.txn_size = 0
         clone.txn_count = 0
         clone.forget_session()
