@@ -147,6 +147,12 @@ class Renderer:
         # "implied no-schema restore": nothing selected has a schema part
         self.dump_schema = dump_schema and any(int(d.reqs) & _SCHEMA for d in decisions)
         self.key = opts.restrict_key or ""
+        # the switches every entry asks about, as the renderer's own fields (compiled: a
+        # field read, where the frozen options cost a dictionary lookup each time)
+        self.no_owner = opts.no_owner
+        self.set_session_auth = opts.use_set_session_authorization
+        self.no_tablespaces = opts.no_tablespaces
+        self.no_tableam = opts.no_table_access_method
         self.txn_size = opts.transaction_size
         self.txn_count = 0
         self.curr_user: str | None = None
@@ -305,7 +311,7 @@ class Renderer:
         self.curr_user = user
 
     def _become_owner(self, p: list[m.Part], e: TocEntry) -> None:
-        if self.opts.no_owner or not self.opts.use_set_session_authorization:
+        if self.no_owner or not self.set_session_auth:
             return
         self._become_user(p, e.owner)
 
@@ -321,7 +327,7 @@ class Renderer:
         self.curr_schema = schema
 
     def _select_tablespace(self, p: list[m.Part], tablespace: str | None) -> None:
-        if self.opts.no_tablespaces or tablespace is None:
+        if self.no_tablespaces or tablespace is None:
             return
         if self.curr_tablespace is not None and self.curr_tablespace == tablespace:
             return
@@ -333,7 +339,7 @@ class Renderer:
         self.curr_tablespace = tablespace
 
     def _select_tableam(self, p: list[m.Part], tableam: str | None) -> None:
-        if self.opts.no_table_access_method or tableam is None:
+        if self.no_tableam or tableam is None:
             return
         if self.curr_tableam is not None and self.curr_tableam == tableam:
             return
@@ -475,7 +481,6 @@ class Renderer:
 
     def _print_entry(self, p: list[m.Part], e: TocEntry, pfx: str) -> None:
         """_printTocEntry()."""
-        o = self.opts
         self._become_owner(p, e)
         self._select_schema(p, e.namespace)
         self._select_tablespace(p, e.tablespace)
@@ -484,13 +489,13 @@ class Renderer:
             self._select_tableam(p, e.tableam)
         head = (f"--\n-- {pfx}Name: {sanitize_line(e.tag, False)}; Type: {e.desc}; "
                 f"Schema: {sanitize_line(e.namespace, True)}; "
-                f"Owner: {sanitize_line(None if o.no_owner else e.owner, True)}")
-        if e.tablespace and not o.no_tablespaces:
+                f"Owner: {sanitize_line(None if self.no_owner else e.owner, True)}")
+        if e.tablespace and not self.no_tablespaces:
             head += f"; Tablespace: {sanitize_line(e.tablespace, False)}"
         p.append((m.COMMENT, head + "\n--\n\n"))
         desc = e.desc
         defn = e.defn or ""
-        if o.no_owner and desc == "SCHEMA" and not defn.startswith("--"):
+        if self.no_owner and desc == "SCHEMA" and not defn.startswith("--"):
             p.append((m.SQL, f"CREATE SCHEMA {fmt_id(e.tag, self.encoding)};\n\n\n"))
         elif desc == "BLOB METADATA":
             self._per_blob(p, e, "SELECT pg_catalog.lo_create('", "')")
@@ -503,8 +508,8 @@ class Renderer:
                 if semis > 1:
                     self.txn_count += semis - 1
         owner = e.owner
-        if (not o.no_owner and owner and e.drop_stmt and
-                (not o.use_set_session_authorization or
+        if (not self.no_owner and owner and e.drop_stmt and
+                (not self.set_session_auth or
                  (desc == "SCHEMA" and defn.startswith("--")))):
             if desc == "BLOB METADATA":
                 self._per_blob(p, e, "ALTER LARGE OBJECT ",
@@ -514,7 +519,7 @@ class Renderer:
                 if what:
                     p.append((m.SQL, f"ALTER {what} OWNER TO "
                                      f"{fmt_id(owner, self.encoding)};\n\n"))
-        if partitioned and not o.no_table_access_method and e.tableam:
+        if partitioned and not self.no_tableam and e.tableam:
             p.append((m.SQL, f"ALTER TABLE {fmt_qualified_id(e.namespace, e.tag, self.encoding)}"
                              f" SET ACCESS METHOD {fmt_id(e.tableam, self.encoding)};\n\n"))
         if desc in ACL_DESCS:
