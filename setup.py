@@ -1,6 +1,6 @@
 """Build hook: compile the hot loops with mypyc: the TOC walker (format/tocscan.py), the
-chunk gatherer (format/chunkscan.py) and the script renderer (script/renderer.py with its
-Step model and quoting rules).
+chunk gatherer (format/chunkscan.py), the selection's rule (rule.py) and the script
+renderer (script/renderer.py with its Step model and quoting rules).
 
 pgarchive is pure Python; this only makes those loops fast (ls and sql on 100,000-entry
 archives).  Without mypy or a C compiler, or with PGARCHIVE_PURE_PYTHON=1, the modules are
@@ -46,7 +46,8 @@ def compiled_modules() -> list[Any]:
                               "src/pgarchive/format/chunkscan.py",
                               "src/pgarchive/script/renderer.py",
                               "src/pgarchive/script/model.py",
-                              "src/pgarchive/script/quoting.py"], opt_level="3"))
+                              "src/pgarchive/script/quoting.py",
+                              "src/pgarchive/rule.py"], opt_level="3"))
     except (Exception, SystemExit) as e:  # noqa: BLE001 -- mypy's errors end in SystemExit
         print(f"pgarchive: mypyc failed ({e}); using pure Python", file=sys.stderr)
         return []

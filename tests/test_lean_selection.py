@@ -259,3 +259,47 @@ def test_one_pass_selection_equals_the_columns(item: dict[str, Any]) -> None:
         general = select_table(TocTable.of(entries), sel, track=True).decisions(entries)
         assert fast == general, o
     assert not selection.independent(Selection(RestoreOptions(schemas=("app",))))
+
+
+def _plain_rule() -> Any:
+    """rule.py loaded from its source as plain Python, even when a compiled build is
+    installed (mypyc compiles it: setup.py)."""
+    import importlib.util
+
+    src = Path(pgarchive.__file__).parent / "rule.py"
+    spec = importlib.util.spec_from_file_location("pgarchive.rule_plain", src)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+PLAIN_RULE = _plain_rule()
+#: Name options, whose rule looks at an entry's parents (the general path).
+NAMED: list[RestoreOptions] = [
+    RestoreOptions(tables=("orders", "events"), sel_table=True),
+    RestoreOptions(schemas=("app",), no_acl=True),
+    RestoreOptions(exclude_schemas=("app",), schema_only=True),
+    RestoreOptions(indexes=("orders_customer_idx",), sel_index=True, sel_table=True),
+    RestoreOptions(functions=("double_it(integer)",), sel_function=True,
+                   triggers=("orders orders_touch",), sel_trigger=True, create=True),
+]
+
+
+@pytest.mark.parametrize("item", corpus())
+def test_plain_and_compiled_rule_decide_alike(item: dict[str, Any],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The selection decides the same with the compiled rule and with its plain source."""
+    from pgarchive import rule, selection
+
+    with pgarchive.open(archive_path(item)) as a:
+        entries = a.entries
+    for o in EACH:
+        assert (PLAIN_RULE.each(entries, PLAIN_RULE.Switches(o)) ==
+                rule.each(entries, rule.Switches(o))), o
+    compiled = [select(entries, Selection(o)) for o in NAMED]
+    monkeypatch.setattr(selection, "rule", PLAIN_RULE.rule)
+    monkeypatch.setattr(selection, "Switches", PLAIN_RULE.Switches)
+    for o, want in zip(NAMED, compiled, strict=True):
+        assert select(entries, Selection(o)) == want, o
+    assert any(d.reqs for d in compiled[0]) and not all(d.reqs for d in compiled[0])

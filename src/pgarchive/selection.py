@@ -23,7 +23,13 @@ from typing import Protocol
 from .format.constants import Section
 from .format.model import TocEntry
 from .patterns import NameMatcher, any_matches
-from .toctable import DEFN_REAL, HAD_DUMPER, PARTITIONED, IdMap, TocTable, entry_flags
+from .rule import ACL_DESCS as ACL_DESCS  # (the rule's; re-exported: other modules ask here)
+from .rule import DEPENDENT_DESCS as DEPENDENT_DESCS
+from .rule import FUNCTION_LIKE as FUNCTION_LIKE
+from .rule import PARTITIONED, Switches, each, entry_flags, no_parent, rule
+from .rule import SPECIAL_DESCS as SPECIAL_DESCS
+from .rule import TABLE_LIKE as TABLE_LIKE
+from .toctable import IdMap, TocTable
 
 
 class Req(IntFlag):
@@ -38,12 +44,6 @@ class Req(IntFlag):
 
 
 _REQS = tuple(Req(i) for i in range(16))
-TABLE_LIKE = frozenset({"TABLE", "TABLE DATA", "VIEW", "FOREIGN TABLE", "MATERIALIZED VIEW",
-                        "MATERIALIZED VIEW DATA", "SEQUENCE", "SEQUENCE SET"})
-FUNCTION_LIKE = frozenset({"FUNCTION", "AGGREGATE", "PROCEDURE"})
-ACL_DESCS = frozenset({"ACL", "ACL LANGUAGE", "DEFAULT ACL"})
-SPECIAL_DESCS = frozenset({"ENCODING", "STDSTRINGS", "SEARCHPATH"})
-DEPENDENT_DESCS = frozenset({"ACL", "COMMENT", "SECURITY LABEL"})
 
 
 @dataclass(frozen=True)
@@ -172,19 +172,11 @@ R_NONE, R_OPTION, R_NEEDED, R_BELONGS, R_TIES, R_PARTITION, R_FK_REF, R_FK_OF, R
 _CLOSURE_REASONS = frozenset({R_NEEDED, R_BELONGS, R_TIES, R_PARTITION, R_FK_REF, R_FK_OF})
 _MASK = 11  # SCHEMA | DATA | STATS, as a plain int (IntFlag's & is slow)
 
-#: (desc, reqs) of an earlier entry with this dump id, or None.
-ParentOf = Callable[[int], "tuple[str, int] | None"]
-
-
 class HasDumpId(Protocol):
     """An entry as a -L list file is checked against it."""
 
     @property
     def dump_id(self) -> int: ...
-
-
-def _no_parent(dep: int) -> tuple[str, int] | None:
-    return None
 
 
 def order_for_list(entries: Sequence[TocEntry], wanted: Sequence[int]) -> list[TocEntry]:
@@ -298,13 +290,14 @@ def _decide(out: Outcome) -> None:
         q = first.get(dep)
         return None if q < 0 else (t.desc_of(order[q]), reqs[q])
 
+    sw = Switches(o)
     cur = int(Section.PRE_DATA)
     for p in range(len(order)):
         row = order[p]
         if t.section[row] != Section.NONE:
             cur = t.section[row]
-        reqs[p] = _rule(t.desc_of(row), t.tag(row), t.namespace(row), t.flags[row], ids[row],
-                        t.dependencies(row), cur, o, wanted, parent)
+        reqs[p] = rule(t.desc_of(row), t.tag(row), t.namespace(row), t.flags[row], ids[row],
+                       t.dependencies(row), cur, sw, wanted, parent)
         if first.get(ids[row]) < 0:
             first.set(ids[row], p)
 
@@ -316,108 +309,8 @@ def _required(e: TocEntry, cur: Section, o: RestoreOptions, wanted: set[int] | N
         d = done.get(dep)
         return None if d is None else (d.entry.desc, int(d.reqs))
 
-    return _REQS[_rule(e.desc, e.tag, e.namespace, entry_flags(e), e.dump_id,
-                       e.dependencies, cur, o, wanted, parent)]
-
-
-def _rule(desc: str, tag: str, namespace: str | None, flags: int, dump_id: int,
-          deps: Iterable[int], cur: int, o: RestoreOptions, wanted: set[int] | None,
-          parent: ParentOf) -> int:
-    """pg_restore 18's _tocEntryRequired on an entry's fields: its Req bits.
-
-    Plain ints in here: IntFlag arithmetic costs microseconds per operation, which a
-    100,000-entry TOC feels."""
-    if desc in SPECIAL_DESCS:
-        return 4  # SPECIAL
-    res = 3  # SCHEMA | DATA
-    if desc == "STATISTICS DATA":
-        if not o.dump_statistics:
-            return 0
-        res = 8  # STATS
-    if desc in ("DATABASE", "DATABASE PROPERTIES"):
-        return 1 if o.create else 0
-    if o.no_acl and desc in ACL_DESCS:
-        return 0
-    if o.no_comments and desc == "COMMENT":
-        return 0
-    if o.no_policies and (desc in ("POLICY", "ROW SECURITY") or
-                          (desc == "COMMENT" and tag.startswith("POLICY "))):
-        return 0
-    if o.no_publications and (desc in ("PUBLICATION", "PUBLICATION TABLE",
-                                       "PUBLICATION TABLES IN SCHEMA") or
-                              (desc in ("COMMENT", "SECURITY LABEL") and
-                               tag.startswith("PUBLICATION "))):
-        return 0
-    if o.no_subscriptions and (desc in ("SUBSCRIPTION", "SUBSCRIPTION TABLE") or
-                               (desc in ("COMMENT", "SECURITY LABEL") and
-                                tag.startswith("SUBSCRIPTION "))):
-        return 0
-    if o.no_security_labels and desc == "SECURITY LABEL":
-        return 0
-    if cur not in o.sections:
-        return 0
-    if wanted is not None and dump_id not in wanted:
-        return 0
-    if desc in DEPENDENT_DESCS:
-        if tag.startswith("DATABASE "):
-            if not o.create:
-                return 0
-        elif o.selective:
-            for dep in deps:
-                p = parent(dep)
-                if p is None or p[0] == "ACL" or not p[1]:
-                    continue
-                break
-            else:
-                return 0
-    else:
-        if o.schemas and not o.names["schemas"].matches(namespace):
-            return 0
-        if o.exclude_schemas and o.names["exclude_schemas"].matches(namespace):
-            return 0
-        if o.sel_types and not _matches_types(desc, tag, namespace, deps, o, parent):
-            return 0
-    if not flags & HAD_DUMPER:
-        if (desc in ("SEQUENCE SET", "BLOB", "BLOB METADATA") or
-                (desc in DEPENDENT_DESCS and tag.startswith("LARGE OBJECT"))):
-            res &= 10  # DATA | STATS
-        else:
-            res &= ~2  # DATA
-    if not flags & DEFN_REAL:
-        res &= ~1  # SCHEMA
-    if desc == "<Init>" and tag == "Max OID":
-        return 0
-    if not o.dump_schema:
-        res &= ~1
-    if not o.dump_data:
-        res &= ~2
-    return res
-
-
-def _matches_types(desc: str, tag: str, namespace: str | None, deps: Iterable[int],
-                   o: RestoreOptions, parent: ParentOf) -> bool:
-    names = o.names
-    if desc in TABLE_LIKE:
-        return o.sel_table and (not o.tables or names["tables"].matches(tag, namespace))
-    if desc == "INDEX":
-        return o.sel_index and (not o.indexes or names["indexes"].matches(tag, namespace))
-    if desc in FUNCTION_LIKE:
-        return o.sel_function and (not o.functions or
-                                   names["functions"].matches(tag, namespace))
-    if desc == "TRIGGER":
-        return o.sel_trigger and (not o.triggers or
-                                  names["triggers"].matches(tag, namespace))
-    if desc == "STATISTICS DATA":
-        for dep in deps:
-            p = parent(dep)
-            if p is None or not p[1]:
-                continue
-            if p[0] in TABLE_LIKE and o.sel_table:
-                return True
-            if p[0] == "INDEX" and o.sel_index:
-                return True
-        return False
-    return False
+    return _REQS[rule(e.desc, e.tag, e.namespace, entry_flags(e), e.dump_id,
+                      e.dependencies, cur, Switches(o), wanted, parent)]
 
 
 def check_strict_names(entries: Sequence[TocEntry], o: RestoreOptions) -> None:
@@ -467,10 +360,10 @@ def _check_strict(out: Outcome) -> None:
 def default_listed(entries: Iterable[TocEntry], statistics: bool = True) -> Iterator[TocEntry]:
     """The entries pg_restore -l prints with default options, as a stream: with no name,
     section or list option, pg_restore's rule looks at each entry alone."""
-    opts = RestoreOptions(statistics=statistics)
+    sw = Switches(RestoreOptions(statistics=statistics))
     for e in entries:
-        if _rule(e.desc, e.tag, e.namespace, entry_flags(e), e.dump_id, e.dependencies,
-                 Section.PRE_DATA, opts, None, _no_parent) & _MASK:
+        if rule(e.desc, e.tag, e.namespace, entry_flags(e), e.dump_id, e.dependencies,
+                Section.PRE_DATA, sw, None, no_parent) & _MASK:
             yield e
 
 
@@ -553,19 +446,9 @@ def _select_each(entries: Sequence[TocEntry], o: RestoreOptions) -> list[Decisio
     """:func:`select` when :func:`independent`: the rule on each entry's own fields, in
     one pass, without the columns the general path builds (the same Decisions; the
     tests check both paths agree)."""
-    out: list[Decision] = []
-    append = out.append
-    cur = int(Section.PRE_DATA)
-    none = int(Section.NONE)
     reqs = _REQS
-    for e in entries:
-        section = int(e.section)
-        if section != none:
-            cur = section
-        r = _rule(e.desc, e.tag, e.namespace, entry_flags(e), e.dump_id, e.dependencies, cur,
-                  o, None, _no_parent)
-        append(Decision(e, reqs[r], "selected" if r & _MASK else ""))
-    return out
+    return [Decision(e, reqs[r], "selected" if r & _MASK else "")
+            for e, r in zip(entries, each(entries, Switches(o)), strict=True)]
 
 
 def select_table(t: TocTable, sel: Selection, track: bool = False) -> Outcome:
@@ -667,7 +550,7 @@ def _closure(out: Outcome, sel: Selection) -> None:
             cur = s
         else:
             none_section[key.get(ids[order[p]])] = cur
-    mask_opts = _mask_only(sel.restore)
+    mask_opts = Switches(_mask_only(sel.restore))
     chosen = bytearray(n)
     full = bytearray(n)  # "full" objects bring their belongings; others what comes along
     picked = (key.get(ids[order[p]]) for p in range(n) if reqs[p] & _MASK)
@@ -700,9 +583,9 @@ def _closure(out: Outcome, sel: Selection) -> None:
                     out.pull(p, parent)
             return
         sec = t.section[row]
-        got = _rule(t.desc_of(row), t.tag(row), t.namespace(row), t.flags[row], ids[row],
+        got = rule(t.desc_of(row), t.tag(row), t.namespace(row), t.flags[row], ids[row],
                     t.dependencies(row), none_section[k] if sec == Section.NONE else sec,
-                    mask_opts, None, _no_parent)
+                    mask_opts, None, no_parent)
         if not got & _MASK:
             return
         reqs[p] = got

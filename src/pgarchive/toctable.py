@@ -14,15 +14,11 @@ from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from .format.model import TocEntry
-
-#: flags: had a dumper; the definition is real (not empty, not a partition-root comment);
-#: it is a partition-root comment; it says PARTITION BY (a partitioned table).
-HAD_DUMPER = 1
-DEFN_REAL = 2
-DEFN_ROOT = 4
-PARTITIONED = 8
-
-_PARTITION_ROOT = "-- load via partition root "
+from .rule import DEFN_REAL as DEFN_REAL  # (the flag bits are the rule's: re-exported)
+from .rule import DEFN_ROOT as DEFN_ROOT
+from .rule import HAD_DUMPER as HAD_DUMPER
+from .rule import PARTITIONED as PARTITIONED
+from .rule import entry_flags
 
 
 class IdView(NamedTuple):
@@ -108,17 +104,6 @@ class TocTable:
     def id_views(self) -> Iterator[IdView]:
         """Every entry as its dump id, in file order."""
         return (IdView(i) for i in self.ids)
-
-
-def entry_flags(e: TocEntry) -> int:
-    """The :data:`HAD_DUMPER` ... :data:`PARTITIONED` bits of an entry."""
-    flags = HAD_DUMPER if e.had_dumper else 0
-    defn = e.defn
-    if defn:
-        flags |= DEFN_ROOT if defn.startswith(_PARTITION_ROOT) else DEFN_REAL
-        if "PARTITION BY" in defn:
-            flags |= PARTITIONED
-    return flags
 
 
 class IdMap:
