@@ -130,9 +130,9 @@ class Renderer:
         self.decisions = decisions
         self.opts = opts
         self.warn = warn or (lambda _msg: None)
-        self.by_id: dict[int, TocEntry] = {}
-        for d in decisions:
-            self.by_id.setdefault(d.entry.dump_id, d.entry)
+        #: entries by dump id, made when a LARGE OBJECTS ACL first needs it (for most
+        #: archives never: 100,000 entries cost 5 MB here)
+        self._by_id: dict[int, TocEntry] | None = None
         self.encoding = "SQL_ASCII"
         self.std_strings = False
         self.searchpath: str | None = None
@@ -555,7 +555,11 @@ class Renderer:
         """IssueACLPerBlob(): the one copy of the GRANT/REVOKE commands of a "LARGE
         OBJECTS" ACL entry, applied to every large object of its BLOB METADATA entry."""
         dep = e.dependencies[0] if e.dependencies else 0
-        blob = self.by_id.get(dep)
+        if self._by_id is None:
+            self._by_id = {}
+            for d in self.decisions:
+                self._by_id.setdefault(d.entry.dump_id, d.entry)
+        blob = self._by_id.get(dep)
         if blob is None:
             raise UsageError(f"could not find entry for ID {dep}", entry=e.label)
         text = e.defn or ""
