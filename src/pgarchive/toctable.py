@@ -14,11 +14,7 @@ from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from .format.model import TocEntry
-from .rule import DEFN_REAL as DEFN_REAL  # (the flag bits are the rule's: re-exported)
-from .rule import DEFN_ROOT as DEFN_ROOT
-from .rule import HAD_DUMPER as HAD_DUMPER
-from .rule import PARTITIONED as PARTITIONED
-from .rule import entry_flags
+from .rule import entry_flags  # the flags column's bits (HAD_DUMPER ...) are the rule's
 
 
 class IdView(NamedTuple):
