@@ -13,18 +13,34 @@ from .. import archive as archive_mod
 from ..archive import Archive
 from ..errors import ArchiveError
 from ..format.model import TocEntry
-from . import custom, directory, tar
+from .model import Plan
 from .parallel import Jobs
 from .plan import ConvertOptions, make_plan
 from .staging import destination, staged
+from .streams import Counts
 from .versions import text as version_text
 
 if TYPE_CHECKING:
     from ..selection import Selection
 
 Progress = Callable[[int], None]
-WRITERS = {"custom": custom.write_archive, "directory": directory.write_archive,
-           "tar": tar.write_archive}
+Writer = Callable[[str, Archive, Plan, Jobs, "Progress | None"], Counts]
+
+
+def _writer(kind: str) -> Writer:
+    """The container writer for ``kind``, imported when it is the one written (tar's brings
+    tarfile, custom's the TOC's packers)."""
+    if kind == "custom":
+        from . import custom
+
+        return custom.write_archive
+    if kind == "directory":
+        from . import directory
+
+        return directory.write_archive
+    from . import tar
+
+    return tar.write_archive
 
 
 @dataclass
@@ -91,7 +107,7 @@ def convert_archive(a: Archive, dst: str, opts: ConvertOptions,
     verified = None
     with staged(final, plan.kind, sync=opts.sync) as tmp:
         with Jobs(opts.jobs, os.path.dirname(final)) as jobs:
-            counts = WRITERS[plan.kind](tmp, a, plan, jobs, progress)
+            counts = _writer(plan.kind)(tmp, a, plan, jobs, progress)
         if opts.verify:
             verified = _verify(tmp, dst, opts.jobs)
         size = _size(tmp)
