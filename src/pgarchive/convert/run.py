@@ -6,8 +6,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .. import archive as archive_mod
 from ..archive import Archive
@@ -43,8 +42,7 @@ def _writer(kind: str) -> Writer:
     return tar.write_archive
 
 
-@dataclass
-class ConvertReport:
+class ConvertReport(NamedTuple):
     """What was written, and how each data stream got there."""
 
     source: str
@@ -64,13 +62,13 @@ class ConvertReport:
     size: int = 0
     elapsed: float = 0.0
     jobs: int = 1
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = []  # noqa: RUF012 -- (never changed: a NamedTuple's default)
     #: the verify report of the result, with --verify
     verified: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready values (``--json``)."""
-        return asdict(self)
+        return self._asdict()
 
     def text(self) -> str:
         """The report as ``convert`` prints it: what was written, how each data stream got
@@ -149,7 +147,7 @@ def convert(src: str, dst: str, opts: ConvertOptions | None = None,
     opts = opts or ConvertOptions()
     with archive_mod.open(src) as a:
         if selection is not None:
-            opts = replace(opts, selection=selection(a.entries))
+            opts = opts._replace(selection=selection(a.entries))
         report = convert_archive(a, dst, opts, progress, on_total)
         if opts.selection is not None and warn is not None:
             from ..strictnames import unmatched
