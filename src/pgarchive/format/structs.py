@@ -3,13 +3,11 @@
 This is the specification: :class:`ArchiveStructs` builds, from the parameters an archive
 declares in its first bytes (version, intSize, offSize) and its container kind, the structs
 for the rest of the header, a TOC entry and the custom format's data blocks -- as pyelftools
-builds ELF structs from word size and endianness.  The header's and the TOC entry's fields
-come from :mod:`pgarchive.format.fields`, from which the writer (:mod:`pgarchive.format
-.writer`, used by ``convert`` and by the tests' synthetic archives) also makes its packers:
-one list of fields per version for reading and writing, and a writer that needs no
-construct at run time (its import costs more than converting a small archive; its build,
-0.4 ms an entry, 40 s for a 100,000-entry TOC).  The tests hold the packers to these
-structs' build on every archive, at every version.
+builds ELF structs from word size and endianness.  The same structs *build* bytes: the writer
+(:mod:`pgarchive.format.writer`, used by ``convert`` and by the tests' synthetic archives)
+builds headers with them, and TOC entries with :meth:`ArchiveStructs.entry_builder`, a
+builder compiled from the very fields of :attr:`ArchiveStructs.toc_entry` (construct's own
+build costs 0.4 ms an entry: 40 s for a 100,000-entry TOC).
 
 The hot path (reading a 100,000-entry TOC) uses the hand-written reader in
 :mod:`pgarchive.format.toc`; the tests prove both agree on every archive of the corpus.
@@ -18,6 +16,7 @@ Values here are raw: strings are ``bytes`` (or None for NULL), decoding is done 
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -35,21 +34,19 @@ from construct.core import stream_read, stream_write
 
 from .constants import (
     K_VERS_1_3,
+    K_VERS_1_4,
+    K_VERS_1_5,
+    K_VERS_1_6,
     K_VERS_1_7,
+    K_VERS_1_8,
+    K_VERS_1_9,
+    K_VERS_1_10,
+    K_VERS_1_11,
+    K_VERS_1_14,
+    K_VERS_1_15,
+    K_VERS_1_16,
     MAGIC,
     TocExtra,
-)
-from .fields import (
-    BYTE,
-    INT,
-    OFFSET,
-    STR,
-    STRS,
-    Field,
-    entry_fields,
-    header_fields,
-    int_encoder,
-    packer,
 )
 
 
@@ -142,32 +139,110 @@ class ArchiveStructs:
             "dump_id" / self.Int,
         )
 
-    def _struct(self, fields: list[Field]) -> Construct:
-        """A Struct of ``fields`` (format.fields), each kind the construct that reads and
-        builds it."""
-        kinds: dict[str, Construct] = {
-            INT: self.Int, STR: self.Str, OFFSET: self.Offset, BYTE: Int8ul,
-            STRS: RepeatUntil(lambda obj, lst, ctx: obj is None, self.Str)}
-        return Struct(*[name / kinds[kind] for name, kind in fields])
-
     def _header_rest(self) -> Construct:
-        return self._struct(header_fields(self.version))
+        v = self.version
+        fields: list[Construct] = []
+        if v >= K_VERS_1_15:
+            fields.append("compression" / Int8ul)
+        elif v >= K_VERS_1_4:
+            fields.append("compression" / self.Int)
+        if v >= K_VERS_1_4:
+            fields += [
+                "tm_sec" / self.Int, "tm_min" / self.Int, "tm_hour" / self.Int,
+                "tm_mday" / self.Int, "tm_mon" / self.Int, "tm_year" / self.Int,
+                "tm_isdst" / self.Int,
+                "dbname" / self.Str,
+            ]
+        if v >= K_VERS_1_10:
+            fields += ["server_version" / self.Str, "dump_version" / self.Str]
+        return Struct(*fields)
 
     def _toc_entry(self) -> Construct:
-        return self._struct(entry_fields(self.version, self.extra))
+        v = self.version
+        S = self.Str
+        fields: list[Construct] = ["dump_id" / self.Int, "had_dumper" / self.Int]
+        if v >= K_VERS_1_8:
+            fields.append("table_oid" / S)
+        fields += ["oid" / S, "tag" / S, "desc" / S]
+        if v >= K_VERS_1_11:
+            fields.append("section" / self.Int)
+        fields += ["defn" / S, "drop_stmt" / S]
+        if v >= K_VERS_1_3:
+            fields.append("copy_stmt" / S)
+        if v >= K_VERS_1_6:
+            fields.append("namespace" / S)
+        if v >= K_VERS_1_10:
+            fields.append("tablespace" / S)
+        if v >= K_VERS_1_14:
+            fields.append("tableam" / S)
+        if v >= K_VERS_1_16:
+            fields.append("relkind" / self.Int)
+        fields.append("owner" / S)
+        if v >= K_VERS_1_9:
+            fields.append("with_oids" / S)
+        if v >= K_VERS_1_5:
+            fields.append("dependencies" / RepeatUntil(lambda obj, lst, ctx: obj is None, S))
+        if self.extra is TocExtra.OFFSET:
+            fields.append("offset" / self.Offset)
+        else:
+            fields.append("filename" / S)
+        return Struct(*fields)
 
     def entry_builder(self) -> Callable[[Mapping[str, Any]], bytes]:
-        """The writer's builder of one TOC entry (format.fields' packer of the same fields
-        as :attr:`toc_entry`): gives exactly ``toc_entry.build``'s bytes (the tests check
-        it on every archive, at every version)."""
-        fields = entry_fields(self.version, self.extra)
-        if [f.name for f in self.toc_entry.subcons] != [name for name, _kind in fields]:
-            raise TypeError("the TOC entry's construct and its fields differ")
-        return packer(fields, self.int_size, self.off_size)
+        """A fast builder of one TOC entry, made from the fields of :attr:`toc_entry`
+        in order: each field's construct (Int, Str, the dependency list, the offset)
+        becomes a precompiled packing function.  Gives exactly ``toc_entry.build``'s bytes
+        (the tests check it on every archive); refuses any field it does not know."""
+        encode_int = _int_encoder(self.int_size)
+
+        def encode_str(value: bytes | None) -> bytes:
+            if value is None:
+                return encode_int(-1)
+            return encode_int(len(value)) + value
+
+        def encode_strs(values: list[bytes | None]) -> bytes:
+            return b"".join(encode_str(v) for v in values)
+
+        off_size = self.off_size
+
+        def encode_offset(value: Mapping[str, int]) -> bytes:
+            return bytes([value["flag"]]) + value["position"].to_bytes(off_size, "little")
+
+        plan: list[tuple[str, Callable[[Any], bytes]]] = []
+        for field in self.toc_entry.subcons:
+            inner = field.subcon
+            if inner is self.Int:
+                plan.append((field.name, encode_int))
+            elif inner is self.Str:
+                plan.append((field.name, encode_str))
+            elif isinstance(inner, RepeatUntil) and inner.subcon is self.Str:
+                plan.append((field.name, encode_strs))
+            elif inner is self.Offset and self.version >= K_VERS_1_7:
+                plan.append((field.name, encode_offset))
+            else:
+                raise TypeError(f"no fast encoder for TOC field {field.name!r}")
+
+        def build(values: Mapping[str, Any]) -> bytes:
+            return b"".join([encode(values[name]) for name, encode in plan])
+
+        return build
 
 
-#: pg_dump's WriteInt for one intSize (format.fields), under the name the tests know.
-_int_encoder = int_encoder
+
+def _int_encoder(int_size: int) -> Callable[[int], bytes]:
+    """pg_dump's WriteInt for one intSize: what :class:`PgInt` builds, precompiled."""
+    if int_size == 4:
+        pack = struct.Struct("<BI").pack
+
+        def encode4(value: int) -> bytes:
+            return pack(1, -value) if value < 0 else pack(0, value)
+
+        return encode4
+
+    def encode(value: int) -> bytes:
+        return bytes([1 if value < 0 else 0]) + abs(value).to_bytes(int_size, "little")
+
+    return encode
 
 
 class _Bytes(Construct):  # type: ignore[misc]

@@ -9,6 +9,8 @@ does the I/O itself; the tests and fuzzers build whole synthetic archives in mem
 
 from __future__ import annotations
 
+import io
+import tarfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -27,8 +29,8 @@ from .constants import (
     OffsetFlag,
     TocExtra,
 )
-from .fields import TM_FIELDS, entry_fields, header_fields, int_encoder, pack_prologue, packer
 from .model import Header, TocEntry
+from .structs import PROLOGUE, ArchiveStructs, _int_encoder
 
 #: Table data: bytes; a BLOBS entry: a list of (oid, bytes).
 DataMap = Mapping[int, "bytes | Sequence[tuple[int, bytes]]"]
@@ -51,7 +53,8 @@ def header_values(h: Header, codec: str = "utf-8") -> dict[str, Any]:
         rest["compression"] = int(h.compression)
     elif h.version >= K_VERS_1_4:
         rest["compression"] = h.compression_level if h.compression_level is not None else -1
-    rest.update(zip(TM_FIELDS, h.created_tm, strict=True))
+    names = ("tm_sec", "tm_min", "tm_hour", "tm_mday", "tm_mon", "tm_year", "tm_isdst")
+    rest.update(zip(names, h.created_tm, strict=True))
     rest["dbname"] = _b(h.dbname, codec)
     rest["server_version"] = _b(h.server_version, codec)
     rest["dump_version"] = _b(h.dump_version, codec)
@@ -79,18 +82,19 @@ def entry_values(e: TocEntry, codec: str = "utf-8") -> dict[str, Any]:
 
 
 def header_bytes(h: Header, codec: str = "utf-8") -> bytes:
-    """The header (prologue and rest, not the TOC count), packed from format.fields."""
+    """The header (prologue and rest, not the TOC count), built by the specification."""
+    s = ArchiveStructs(h.version, h.int_size, h.off_size, TocExtra.OFFSET)
     hv = header_values(h, codec)
-    rest = packer(header_fields(h.version), h.int_size, h.off_size)
-    return pack_prologue(h.version, hv["prologue"]) + rest(hv["rest"])
+    return _build(PROLOGUE, hv["prologue"]) + _build(s.header_rest, hv["rest"])
 
 
 def toc_bytes(h: Header, entries: Sequence[TocEntry], extra: TocExtra,
               codec: str = "utf-8") -> bytes:
-    """The TOC: its count, then every entry, packed from format.fields.  ``extra``: OFFSET
-    (custom) or FILENAME (directory and tar)."""
-    build = packer(entry_fields(h.version, extra), h.int_size, h.off_size)
-    return int_encoder(h.int_size)(len(entries)) + b"".join(
+    """The TOC: its count, then every entry, built by the specification's entry builder.
+    ``extra``: OFFSET (custom) or FILENAME (directory and tar)."""
+    s = ArchiveStructs(h.version, h.int_size, h.off_size, extra)
+    build = s.entry_builder()
+    return _int_encoder(h.int_size)(len(entries)) + b"".join(
         [build(entry_values(e, codec)) for e in entries])
 
 
@@ -102,14 +106,11 @@ def build_toc_file(h: Header, entries: Sequence[TocEntry], extra: TocExtra,
 
 def spec_toc_file(h: Header, entries: Sequence[TocEntry], extra: TocExtra,
                   codec: str = "utf-8") -> bytes:
-    """The same bytes as :func:`build_toc_file`, built by the construct specification
-    alone (slow): what the tests hold the packers to."""
-    from .structs import PROLOGUE, ArchiveStructs
-
+    """The same bytes as :func:`build_toc_file`, built by construct alone (slow): what the
+    tests hold the entry builder to."""
     s = ArchiveStructs(h.version, h.int_size, h.off_size, extra)
-    hv = header_values(h, codec)
-    return _build(PROLOGUE, hv["prologue"]) + _build(s.header_rest, hv["rest"]) + _build(
-        s.toc, {"count": len(entries), "entries": [entry_values(e, codec) for e in entries]})
+    return header_bytes(h, codec) + _build(s.toc, {
+        "count": len(entries), "entries": [entry_values(e, codec) for e in entries]})
 
 
 # --- custom format: data blocks -----------------------------------------------------------
@@ -125,7 +126,7 @@ class BlockFramer:
 
     def __init__(self, version: int, int_size: int) -> None:
         self.version = version
-        self.int = int_encoder(int_size)
+        self.int = _int_encoder(int_size)
         #: the zero Int that ends a chunk list and a BLOBS block
         self.end = self.int(0)
 
@@ -369,9 +370,6 @@ def build_tar(h: Header, entries: Sequence[TocEntry], data: DataMap,
     h = h._replace(compression=Compression.NONE,
                    compression_level=0 if h.version < K_VERS_1_15 else None,
                    format_code=ArchiveFormat.TAR)
-    import io
-    import tarfile
-
     files = build_directory(h, entries, data, codec)
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tf:
