@@ -114,6 +114,12 @@ class Archive:
         containers and for large objects."""
         return self.container.stored_ranges(entry)
 
+    def chunk_list(self, entry: TocEntry) -> int | None:
+        """Where the chunk list of a custom archive's table data starts in its file (after
+        the block header, checked): for reading the chunks in bulk, their lengths checked
+        by the reader.  None for other containers and for large objects."""
+        return self.container.chunk_list(entry)
+
     def script_member(self) -> bytes | None:
         """The ``restore.sql`` member of a tar archive (the psql script pg_dump adds for
         people; pg_restore never reads it), or None."""

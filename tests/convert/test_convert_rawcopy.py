@@ -27,17 +27,28 @@ def _no_kernel_copy(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "copy_file_range", refuse)
 
 
-def _spied(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Count the streams the chunk-by-chunk copy writes."""
-    calls: list[int] = []
-    real = rawcopy.Ranges.copy_all
+def _spied(monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
+    """What each table's bulk copy of chunk payloads returned (the end of its chunk list;
+    None where it gave up)."""
+    from pgarchive.convert import directory
 
-    def copy_all(self: rawcopy.Ranges, spans: Any) -> None:
-        calls.append(1)
-        real(self, spans)
+    calls: list[int | None] = []
+    real = rawcopy.copy_payloads
 
-    monkeypatch.setattr(rawcopy.Ranges, "copy_all", copy_all)
+    def copy_payloads(*args: Any) -> int | None:
+        calls.append(real(*args))
+        return calls[-1]
+
+    monkeypatch.setattr(directory, "copy_payloads", copy_payloads)
     return calls
+
+
+def _same_as_pg_dump(out: Path, method: str) -> None:
+    theirs = PG18 / f"dir_{method}"
+    assert sorted(os.listdir(out)) == sorted(os.listdir(theirs))
+    for name in os.listdir(theirs):
+        if name != "toc.dat":
+            assert (out / name).read_bytes() == (theirs / name).read_bytes(), name
 
 
 @pytest.mark.parametrize("kernel", [True, False], ids=["copy_file_range", "read-write"])
@@ -46,7 +57,8 @@ def test_custom_to_directory_copies_lz4_and_zstd_chunks(method: str, kernel: boo
                                                         tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """Every table's file is pg_dump's own (the corpus's directory archive of the same
-    dump), written by the chunk-by-chunk copy; large objects go the stream way."""
+    dump), written by the bulk copy of the chunks' payloads; large objects go the stream
+    way."""
     if not kernel:
         _no_kernel_copy(monkeypatch)
     calls = _spied(monkeypatch)
@@ -54,13 +66,42 @@ def test_custom_to_directory_copies_lz4_and_zstd_chunks(method: str, kernel: boo
     report = convert(str(PG18 / f"custom_{method}.dump"), str(out),
                      ConvertOptions(kind="directory"))
     assert report.recompressed == report.rewrapped == 0
-    theirs = PG18 / f"dir_{method}"
-    assert sorted(os.listdir(out)) == sorted(os.listdir(theirs))
-    for name in os.listdir(theirs):
-        if name != "toc.dat":
-            assert (out / name).read_bytes() == (theirs / name).read_bytes(), name
-    tables = sum(1 for n in os.listdir(theirs) if n[0].isdigit())
-    assert len(calls) == tables
+    _same_as_pg_dump(out, method)
+    tables = sum(1 for n in os.listdir(PG18 / f"dir_{method}") if n[0].isdigit())
+    assert len(calls) == tables and None not in calls
+
+
+@pytest.mark.parametrize("window", [100, 3000, 1 << 18])
+@pytest.mark.parametrize("method", ["lz4", "zstd"])
+def test_payloads_are_copied_across_window_cuts(method: str, window: int, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows that cut chunks (the next starts at the cut one) and chunks larger than a
+    window (copied on their own) give pg_dump's files all the same."""
+    monkeypatch.setattr(rawcopy, "WINDOW", window)
+    calls = _spied(monkeypatch)
+    out = tmp_path / "d"
+    convert(str(PG18 / f"custom_{method}.dump"), str(out), ConvertOptions(kind="directory"))
+    _same_as_pg_dump(out, method)
+    assert calls and None not in calls
+
+
+def test_a_bulk_copy_given_up_is_undone(tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the bulk copy gives up after writing (all of) a table's file and more, what
+    it wrote is cut off before the chunk-by-chunk copy writes the file again."""
+    from pgarchive.convert import directory
+
+    real = rawcopy.copy_payloads
+
+    def gives_up(ranges: rawcopy.Ranges, *args: Any) -> int | None:
+        real(ranges, *args)
+        os.write(ranges.dst, b"not pg_dump's" * 1000)
+        return None
+
+    monkeypatch.setattr(directory, "copy_payloads", gives_up)
+    out = tmp_path / "d"
+    convert(str(PG18 / "custom_lz4.dump"), str(out), ConvertOptions(kind="directory"))
+    _same_as_pg_dump(out, "lz4")
 
 
 @pytest.mark.parametrize("kernel", [True, False], ids=["copy_file_range", "read-write"])
@@ -147,11 +188,13 @@ def test_small_chunks_are_copied_reading_the_block_once(src: str, window: int, t
     assert ends and None not in ends
 
 
-def _damaged_mid_block(tmp_path: Path, sign: bool) -> tuple[Path, int]:
-    """pg18's gzip archive with the second chunk length of its longest table's block made
-    negative (``sign``) or too long for the block: (the file, the entry's dump id)."""
-    raw = bytearray((PG18 / "custom.dump").read_bytes())
-    with pgarchive.open(str(PG18 / "custom.dump")) as a:
+def _damaged_mid_block(tmp_path: Path, sign: bool,
+                       src: str = "custom.dump") -> tuple[Path, int]:
+    """pg18's gzip (or ``src``) archive with the second chunk length of its longest
+    table's block made negative (``sign``) or too long for the block: (the file, the
+    entry's dump id)."""
+    raw = bytearray((PG18 / src).read_bytes())
+    with pgarchive.open(str(PG18 / src)) as a:
         e = max((e for e in a.entries if e.desc == "TABLE DATA"),
                 key=lambda e: a.stored_size(e) or 0)
         spans = a.stored_ranges(e)
@@ -177,6 +220,22 @@ def test_damage_inside_small_chunks_fails_as_the_walk_says(sign: bool, tmp_path:
         convert(str(path), str(tmp_path / "out.dump"))
     assert (err.value.message, err.value.offset, err.value.entry) == \
         (want.value.message, want.value.offset, want.value.entry)
+    assert sorted(os.listdir(tmp_path)) == ["damaged.dump"]
+
+
+@pytest.mark.parametrize("sign", [True, False], ids=["negative", "too-long"])
+def test_damage_inside_lz4_chunks_fails_a_directory_as_the_walk_says(
+        sign: bool, tmp_path: Path) -> None:
+    """The bulk copy of payloads gives up at damage; the chunk-by-chunk walk then names
+    it (file, entry, offset), and no partial directory is left."""
+    path, dump_id = _damaged_mid_block(tmp_path, sign, "custom_lz4.dump")
+    with pgarchive.open(str(path)) as a, pytest.raises(ArchiveError) as want:
+        for _span in a.stored_ranges(a.entry(dump_id)) or ():
+            pass
+    with pytest.raises(ArchiveError) as err:
+        convert(str(path), str(tmp_path / "out"), ConvertOptions(kind="directory"))
+    assert (err.value.message, err.value.offset, err.value.entry, err.value.path) == \
+        (want.value.message, want.value.offset, want.value.entry, str(path))
     assert sorted(os.listdir(tmp_path)) == ["damaged.dump"]
 
 

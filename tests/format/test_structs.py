@@ -137,6 +137,36 @@ def test_pure_python_gatherer_equals_installed_one(item: dict[str, Any]) -> None
                 assert a_out == b_out
 
 
+@pytest.mark.parametrize("item", corpus("", lambda i: i["archive"].endswith(
+    ("custom_lz4.dump", "custom_zstd.dump", "pg18/custom.dump"))))
+def test_pure_python_payload_spans_equal_installed_ones(item: dict[str, Any]) -> None:
+    """The payload spans of the compiled loop and of its source agree at every window cut,
+    and the payloads they mark are exactly the chunks (convert's bulk copy of lz4 and zstd
+    chunks into directory files writes what they mark)."""
+    from pgarchive.format import chunkscan
+
+    pure = _pure("chunkscan")
+    with pgarchive.open(archive_path(item)) as a:
+        c: Any = a.container
+        for e in a.entries:
+            if e.desc != "TABLE DATA" or not e.has_data:
+                continue
+            body = c.block_of(e).body
+            whole = list(c.blocks.chunks(body))
+            end = c.size if e is a.entries[-1] else body + (a.stored_size(e) or c.size)
+            for cut in (7, 5000, end - body):
+                raw = bytes(c.buf[body:body + cut])
+                mine: list[int] = []
+                theirs: list[int] = []
+                got = chunkscan.spans(raw, 0, 4, mine)
+                assert got == pure.spans(raw, 0, 4, theirs) and mine == theirs
+                assert got[1] in (chunkscan.WINDOW_END, chunkscan.LIST_END)
+                marked = [raw[mine[i]:mine[i + 1]] for i in range(0, len(mine), 2)]
+                assert marked == whole[:len(marked)]
+                if got[1] == chunkscan.LIST_END:
+                    assert len(marked) == len(whole)
+
+
 @pytest.mark.skipif(os.environ.get("PGARCHIVE_PURE_PYTHON") == "1",
                     reason="PGARCHIVE_PURE_PYTHON=1 asks for the plain-Python walkers")
 def test_compiled_walkers_are_loaded_where_a_c_compiler_exists() -> None:

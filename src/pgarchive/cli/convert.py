@@ -3,16 +3,13 @@ subset."""
 
 from __future__ import annotations
 
-import signal
 from typing import Any
 
 import click
 
 from .app import cli
-from .options import build_selection, selection_options, write_out
-
-FORMATS = {"custom": "custom", "c": "custom", "directory": "directory", "d": "directory",
-           "tar": "tar", "t": "tar"}
+from .converting import FORMATS, run
+from .options import build_selection, selection_options
 
 
 def _compression(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
@@ -24,10 +21,6 @@ def _compression(ctx: click.Context, param: click.Parameter, value: str | None) 
         return CompressionSpec.parse(value)
     except ValueError as e:
         raise click.BadParameter(str(e)) from None
-
-
-def _terminated(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
 
 
 def _version(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
@@ -83,30 +76,11 @@ def convert(src: str, dst: str, kind: str | None, compression: Any, version: int
     what pg_restore -L with the same selection gives on SRC. DST appears only once
     complete; SRC is only read.
     """
-    from ..convert import ConvertOptions, convert
-    from ..output import render_json
-    from ..progress import ByteProgress
-
-    # Terminated (kill, a service manager): unwind like an interrupt, so the output being
-    # written (and any worker) is removed instead of left half-written.
-    signal.signal(signal.SIGTERM, _terminated)
+    from ..convert import ConvertOptions
 
     selective = any(v for v in kw.values())
     opts = ConvertOptions(kind=FORMATS[kind] if kind else None, compression=compression,
                           version=version, jobs=jobs, verify=run_verify, force=force,
                           sync=not no_sync, target_version=target_version)
-
-    bar = ByteProgress()
-
-    def warn(text: str) -> None:  # (once the archive is written)
-        bar.clear()
-        click.echo(f"pgarchive: warning: {text}", err=True)
-
-    try:
-        report = convert(src, dst, opts, progress=bar, on_total=bar.set_total,
-                         selection=(lambda entries: build_selection(entries, kw))
-                         if selective else None, warn=warn)
-    finally:
-        bar.close()
-    text = render_json(report.to_dict()) if as_json else report.text()
-    write_out(text.encode("utf-8", "surrogateescape"), None)
+    run(src, dst, opts, as_json,
+        (lambda entries: build_selection(entries, kw)) if selective else None)

@@ -12,6 +12,7 @@ import click
 
 from ..errors import UsageError
 from ..format.constants import Section
+from .exits import EXIT_ERROR as EXIT_ERROR  # (the quick paths end with it too)
 
 if TYPE_CHECKING:
     from ..selection import RestoreOptions, Selection
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_DAMAGED = 1
-EXIT_ERROR = 2
 
 
 def output_options(*formats: str, default: str = "table") -> Callable[[F], F]:

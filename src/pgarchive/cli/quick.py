@@ -1,6 +1,9 @@
 """``pgarchive ls ARCHIVE --format list`` without click and the commands: the listing that
 scripts run most (``pgarchive ls x.dump -F list > x.list``), where start-up is nearly all
 of the time (issue 10: under 50 ms for a small archive, ``benchmarks/bench_startup.py``).
+And ``pgarchive convert SRC DST`` with no option but ``-F``, ``--no-sync``, ``--force`` and
+``--json``: a copy of a 2 GB archive is held to 1.5x ``cp`` (issue 18), and click with the
+commands is a tenth of that copy's time.
 
 Only the plainest form is answered here, and only when it succeeds: anything else (another
 option, standard input, a pipe, an error of any kind) is left to the full command line,
@@ -68,4 +71,61 @@ def quick_ls(args: Sequence[str]) -> bool:
         die("interrupted", 130)
     except OSError as e:  # writing: a full disk, /dev/full
         die(e.strerror or str(e), 2)
+    return True
+
+
+#: the flags of ``convert`` that its quick path takes, besides ``-F``/``--format KIND``
+_CONVERT_FLAGS = ("--no-sync", "--force", "--json")
+
+
+def convert_args(args: Sequence[str]) -> tuple[str, str, str | None, set[str]] | None:
+    """(SRC, DST, the format asked for, the flags given) if ``args`` (after ``convert``)
+    are two paths and nothing but :data:`_CONVERT_FLAGS` and ``-F``/``--format`` with a
+    format's name, in any order; else None (the full command line answers)."""
+    from .converting import FORMATS
+
+    paths: list[str] = []
+    flags: set[str] = set()
+    kind = None
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg in _CONVERT_FLAGS:
+            flags.add(arg)
+            i += 1
+        elif arg in ("-F", "--format") and i + 1 < len(args) and args[i + 1] in FORMATS:
+            kind = FORMATS[args[i + 1]]
+            i += 2
+        elif arg.startswith("-"):  # another option, "-" or "--": not ours to read
+            return None
+        else:
+            paths.append(arg)
+            i += 1
+    if len(paths) != 2:
+        return None
+    return paths[0], paths[1], kind, flags
+
+
+def quick_convert(args: Sequence[str]) -> bool:
+    """Convert as ``args`` ask and return True, or return False (having done nothing) when
+    the full command line must answer.  A failure ends as the full command's would
+    (exits.fail: its words, its exit status)."""
+    parsed = convert_args(args)
+    if parsed is None:
+        return False
+    import signal
+
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    src, dst, kind, flags = parsed
+    try:
+        from ..convert import ConvertOptions
+        from .converting import run
+
+        run(src, dst, ConvertOptions(kind=kind, force="--force" in flags,
+                                     sync="--no-sync" not in flags), "--json" in flags)
+    except (Exception, KeyboardInterrupt) as e:
+        from .exits import fail
+
+        fail(e)
     return True

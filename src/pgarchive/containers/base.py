@@ -340,6 +340,11 @@ class Container(ABC):
         archive's table data: its chunks without their lengths); else None."""
         return None
 
+    def chunk_list(self, entry: TocEntry) -> int | None:
+        """Where the chunk list of the entry's table data starts in the archive's one file
+        (custom), for reading its chunks in bulk; else None."""
+        return None
+
     def script_member(self) -> bytes | None:
         """The psql script pg_dump adds for people (tar's ``restore.sql``), or None."""
         return None

@@ -289,6 +289,13 @@ class CustomContainer(Container):
             return None
         return self._located(self.blocks.payload_ranges(hdr.body), entry)
 
+    def chunk_list(self, entry: TocEntry) -> int | None:
+        """Where a table data block's chunk list starts (its block header checked); None
+        for a BLOBS block."""
+        self._require_data(entry)
+        hdr = self.block_of(entry)
+        return hdr.body if hdr.type == BlockType.DATA else None
+
     def _located(self, spans: Iterator[tuple[int, int]],
                  entry: TocEntry) -> Iterator[tuple[int, int]]:
         try:

@@ -23,7 +23,7 @@ from ..format.writer import (
 )
 from .model import OutEntry, Plan
 from .parallel import Jobs
-from .rawcopy import Ranges
+from .rawcopy import Ranges, copy_payloads
 from .streams import Counts, Mode, Stream, entry_mode, entry_streams
 
 BUFFER = 1 << 20
@@ -67,22 +67,34 @@ def write_entry(folder: str, a: Archive, plan: Plan, item: OutEntry) -> Counts:
 
 def _copied(path: str, a: Archive, plan: Plan, item: OutEntry) -> bool:
     """Write table data kept as it is in a custom archive's lz4 or zstd chunks (tens of
-    kB each) to ``path`` by copying each chunk in the kernel; False where it is not that
-    (other methods' chunks are a row or 4 kB: cheaper read in bulk than copied one by
-    one)."""
+    kB each) to ``path``: the chunks' payloads, read a window at a time and written
+    without their lengths (rawcopy.copy_payloads); where that gives up (damage, or a
+    block longer than the TOC's offsets say), again chunk by chunk, whose walk names what
+    is wrong.  False where it is not that (other methods' chunks are a row or 4 kB, and
+    gzip's become a gzip file)."""
     if (a.kind != "custom" or len(item.sources) != 1
             or plan.spec.algorithm not in (Compression.LZ4, Compression.ZSTD)
             or entry_mode(a, plan, item) is not Mode.COPY):
         return False
-    spans = a.stored_ranges(item.sources[0])
-    if spans is None:
+    entry = item.sources[0]
+    body = a.chunk_list(entry)
+    if body is None:
         return False
     name = readable_path(a.path)
     src = os.open(name, os.O_RDONLY)
     try:
         dst = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         try:
-            Ranges(src, dst, name).copy_all(spans)
+            ranges = Ranges(src, dst, name)
+            size = a.stored_size(entry)
+            limit = (entry.data_offset + size if size is not None and entry.data_offset
+                     else os.fstat(src).st_size)
+            if copy_payloads(ranges, body, limit, a.header.int_size) is None:
+                os.ftruncate(dst, 0)
+                os.lseek(dst, 0, os.SEEK_SET)
+                spans = a.stored_ranges(entry)
+                assert spans is not None  # (table data of a custom archive)
+                ranges.copy_all(spans)
         finally:
             os.close(dst)
     finally:

@@ -1,9 +1,11 @@
 """What convert writes: the target archive's header and entries, each output entry with the
-source entries its data comes from.  Plain values, made by :mod:`.plan`."""
+source entries its data comes from.  Plain values, made by :mod:`.plan` (NamedTuples, as
+the format's records: dataclasses would cost a plain conversion more start-up than its
+TOC takes to write)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ..compression import CompressionSpec
 from ..format.model import Header, TocEntry
@@ -12,8 +14,7 @@ from ..format.model import Header, TocEntry
 KINDS = ("custom", "directory", "tar")
 
 
-@dataclass(frozen=True)
-class OutEntry:
+class OutEntry(NamedTuple):
     """One entry of the output TOC.
 
     ``sources`` are the source archive's entries whose data streams, in order, become this
@@ -35,8 +36,7 @@ class OutEntry:
         return self.entry.desc == "BLOBS"
 
 
-@dataclass
-class Plan:
+class Plan(NamedTuple):
     """Everything decided before a byte is written."""
 
     kind: str
@@ -49,6 +49,6 @@ class Plan:
     #: which PostgreSQL releases' pg_restore read the result
     readers: str
     #: what was adapted on purpose, said to the user
-    notes: list[str] = field(default_factory=list)
+    notes: list[str]
     #: the source header's recorded zlib level (archives before 1.15), for the copy rule
     source_level: int | None = None

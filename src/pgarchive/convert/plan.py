@@ -4,8 +4,7 @@ entries in, a :class:`~.model.Plan` out."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..compression import CompressionSpec
 from ..errors import UsageError
@@ -18,8 +17,7 @@ if TYPE_CHECKING:  # (imported when used: a plain conversion starts faster witho
     from ..selection import Selection
 
 
-@dataclass(frozen=True)
-class ConvertOptions:
+class ConvertOptions(NamedTuple):
     """What the user asked for; None everywhere means "as the source archive has it"."""
 
     kind: str | None = None

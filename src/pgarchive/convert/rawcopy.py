@@ -20,8 +20,12 @@ from ..format import chunkscan
 #: and read at a time where it is unavailable.
 STEP = 64 << 20
 READ = 1 << 20
-#: What :func:`copy_dense` reads and writes at a time.
-WINDOW = 256 << 10
+#: What :func:`copy_dense` and :func:`copy_payloads` read at most at a time, and first: a
+#: window that stays in a core's L2 cache (512 kB here) is written from it; 1 MB ones cost
+#: 5-50% more kernel time, and swung with other processes' use of the shared cache.
+WINDOW, FIRST_WINDOW = 512 << 10, 64 << 10
+#: Pieces handed to one ``writev`` (Linux's IOV_MAX).
+IOV_MAX = 1024
 
 
 class Ranges:
@@ -114,21 +118,47 @@ def copy_dense(ranges: Ranges, start: int, body: int, limit: int, int_size: int)
     do not end in a whole list before ``limit`` (or a read comes short): the caller
     then takes the path whose walk names what is wrong.  Where chunks are small, every
     page holds a length, so walking them beside a kernel copy reads the block twice."""
+    return _copy_chunks(ranges, start, body - start, limit, int_size, framed=True)
+
+
+def copy_payloads(ranges: Ranges, body: int, limit: int, int_size: int) -> int | None:
+    """Append the payloads of the chunk list at ``body`` without their lengths (a custom
+    archive's lz4 or zstd table data becoming a directory archive's file, which is the
+    same frame unframed), reading each window once and writing its payloads with one
+    ``writev``: one read and one write a window instead of a read of each length and a
+    ``copy_file_range`` of each chunk (45,000 of each for 1.7 GB of lz4).  Returns the end
+    of the list; None, having written part of it, as :func:`copy_dense`."""
+    return _copy_chunks(ranges, body, 0, limit, int_size, framed=False)
+
+
+def _copy_chunks(ranges: Ranges, base: int, p: int, limit: int, int_size: int,
+                 framed: bool) -> int | None:
+    """The loop of :func:`copy_dense` (``framed``: the bytes as they are, from ``base``)
+    and :func:`copy_payloads` (the payloads alone).  Windows grow from FIRST_WINDOW to
+    WINDOW: a small table costs a small read."""
     src, dst, size = ranges.src, ranges.dst, 1 + int_size
-    base, p = start, body - start
+    window = min(FIRST_WINDOW, WINDOW)
+    marks: list[int] = []
     while base < limit:
-        want = min(WINDOW, limit - base)
+        want = min(window, limit - base)
+        window = min(2 * window, WINDOW)
         win = os.pread(src, want, base)
         if len(win) < want:
             return None
-        q, status = chunkscan.skip(win, p, int_size)
+        if framed:
+            q, status = chunkscan.skip(win, p, int_size)
+        else:
+            marks.clear()
+            q, status = chunkscan.spans(win, p, int_size, marks)
         if status == chunkscan.NEGATIVE:
             return None
-        if status == chunkscan.LIST_END:
-            _write(dst, memoryview(win)[:q])
-            return base + q
         if q > 0:  # whole chunks: written; the next window starts at the one left over
-            _write(dst, memoryview(win)[:q])
+            if framed:
+                _write(dst, memoryview(win)[:q])
+            elif marks:
+                _write_pieces(dst, win, marks)
+            if status == chunkscan.LIST_END:
+                return base + q
             base, p = base + q, 0
             continue
         if len(win) < size:  # a length cut by the limit
@@ -136,7 +166,7 @@ def copy_dense(ranges: Ranges, start: int, body: int, limit: int, int_size: int)
         n = int.from_bytes(win[1:size], "little")
         if win[0] or base + size + n > limit:
             return None
-        ranges.copy(base, base + size + n)  # one chunk larger than a window
+        ranges.copy(base if framed else base + size, base + size + n)  # larger than a window
         base, p = base + size + n, 0
     return None
 
@@ -144,3 +174,26 @@ def copy_dense(ranges: Ranges, start: int, body: int, limit: int, int_size: int)
 def _write(dst: int, data: memoryview) -> None:
     while data:
         data = data[os.write(dst, data):]
+
+
+def _write_pieces(dst: int, window: bytes, marks: list[int]) -> None:
+    """Write ``window[marks[0]:marks[1]]``, ``window[marks[2]:marks[3]]``, ... in order,
+    IOV_MAX pieces a ``writev``."""
+    view = memoryview(window)
+    pieces = [view[marks[i]:marks[i + 1]] for i in range(0, len(marks), 2)]
+    if not hasattr(os, "writev"):  # pragma: no cover - not a POSIX system
+        for piece in pieces:
+            _write(dst, piece)
+        return
+    for i in range(0, len(pieces), IOV_MAX):
+        batch = pieces[i:i + IOV_MAX]
+        done = os.writev(dst, batch)
+        while True:  # a short write (a full disk raises): the rest, from where it stopped
+            k = 0
+            while k < len(batch) and done >= len(batch[k]):
+                done -= len(batch[k])
+                k += 1
+            if k == len(batch):
+                break
+            batch = [batch[k][done:], *batch[k + 1:]]
+            done = os.writev(dst, batch)

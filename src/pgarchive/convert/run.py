@@ -6,29 +6,43 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .. import archive as archive_mod
 from ..archive import Archive
 from ..errors import ArchiveError
 from ..format.model import TocEntry
-from . import custom, directory, tar
+from .model import Plan
 from .parallel import Jobs
 from .plan import ConvertOptions, make_plan
 from .staging import destination, staged
+from .streams import Counts
 from .versions import text as version_text
 
 if TYPE_CHECKING:
     from ..selection import Selection
 
 Progress = Callable[[int], None]
-WRITERS = {"custom": custom.write_archive, "directory": directory.write_archive,
-           "tar": tar.write_archive}
+Writer = Callable[[str, Archive, Plan, Jobs, "Progress | None"], Counts]
 
 
-@dataclass
-class ConvertReport:
+def _writer(kind: str) -> Writer:
+    """The container writer for ``kind``, imported when it is the one written (tar's brings
+    tarfile, custom's the TOC's packers)."""
+    if kind == "custom":
+        from . import custom
+
+        return custom.write_archive
+    if kind == "directory":
+        from . import directory
+
+        return directory.write_archive
+    from . import tar
+
+    return tar.write_archive
+
+
+class ConvertReport(NamedTuple):
     """What was written, and how each data stream got there."""
 
     source: str
@@ -48,13 +62,13 @@ class ConvertReport:
     size: int = 0
     elapsed: float = 0.0
     jobs: int = 1
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = []  # noqa: RUF012 -- (never changed: a NamedTuple's default)
     #: the verify report of the result, with --verify
     verified: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready values (``--json``)."""
-        return asdict(self)
+        return self._asdict()
 
     def text(self) -> str:
         """The report as ``convert`` prints it: what was written, how each data stream got
@@ -91,7 +105,7 @@ def convert_archive(a: Archive, dst: str, opts: ConvertOptions,
     verified = None
     with staged(final, plan.kind, sync=opts.sync) as tmp:
         with Jobs(opts.jobs, os.path.dirname(final)) as jobs:
-            counts = WRITERS[plan.kind](tmp, a, plan, jobs, progress)
+            counts = _writer(plan.kind)(tmp, a, plan, jobs, progress)
         if opts.verify:
             verified = _verify(tmp, dst, opts.jobs)
         size = _size(tmp)
@@ -133,7 +147,7 @@ def convert(src: str, dst: str, opts: ConvertOptions | None = None,
     opts = opts or ConvertOptions()
     with archive_mod.open(src) as a:
         if selection is not None:
-            opts = replace(opts, selection=selection(a.entries))
+            opts = opts._replace(selection=selection(a.entries))
         report = convert_archive(a, dst, opts, progress, on_total)
         if opts.selection is not None and warn is not None:
             from ..strictnames import unmatched

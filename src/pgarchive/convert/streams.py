@@ -9,8 +9,8 @@ recompresses.  Every stream is read and written in bounded pieces.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 from ..archive import Archive
 from ..compression import (
@@ -42,13 +42,21 @@ class Mode(Enum):
     RECOMPRESS = "recompressed"
 
 
-@dataclass
 class Counts:
     """Data entries by what was done to their data."""
 
-    copied: int = 0
-    rewrapped: int = 0
-    recompressed: int = 0
+    __slots__ = ("copied", "recompressed", "rewrapped")
+
+    def __init__(self, copied: int = 0, rewrapped: int = 0, recompressed: int = 0) -> None:
+        self.copied, self.rewrapped, self.recompressed = copied, rewrapped, recompressed
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Counts) and (self.copied, self.rewrapped, self.recompressed) \
+            == (other.copied, other.rewrapped, other.recompressed)
+
+    def __repr__(self) -> str:
+        return (f"Counts(copied={self.copied}, rewrapped={self.rewrapped}, "
+                f"recompressed={self.recompressed})")
 
     def add(self, other: Counts) -> None:
         """Add another's counts (a worker's) to these."""
@@ -88,8 +96,7 @@ def entry_mode(a: Archive, plan: Plan, item: OutEntry) -> Mode:
                     target_gzip_file(plan.kind))
 
 
-@dataclass
-class Stream:
+class Stream(NamedTuple):
     """One stream of an output entry, as the target stores it, and where it comes from."""
 
     oid: int | None

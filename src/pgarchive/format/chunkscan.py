@@ -72,3 +72,24 @@ def skip(window: bytes, p: int, int_size: int) -> tuple[int, int]:
         if p + size + n > end:
             return p, WINDOW_END
         p += size + n
+
+
+def spans(window: bytes, p: int, int_size: int, out: list[int]) -> tuple[int, int]:
+    """:func:`skip`, appending the start and the end of each whole chunk's payload to
+    ``out`` (two ints a chunk): where the payloads lie, for a writer that copies them
+    without their lengths (a custom archive's lz4 chunks into a directory archive's file)."""
+    end = len(window)
+    size = 1 + int_size
+    while True:
+        if p + size > end:
+            return p, WINDOW_END
+        n = _length(window, p, int_size)
+        if window[p] != 0 and n != 0:
+            return p, NEGATIVE
+        if n == 0:
+            return p + size, LIST_END
+        if p + size + n > end:
+            return p, WINDOW_END
+        out.append(p + size)
+        p += size + n
+        out.append(p)

@@ -9,8 +9,6 @@ does the I/O itself; the tests and fuzzers build whole synthetic archives in mem
 
 from __future__ import annotations
 
-import io
-import tarfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -370,6 +368,9 @@ def build_tar(h: Header, entries: Sequence[TocEntry], data: DataMap,
     h = h._replace(compression=Compression.NONE,
                    compression_level=0 if h.version < K_VERS_1_15 else None,
                    format_code=ArchiveFormat.TAR)
+    import io
+    import tarfile  # (only for tar output: a conversion to custom or directory needs none)
+
     files = build_directory(h, entries, data, codec)
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tf:
