@@ -125,8 +125,11 @@ class Renderer:
 
     def __init__(self, header: Header, decisions: Sequence[Decision], opts: ScriptOptions,
                  *, create: bool = False, dump_schema: bool = True,
-                 warn: Callable[[str], None] | None = None) -> None:
+                 warn: Callable[[str], None] | None = None, comments: bool = True) -> None:
         self.header = header
+        #: the "-- Name: ...; Type: ..." comment before each entry (a consumer that sends
+        #: statements to a server, which gets no comments, is spared building them)
+        self.comments = comments
         self.create = create
         self.decisions = decisions
         self.opts = opts
@@ -481,12 +484,13 @@ class Renderer:
         partitioned = e.relkind == 0x70  # 'p'
         if not partitioned:
             self._select_tableam(p, e.tableam)
-        head = (f"--\n-- {pfx}Name: {sanitize_line(e.tag, False)}; Type: {e.desc}; "
-                f"Schema: {sanitize_line(e.namespace, True)}; "
-                f"Owner: {sanitize_line(None if o.no_owner else e.owner, True)}")
-        if e.tablespace and not o.no_tablespaces:
-            head += f"; Tablespace: {sanitize_line(e.tablespace, False)}"
-        p.append((m.COMMENT, head + "\n--\n\n"))
+        if self.comments:
+            head = (f"--\n-- {pfx}Name: {sanitize_line(e.tag, False)}; Type: {e.desc}; "
+                    f"Schema: {sanitize_line(e.namespace, True)}; "
+                    f"Owner: {sanitize_line(None if o.no_owner else e.owner, True)}")
+            if e.tablespace and not o.no_tablespaces:
+                head += f"; Tablespace: {sanitize_line(e.tablespace, False)}"
+            p.append((m.COMMENT, head + "\n--\n\n"))
         desc = e.desc
         defn = e.defn or ""
         if o.no_owner and desc == "SCHEMA" and not defn.startswith("--"):
