@@ -285,6 +285,7 @@ class Session:
         except BaseException:  # a damaged archive, an interruption: leave COPY, then go
             with contextlib.suppress(Exception):
                 self._end_copy(pgconn, b"pgarchive: the restore stopped reading the data")
+                self._copy_result(pgconn)  # the server's refusal of it, expected
             raise
         if not refused:
             self._end_copy(pgconn, None)
