@@ -9,7 +9,11 @@ PQexec in autocommit; its result is read later, in order, and a failure is hande
 with what the sender attached to it (its entry), so that the restore reports it as that
 entry's error and goes on, as pg_restore does.  Only what cannot change what is sent next
 is sent this way (see Executor): the caller settles the pipeline -- reads every result --
-before anything that waits for an answer (a COPY, a query, a reconnection).
+before anything that waits for an answer (a COPY, a query, a reconnection).  After Ctrl-C
+the statement running is cancelled and the connection closed; statements sent after it
+(at most DEPTH) may have run by then, each committed on its own, as they would have been a
+moment later without the pipeline (it is not used with --resume, whose steps are
+transactions).
 """
 
 from __future__ import annotations
