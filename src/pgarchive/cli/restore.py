@@ -163,7 +163,8 @@ def restore(archive: str, target: str, jobs: int, clean: bool, if_exists: bool,
             click.echo(err.text, err=True)
 
     try:
-        outcome = run(request, RestoreEvents(ready, bar, error))
+        # (no terminal: no progress line, and no step's name made for it)
+        outcome = run(request, RestoreEvents(ready, bar if bar.enabled else None, error))
     finally:
         bar.close()
     render(outcome, as_json)

@@ -25,7 +25,10 @@ DENSE_WINDOW, DENSE_CHUNK = 64 << 10, 16 << 10
 #: The largest piece of one chunk handed on at a time (pg_dump's chunks are far smaller,
 #: except an uncompressed row, which is one chunk however long).
 PIECE = 1 << 20
-#: What :meth:`BlockReader.chunks` reads at a time (plain reads, not the memory map).
+#: What :meth:`BlockReader.chunks` reads at a time (plain reads, not the memory map): a
+#: first window of FIRST_WINDOW bytes, each next one twice as large, up to CHUNK_WINDOW
+#: (a table of a few rows costs a small read, not the copy of a whole megabyte).
+FIRST_WINDOW = 16 << 10
 CHUNK_WINDOW = 1 << 20
 
 
@@ -87,7 +90,17 @@ class BlockReader:
         p = pos
         btype = BlockType.DATA.value
         if self.typed:
-            head = self.read_at(p, 1) if self.read_at is not None else self.buf[p:p + 1]
+            if self.read_at is not None:  # the type and the dump id in one read
+                head = self.read_at(p, 1 + self.ints.size)
+                if len(head) == 1 + self.ints.size:
+                    btype = head[0]
+                    if btype not in (BlockType.DATA, BlockType.BLOBS):
+                        raise FormatError(f"unrecognized data block type {btype}",
+                                          offset=pos)
+                    return BlockHeader(pos, btype, self.ints.read(head, 1),
+                                       p + len(head))
+            else:
+                head = self.buf[p:p + 1]
             if not head:
                 raise TruncatedError("archive is truncated: expected a data block", offset=pos)
             btype = head[0]
@@ -115,21 +128,23 @@ class BlockReader:
         used before the next is asked for).
 
         The hot loop of reading data (uncompressed archives have one chunk per row).  Read
-        through ``read_at`` in windows of CHUNK_WINDOW bytes, never the memory map: a file
-        cut while it is read then gives a short read, which the reader reports, where a
-        mapped page past the new end would kill the process (SIGBUS); and as fast (the
-        bytes are copied either way).
+        through ``read_at`` in windows (FIRST_WINDOW bytes, growing to CHUNK_WINDOW), never
+        the memory map: a file cut while it is read then gives a short read, which the
+        reader reports, where a mapped page past the new end would kill the process
+        (SIGBUS); and as fast (the bytes are copied either way).
         """
         if read is None:
             read = self.read_at or (lambda off, n: bytes(self.buf[off:off + n]))
         size, end, raw = self.ints.size, self.end, self.ints.raw
         win: bytes | bytearray = b""
         base = p = pos
+        want = FIRST_WINDOW
         while True:
             if p + size > end:
                 raise length_past_end(p)
             if p + size > base + len(win):
-                base, win = p, read(p, min(CHUNK_WINDOW, end - p))
+                base, win = p, read(p, min(want, end - p))
+                want = min(want * 2, CHUNK_WINDOW)
                 if len(win) < size:
                     raise length_past_end(p)
             sign, n = raw(win, p - base)
@@ -143,7 +158,8 @@ class BlockReader:
             stop = p + n
             while p < stop:
                 if p >= base + len(win):
-                    base, win = p, read(p, min(CHUNK_WINDOW, end - p))
+                    base, win = p, read(p, min(want, end - p))
+                    want = min(want * 2, CHUNK_WINDOW)
                     if not win:
                         raise TruncatedError(f"archive is truncated: chunk of {n} bytes "
                                              "extends past the end of the file", offset=p)

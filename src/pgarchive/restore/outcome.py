@@ -47,6 +47,7 @@ class RestoreOutcome:
     #: the pg_restore command, secrets masked (LIST_FILE in a dry run)
     command: list[str] = field(default_factory=list)
     #: the entries of the list file, in pg_restore -l form with control characters escaped
+    #: (made for a dry run, whose report shows it)
     listing: str = ""
     expected_errors: list[KnownError] = field(default_factory=list)
     run: RunResult | None = None

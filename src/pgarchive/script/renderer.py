@@ -124,8 +124,11 @@ class Renderer:
 
     def __init__(self, header: Header, decisions: Sequence[Decision], opts: ScriptOptions,
                  *, create: bool = False, dump_schema: bool = True,
-                 warn: Callable[[str], None] | None = None) -> None:
+                 warn: Callable[[str], None] | None = None, comments: bool = True) -> None:
         self.header = header
+        #: the "-- Name: ...; Type: ..." comment before each entry (a consumer that sends
+        #: statements to a server, which gets no comments, is spared building them)
+        self.comments = comments
         self.create = create
         self.decisions = decisions
         self.opts = opts
@@ -264,7 +267,8 @@ class Renderer:
         commits every statement, so that the other workers see its objects)."""
         # (a new one, not copy.copy: compiled with mypyc, the class has no __reduce__)
         clone = Renderer(self.header, self.decisions, self.opts, create=self.create,
-                         dump_schema=self.dump_schema, warn=self.warn)
+                         dump_schema=self.dump_schema, warn=self.warn,
+                         comments=self.comments)
         clone.txn_size = 0
         clone.txn_count = 0
         clone.forget_session()
@@ -487,12 +491,13 @@ class Renderer:
         partitioned = e.relkind == 0x70  # 'p'
         if not partitioned:
             self._select_tableam(p, e.tableam)
-        head = (f"--\n-- {pfx}Name: {sanitize_line(e.tag, False)}; Type: {e.desc}; "
-                f"Schema: {sanitize_line(e.namespace, True)}; "
-                f"Owner: {sanitize_line(None if self.no_owner else e.owner, True)}")
-        if e.tablespace and not self.no_tablespaces:
-            head += f"; Tablespace: {sanitize_line(e.tablespace, False)}"
-        p.append((m.COMMENT, head + "\n--\n\n"))
+        if self.comments:
+            head = (f"--\n-- {pfx}Name: {sanitize_line(e.tag, False)}; Type: {e.desc}; "
+                    f"Schema: {sanitize_line(e.namespace, True)}; "
+                    f"Owner: {sanitize_line(None if self.no_owner else e.owner, True)}")
+            if e.tablespace and not self.no_tablespaces:
+                head += f"; Tablespace: {sanitize_line(e.tablespace, False)}"
+            p.append((m.COMMENT, head + "\n--\n\n"))
         desc = e.desc
         defn = e.defn or ""
         if self.no_owner and desc == "SCHEMA" and not defn.startswith("--"):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..conninfo import Target
 from ..preflight import connection_error
+from .pipeline import Pipeline, wait_socket
 
 if TYPE_CHECKING:
     import psycopg
@@ -92,6 +93,10 @@ class Session:
         self.on_notice = on_notice
         self.on_retry = on_retry
         self.conn: psycopg.Connection[Any] | None = None
+        #: the statements sent ahead (:meth:`send`), until :meth:`settle`
+        self.pipe: Pipeline | None = None
+        #: told of a failure of a statement sent ahead: (its context, the failure)
+        self.on_failure: Callable[[object, Failure], None] | None = None
 
     # -- connecting --------------------------------------------------------------------
 
@@ -135,7 +140,9 @@ class Session:
         return self.target.dbname or ""
 
     def close(self) -> None:
-        """Close the connection, if any (a broken one quietly)."""
+        """Close the connection, if any (a broken one quietly); results not read yet are
+        dropped."""
+        self.pipe = None
         if self.conn is not None:
             with contextlib.suppress(Exception):  # a broken connection: nothing to save
                 self.conn.close()
@@ -173,10 +180,38 @@ class Session:
         """SQL text as the server reads it, in the archive's encoding."""
         return sql.encode(self.codec, "surrogateescape")
 
+    def send(self, sql: str, context: object) -> None:
+        """Send a statement that is certainly one command (:func:`.pipeline.one_statement`)
+        without waiting for its result: it runs and commits on its own, as with PQexec;
+        its failure goes to ``on_failure`` with ``context`` when the results are read
+        (at the latest, before the connection is used otherwise)."""
+        if self.pipe is None:
+            self.pipe = Pipeline(self._pgconn, self._pipelined_failure,
+                                 lambda why: ConnectionLost(why or "the connection was lost"))
+        self.pipe.send(self.encode(sql), context)
+
+    def settle(self) -> None:
+        """Read the results of the statements sent ahead, in order, reporting failures."""
+        pipe, self.pipe = self.pipe, None
+        if pipe is not None:
+            pipe.settle()
+
+    @property
+    def reading(self) -> object | None:
+        """The context of the statement sent ahead whose result is being read, if any."""
+        return self.pipe.reading if self.pipe is not None else None
+
+    def _pipelined_failure(self, context: object, res: Any) -> None:
+        failure = self._failure(res)
+        if self.on_failure is not None:
+            self.on_failure(context, failure)
+
     def execute(self, sql: str | bytes) -> Failure | None:
         """PQexec: None when it worked, the server's refusal otherwise."""
         from psycopg import pq
 
+        if self.pipe is not None:
+            self.settle()
         data = sql if isinstance(sql, bytes) else self.encode(sql)
         pgconn = self._pgconn
         if b"\0" in data:  # libpq would send the part before it and drop the rest
@@ -192,11 +227,7 @@ class Session:
                 pass
             return Failure("ERROR:  a statement started COPY outside a COPY entry; "
                            "nothing was sent to it\n")
-        message = self._message(res.error_message) or self._message(pgconn.error_message)
-        if pgconn.status == pq.ConnStatus.BAD:
-            raise ConnectionLost(message.strip() or "the connection was lost")
-        state = res.error_field(pq.DiagnosticField.SQLSTATE)
-        return Failure(message, state.decode("ascii", "replace") if state else None)
+        return self._failure(res)
 
     def query_value(self, sql: str, params: list[bytes | None] | None = None,
                     types: list[int] | None = None, formats: list[int] | None = None
@@ -204,6 +235,8 @@ class Session:
         """The first value of a one-row query (parameters in the extended protocol)."""
         from psycopg import pq
 
+        if self.pipe is not None:
+            self.settle()
         pgconn = self._pgconn
         res = pgconn.exec_params(self.encode(sql), params or [], types, formats)
         if res.status == pq.ExecStatus.TUPLES_OK:
@@ -222,27 +255,108 @@ class Session:
 
     def copy(self, statement: str, chunks: Callable[[], Iterable[bytes]]) -> Failure | None:
         """Run a ``COPY ... FROM stdin`` statement and feed it ``chunks()`` (asked for only
-        once the server is ready to take data, so a COPY that fails reads nothing)."""
+        once the server is ready to take data, so a COPY that fails reads nothing).
+
+        As pg_restore does it: PQexec of the statement, PQputCopyData of each piece,
+        PQputCopyEnd, the result; on the connection's own non-blocking socket, waiting in
+        poll() (so other threads run while the server reads).  An empty table costs two
+        round trips and a few calls, not psycopg's cursor and Copy objects."""
+        from psycopg import pq
+
+        if self.pipe is not None:
+            self.settle()
+        pgconn = self._pgconn
+        data = self.encode(statement)
+        if b"\0" in data:
+            return Failure("ERROR:  the statement contains a NUL byte; not sent\n")
+        res = pgconn.exec_(data)
+        if res.status != pq.ExecStatus.COPY_IN:
+            if res.status in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK,
+                              pq.ExecStatus.EMPTY_QUERY):
+                return Failure("ERROR:  the COPY entry's statement did not start COPY FROM "
+                               "STDIN\n")
+            return self._failure(res)
+        refused = False
+        try:
+            for piece in chunks():
+                if not self._put(pgconn, piece):
+                    refused = True  # the server gave up on the COPY: its error follows
+                    break
+        except BaseException:  # a damaged archive, an interruption: leave COPY, then go
+            with contextlib.suppress(Exception):
+                self._end_copy(pgconn, b"pgarchive: the restore stopped reading the data")
+                self._copy_result(pgconn)  # the server's refusal of it, expected
+            raise
+        if not refused:
+            self._end_copy(pgconn, None)
+        return self._copy_result(pgconn)
+
+    def _put(self, pgconn: Any, piece: bytes) -> bool:
+        """PQputCopyData on the non-blocking connection, then flushed; False when the COPY
+        is no longer in progress (the server refused it meanwhile)."""
         import psycopg
 
-        conn = self.conn
-        if conn is None:
-            raise ConnectionLost("not connected")
         try:
-            with conn.cursor() as cur, cur.copy(self.encode(statement)) as cp:
-                for piece in chunks():
-                    cp.write(piece)
-        except psycopg.Error as e:
-            if conn.broken or conn.closed:
-                raise ConnectionLost(self._error_text(e)) from None
-            return Failure(self._error_text(e), e.sqlstate)
-        return None
+            while pgconn.put_copy_data(piece) == 0:
+                wait_socket(pgconn, write=True, read=False)
+            while pgconn.flush():
+                wait_socket(pgconn, write=True, read=False)
+        except psycopg.OperationalError as e:
+            if self._lost(pgconn):
+                raise ConnectionLost(str(e).strip() or "the connection was lost") from None
+            return False
+        return True
 
-    def _error_text(self, e: Any) -> str:
-        res = getattr(e, "pgresult", None)
-        if res is not None and res.error_message:
-            return self._message(res.error_message)
-        return f"ERROR:  {e}\n"
+    def _end_copy(self, pgconn: Any, error: bytes | None) -> None:
+        """PQputCopyEnd (with an error: the server cancels the COPY), flushed."""
+        import psycopg
+
+        try:
+            while pgconn.put_copy_end(error) == 0:
+                wait_socket(pgconn, write=True, read=False)
+            while pgconn.flush():
+                wait_socket(pgconn, write=True, read=False)
+        except psycopg.OperationalError as e:
+            if self._lost(pgconn):
+                raise ConnectionLost(str(e).strip() or "the connection was lost") from None
+
+    def _copy_result(self, pgconn: Any) -> Failure | None:
+        """The COPY's outcome: every result until the connection is idle again."""
+        import psycopg
+        from psycopg import pq
+
+        failure: Failure | None = None
+        while True:
+            try:
+                pgconn.consume_input()
+                while pgconn.is_busy():
+                    wait_socket(pgconn)
+                    pgconn.consume_input()
+            except psycopg.OperationalError as e:
+                raise ConnectionLost(str(e).strip() or "the connection was lost") from None
+            res = pgconn.get_result()
+            if res is None:
+                return failure
+            if res.status == pq.ExecStatus.COPY_IN:  # not ended yet (a refused piece)
+                self._end_copy(pgconn, None)
+            elif res.status == pq.ExecStatus.FATAL_ERROR and failure is None:
+                failure = self._failure(res)
+
+    def _lost(self, pgconn: Any) -> bool:
+        from psycopg import pq
+
+        return bool(pgconn.status == pq.ConnStatus.BAD)
+
+    def _failure(self, res: Any) -> Failure:
+        """A refusal as a Failure (ConnectionLost when the connection went with it)."""
+        from psycopg import pq
+
+        pgconn = self._pgconn
+        message = self._message(res.error_message) or self._message(pgconn.error_message)
+        if self._lost(pgconn):
+            raise ConnectionLost(message.strip() or "the connection was lost")
+        state = res.error_field(pq.DiagnosticField.SQLSTATE)
+        return Failure(message, state.decode("ascii", "replace") if state else None)
 
     # -- large objects -----------------------------------------------------------------
 

@@ -102,7 +102,8 @@ class Engine:
         done |= {(i, m.DATA_PHASE) for i in self.inhibited}
         self.shared = Shared(req.archive_path, self.log, req.resume, done)
         self.renderer = Renderer(req.header, req.decisions, req.opts, create=req.create,
-                                 dump_schema=req.dump_schema, warn=self._warn)
+                                 dump_schema=req.dump_schema, warn=self._warn,
+                                 comments=False)
         self.sessions: list[Session] = []
         self.sessions_lock = threading.Lock()
         self.interrupted = False
@@ -138,7 +139,8 @@ class Engine:
                       parallel=worker, clean=o.clean)
 
         def notice(text: str) -> None:
-            where = f"TOC entry {ex.current.label}: " if ex.current is not None else ""
+            entry = ex.notice_entry()
+            where = f"TOC entry {entry.label}: " if entry is not None else ""
             self.log.note(f"pgarchive: warning: {where}{text}")
 
         session.on_notice = notice
@@ -328,12 +330,26 @@ class Engine:
             if req.jobs > 1:
                 self._parallel(ex)
             else:
+                ex.pipeline = self._may_send_ahead()
                 self._serial(ex)
+                ex.settle()
+                ex.pipeline = False
             ex.run(ex.adapt(self.renderer.epilogue()))
             self.completed = True
         finally:
             leader.close()
             a.close()
+
+    def _may_send_ahead(self) -> bool:
+        """Whether the serial restore may send statements without waiting for each result
+        (:mod:`.pipeline`): only where no statement's outcome changes what is sent after
+        it -- not with -e (nothing runs after the first error), -1 or --transaction-size
+        (an error aborts the transaction the next statements run in), --resume (each step
+        is a transaction with its record) or --no-data-for-failed-tables (a table's
+        failure decides whether its data goes)."""
+        req, o = self.req, self.req.opts
+        return not (req.exit_on_error or req.resume or req.no_data_for_failed_tables or
+                    o.single_transaction or o.transaction_size > 0)
 
     def _serial(self, ex: Executor) -> None:
         later: list[list[Decision]] = [[], []]

@@ -25,7 +25,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import NoReturn
+from typing import NoReturn, cast
 
 from ...archive import Archive
 from ...copytext import CopyChecker
@@ -39,6 +39,7 @@ from ...script.target import Adapter
 from ..runner import PgError
 from . import state
 from .connection import ConnectionLost, Failure, Session
+from .pipeline import one_statement
 
 INV_WRITE = 0x20000
 #: table data asked of the archive in pieces of this size (as the script writer does)
@@ -160,6 +161,26 @@ class Executor:
         self._careful = False
         self._silent = False
         self._errors = 0
+        #: send single statements ahead without waiting (:mod:`.pipeline`): set by the
+        #: driver where no answer can change what is sent next
+        self.pipeline = False
+        session.on_failure = self._sent_failed
+
+    def _sent_failed(self, context: object, failure: Failure) -> None:
+        e, text, kind = cast("tuple[TocEntry | None, str, int]", context)
+        self._statement_failed(e, text, kind, failure)
+
+    def notice_entry(self) -> TocEntry | None:
+        """The entry a server notice belongs to: the one whose statement sent ahead is
+        being answered, else the one being restored."""
+        reading = self.session.reading
+        if reading is not None:
+            return cast("tuple[TocEntry | None, str, int]", reading)[0]
+        return self.current
+
+    def settle(self) -> None:
+        """Read the results of every statement sent ahead (their errors are reported)."""
+        self.session.settle()
 
     # -- one step ----------------------------------------------------------------------
 
@@ -264,6 +285,7 @@ class Executor:
                         self._statement(e, stmt, kind)
             elif kind == m.CONNECT:
                 assert e is not None
+                self.session.settle()
                 self.session.open(e.tag)
                 self.renderer.forget_session()
                 if self.on_connect is not None:
@@ -311,9 +333,17 @@ class Executor:
     def _statement(self, e: TocEntry | None, text: str, kind: int) -> None:
         if not text.strip():  # pg_restore sends "\n" here and there: an empty query
             return
-        failure = self._exec(text)
-        if failure is None:
+        if self.pipeline and (kind == m.SQL or (kind == m.SESSION and not text.startswith(
+                "SET SESSION AUTHORIZATION"))) and one_statement(text):
+            self.session.send(text, (e, text, kind))
             return
+        failure = self._exec(text)
+        if failure is not None:
+            self._statement_failed(e, text, kind, failure)
+
+    def _statement_failed(self, e: TocEntry | None, text: str, kind: int,
+                          failure: Failure) -> None:
+        """A statement of ``e`` failed: its error, in pg_restore's words."""
         if kind == m.SESSION and text.startswith("SET SESSION AUTHORIZATION"):
             self._failed(e, f"could not set session user: {failure.message}", text,
                          fatal=True)
