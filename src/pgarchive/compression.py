@@ -108,7 +108,11 @@ def decompress(
     if algorithm == Compression.GZIP:
         out = _zlib(chunks, out_size, 31 if gzip_file else 15, zlib_module or zlib_backend()[1])
     elif algorithm == Compression.LZ4:
-        out = _lz4(chunks, out_size)
+        # pg_dump's chunks of lz4 data are small (~40 kB): decoding them one call each
+        # costs more than joining them first (measured: 1.20 s against 1.00 s of CPU for
+        # a 2 GB table, output re-cut to 1 MB).  A quarter of the output size keeps one
+        # call's output within it for what pg_dump's data compresses to (~1.5-3x).
+        out = _lz4(recut(chunks, max(out_size // 4, 1)), out_size)
     elif algorithm == Compression.ZSTD:
         out = _zstd(chunks, out_size)
     else:
@@ -118,7 +122,8 @@ def decompress(
 
 def recut(chunks: Iterable[bytes], out_size: int) -> Iterator[bytes]:
     """Re-cut pieces to about ``out_size`` (none larger): stored chunks of uncompressed
-    custom archives (one per row), or a decoder's small outputs (gzip gives ~11 kB)."""
+    custom archives (one per row), or a decoder's small outputs (gzip gives ~11 kB).  A
+    piece of at least half that size with nothing before it passes as it is (not copied)."""
     pending: list[bytes] = []
     size = 0
     for chunk in chunks:
@@ -128,6 +133,9 @@ def recut(chunks: Iterable[bytes], out_size: int) -> Iterator[bytes]:
                 pending, size = [], 0
             for i in range(0, len(chunk), out_size):
                 yield chunk[i:i + out_size]
+            continue
+        if not pending and 2 * len(chunk) >= out_size:
+            yield chunk
             continue
         pending.append(chunk)
         size += len(chunk)
