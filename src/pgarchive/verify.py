@@ -136,11 +136,9 @@ def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, S
             where: tuple[str, int | None] = (a.path, None)
             for _oid, stream in streams:
                 where = (stream.path, stream.offset)
-                # Uncompressed data comes cut to size already (gathered from its chunks by
-                # the read-ahead thread, which holds the GIL while it does: joined again
-                # into larger pieces, it would be the slower of the two threads).
+                # Uncompressed data comes cut to size already (gathered from its chunks).
                 plain = container.compression_of(e) == Compression.NONE
-                size = PIECE_AHEAD if ahead and not plain else PIECE
+                size = PIECE_AHEAD if ahead else PIECE
                 pieces = container.decompressed(e, _counting(stream, rep, progress), size)
                 if not plain:
                     pieces = recut(pieces, size)
