@@ -171,9 +171,10 @@ def test_copy_structure_damage_in_uncompressed_data(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["custom_z0.dump", "custom_lz4.dump", "custom_zstd.dump"])
 def test_one_table_damaged_same_report_with_the_read_ahead_thread(
         name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Issue 10: one table with --jobs 2 is read by a thread ahead of the checks (also
-    uncompressed data now); a damaged byte anywhere in its data is reported exactly as
-    --jobs 1 reports it, and the thread really ran."""
+    """Issue 10: one compressed table with --jobs 2 is read by a thread ahead of the
+    checks; a damaged byte anywhere in its data is reported exactly as --jobs 1 reports
+    it (and the thread really ran).  Uncompressed data is read by the checking thread
+    itself, through the entry's own offsets rather than the walk of --jobs 1."""
     import pgarchive.verify as verify_mod
 
     src = TESTDATA / "pg18" / name
@@ -199,7 +200,7 @@ def test_one_table_damaged_same_report_with_the_read_ahead_thread(
         one = verify(str(p), only={e.dump_id})
         assert not pipelines
         two = verify(str(p), jobs=2, only={e.dump_id})
-        assert pipelines
+        assert bool(pipelines) == (name != "custom_z0.dump")
         assert _facts(two) == _facts(one), where
         damaged += not one.ok
     assert damaged > 5
