@@ -11,7 +11,6 @@ grow.  Where the C library is not glibc, nothing changes.
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import sys
 
@@ -29,6 +28,8 @@ def keep_freed_memory() -> bool:
     """Raise glibc's trim and mmap thresholds, once per process; True if it took."""
     if not sys.platform.startswith("linux"):
         return False
+    import ctypes  # (here: verify --jobs 1 does not need it loaded)
+
     try:
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
