@@ -173,8 +173,9 @@ def test_one_table_damaged_same_report_with_the_read_ahead_thread(
         name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 10: one compressed table with --jobs 2 is read by a thread ahead of the
     checks; a damaged byte anywhere in its data is reported exactly as --jobs 1 reports
-    it (and the thread really ran).  Uncompressed data is read by the checking thread
-    itself, through the entry's own offsets rather than the walk of --jobs 1."""
+    it, checksum included (and the thread really ran).  Uncompressed data is read by the
+    checking thread itself, through the entry's own offsets rather than the walk of
+    --jobs 1."""
     import pgarchive.verify as verify_mod
 
     src = TESTDATA / "pg18" / name
@@ -190,6 +191,9 @@ def test_one_table_damaged_same_report_with_the_read_ahead_thread(
         return real(*args, **kw)
 
     monkeypatch.setattr(verify_mod, "read_ahead", spy)
+    if name != "custom_z0.dump":  # pieces of 1 kB (both ways alike): the thread runs
+        monkeypatch.setattr(verify_mod, "PIECE", 1024)  # ahead of a stop at the damage
+        monkeypatch.setattr(verify_mod, "PIECE_AHEAD", 1024)
     damaged = 0
     for i, where in enumerate(range(start + 12, start + size, max(1, size // 15))):
         bad = bytearray(raw)
