@@ -14,6 +14,7 @@ uncompressed table.
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 
 from common import (
@@ -34,6 +35,36 @@ with pgarchive.open(sys.argv[1]) as a:
         if e.desc == "TABLE DATA" and e.has_data:
             for _ in a.data(e, 1 << 20):
                 pass
+"""
+
+
+# verify -j2's two halves on one table, each alone in one thread (CPU seconds): what the
+# read-ahead thread does (read, decode, re-cut to 1 MB) and what the checking thread does
+# (XXH3 and the COPY checks, timed on the first 512 MB held in memory, scaled up).  On two
+# cores the slower half, plus start-up, bounds the wall time.
+HALVES = """
+import sys, time, xxhash, pgarchive
+from pgarchive import verify as v
+from pgarchive.compression import recut
+from pgarchive.copytext import CopyChecker, copy_columns
+v.keep_freed_memory()
+with pgarchive.open(sys.argv[1]) as a:
+    e = next(x for x in a.entries if x.desc == "TABLE DATA" and x.has_data)
+    def pieces():
+        for _o, s in a.container.stored_streams(e):
+            yield from recut(a.container.decompressed(e, s, v.PIECE_AHEAD), v.PIECE_AHEAD)
+    t = time.process_time(); total = sum(len(p) for p in pieces())
+    produce = time.process_time() - t
+    sample, got = [], 0
+    for p in pieces():
+        sample.append(p); got += len(p)
+        if got >= 512 << 20:
+            break
+    h, ck = xxhash.xxh3_128(), CopyChecker(copy_columns(e.copy_stmt))
+    t = time.process_time(); [h.update(p) for p in sample]; th = time.process_time() - t
+    t = time.process_time(); [ck.feed(p) for p in sample]; tc = time.process_time() - t
+    k = total / got
+    print(f"{produce:.2f} {th * k:.2f} {tc * k:.2f}")
 """
 
 
@@ -69,6 +100,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--cases", default="gzip,lz4,zstd,none,multi-custom,multi-dir",
                     help="comma-separated subset to run")
+    ap.add_argument("--halves", action="store_true",
+                    help="also time verify -j2's two halves alone (CPU of each thread's work)")
     opts = ap.parse_args()
     pg_restore = str(pgenv.bindir(18) / "pg_restore")
     env = env_utc()
@@ -97,6 +130,12 @@ def main() -> None:
         print(f"      decode only {t['decode only']:5.2f} s (no checks, no hash: the floor of "
               f"these Python decoders)  RATIO decode/pg_restore = "
               f"{t['decode only'] / t['pg_restore']:.2f}")
+        if opts.halves:
+            out = subprocess.run([sys.executable, "-c", HALVES, path], capture_output=True,
+                                 text=True, check=True).stdout.split()
+            produce, hashing, checks = map(float, out)
+            print(f"      -j2 halves alone (CPU): read+decode {produce:.2f} s; hash {hashing:.2f} "
+                  f"+ checks {checks:.2f} = {hashing + checks:.2f} s")
     for label in [c for c in ("multi-custom", "multi-dir") if c in cases]:
         path = archives[label]
         t = interleaved_medians({"j1": pgarchive_cmd("verify", "-j", "1", path),

@@ -4,6 +4,8 @@ the streams the real pg_dump 10-18 wrote into the corpus."""
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,7 +19,7 @@ from pgarchive.compression import (
     gzip_to_zlib,
     zlib_to_gzip,
 )
-from pgarchive.errors import CompressionError
+from pgarchive.errors import CompressionError, TruncatedError
 from pgarchive.format.constants import Compression
 
 Key = tuple[Any, ...]
@@ -198,3 +200,53 @@ def test_every_compressor_round_trips(spec: str) -> None:
     if s.algorithm == Compression.GZIP:
         g = b"".join(compressed(s, [data], gzip_file=True))
         assert b"".join(decompress(s.algorithm, [g], gzip_file=True)) == data
+
+
+@pytest.mark.parametrize("out_size", [7, 4096, 256 << 10, 1 << 20])
+def test_lz4_streams_decode_alike_whatever_the_piece_size(out_size: int) -> None:
+    """pg_dump's lz4 chunks are joined before they are decoded (a quarter of the output
+    size at a time): every stream still decodes to what the gzip archive of the same
+    database holds, in pieces no larger than asked for."""
+    want = raw_data(str(TESTDATA / "pg18" / "custom.dump"))
+    for key, chunks in stored(str(TESTDATA / "pg18" / "custom_lz4.dump")).items():
+        pieces = list(decompress(Compression.LZ4, chunks, out_size=out_size))
+        assert b"".join(pieces) == want[key], key
+        assert all(0 < len(p) <= out_size for p in pieces), key
+
+
+
+def test_lz4_damage_before_a_read_error_is_reported_first() -> None:
+    """Joining chunks before decoding keeps the order of what is found: a frame damaged
+    in its first chunk, then a read that fails (a cut archive), gives the decoder's error,
+    as decoding chunk by chunk does."""
+    streams = stored(str(TESTDATA / "pg18" / "custom_lz4.dump"))
+    chunks = max(streams.values(), key=lambda c: sum(map(len, c)))
+    assert len(chunks) > 1
+
+    def cut_short(first: bytes) -> Iterator[bytes]:
+        yield first
+        yield from chunks[1:-1]
+        raise TruncatedError("archive is truncated")
+
+    damaged = b"\0" + chunks[0][1:]  # the frame's magic number
+    with pytest.raises(CompressionError, match="damaged lz4 frame"):
+        b"".join(decompress(Compression.LZ4, cut_short(damaged), out_size=1 << 20))
+    with pytest.raises(TruncatedError):  # without the damage: the read's error
+        b"".join(decompress(Compression.LZ4, cut_short(chunks[0]), out_size=1 << 20))
+
+
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
+def test_lz4_decoding_stopped_early_is_quiet() -> None:
+    """A consumer that stops early (verify at the first damaged row) closes the decoder
+    and the chunk joining inside it without an error."""
+    streams = stored(str(TESTDATA / "pg18" / "custom_lz4.dump"))
+    chunks = max(streams.values(), key=lambda c: sum(map(len, c)))
+
+    def read_then_fail() -> Iterator[bytes]:
+        yield from chunks
+        raise TruncatedError("archive is truncated")
+
+    pieces = decompress(Compression.LZ4, read_then_fail(), out_size=64)
+    assert len(next(pieces)) == 64
+    pieces.close()  # GeneratorExit reaches the chunk joining: it must not hand on more
+    gc.collect()

@@ -105,7 +105,7 @@ field_bytes = st.sampled_from([b"a", b"xyz", b"\\\\", b"\\n", b"\\N", b"\\t", b"
                                b"\\", b"\\.", b".", b"\\q", b"\t", b"\\\\\\", b"\x01", b"\x08",
                                b"\\0", b"\\1", b"\\000", b"\\400", b"\\101", b"\\x", b"\\x0",
                                b"\\x41", b"\\x4", b"0", b"7", b"f", b"\\\n", b"\\\t", b"\r",
-                               b"\\\r", b"\x00", b"\\\\."])
+                               b"\\\r", b"\x00", b"\\\\.", b"\x0b", b"\x0c"])
 row = st.lists(st.lists(field_bytes, max_size=3).map(b"".join), min_size=1, max_size=4)
 stream = st.tuples(
     st.lists(row.map(b"\t".join), max_size=12).map(lambda rs: b"".join(r + b"\n" for r in rs)),
@@ -148,6 +148,16 @@ def test_large_pieces_take_the_vector_path() -> None:
     assert expected[0] == ("columns", 5001, bad_at)
     assert expected[1][:2] == ("content", 10002)
     assert rows == 10002
+
+
+def test_raw_bytes_copy_rejects_are_found_in_large_pieces() -> None:
+    """The vector path finds a raw carriage return or zero byte in the middle of a large
+    piece among the separators (one pass), and lets the other raw control bytes pass."""
+    good = b"1\tab\x01\x0b\x0cc\t\\N\n" * 5000
+    data = good + b"2\tcarriage\rreturn\tz\n" + good + b"3\tzero\x00byte\tz\n" + TRAILER
+    rows, expected = reference(data, 3)
+    assert checked([data], 3) == checked(cut(data, [1, 90_000]), 3) == (rows, expected)
+    assert [(k, r) for k, r, _o in expected] == [("content", 5001), ("content", 10002)]
 
 
 def test_intact_stream() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -46,3 +48,39 @@ def test_stopping_early_stops_and_joins_the_producer() -> None:
     assert len(produced) < 10  # bounded: it never ran far ahead
     time.sleep(0.01)
     assert len(produced) < 10
+
+
+@pytest.mark.parametrize("how", ["to the end", "stopped early", "producer error"])
+def test_switch_interval_holds_while_the_pipeline_runs_and_is_put_back(how: str) -> None:
+    """read_ahead(switch=...) sets the interpreter's switch interval for the pipeline's
+    life only: back to what it was after the last item, a consumer's early stop, or an
+    error raised from the producer."""
+    saved = sys.getswitchinterval()
+    sys.setswitchinterval(0.002)
+    try:
+        _run_with_switch(how)
+    finally:
+        sys.setswitchinterval(saved)
+
+
+def _run_with_switch(how: str) -> None:
+    seen: list[float] = []
+
+    def items() -> Iterator[int]:
+        for i in range(50):
+            seen.append(sys.getswitchinterval())
+            yield i
+        if how == "producer error":
+            raise TruncatedError("archive is truncated")
+
+    it = read_ahead(items(), depth=2, switch=0.0003)
+    inside = []
+    with contextlib.suppress(TruncatedError):
+        for x in it:
+            inside.append(sys.getswitchinterval())
+            if how == "stopped early" and x == 3:
+                it.close()
+                break
+    assert inside and inside == pytest.approx([0.0003] * len(inside))
+    assert seen == pytest.approx([0.0003] * len(seen))
+    assert sys.getswitchinterval() == 0.002

@@ -82,6 +82,31 @@ def row_shape(data: bytes, start: int, end: int, columns: int | None) -> tuple[i
     return rows, len(seps) == rows * columns and bool(newline[columns - 1::columns].all())
 
 
+def plain_shape(data: bytes, start: int, end: int,
+                columns: int | None) -> tuple[int, bool] | None:
+    """:func:`row_shape` of whole rows, or None when they hold a raw carriage return or
+    zero byte (which COPY FROM rejects: the exact path says where).
+
+    Verify's hot path: one numpy pass finds the separators and those two bytes together,
+    where two more scans of every piece cost a sixth of the checks (measured)."""
+    if columns is None or end - start < _VECTOR_MIN:
+        if data.find(b"\r", start, end) >= 0 or data.find(b"\0", start, end) >= 0:
+            return None
+        return row_shape(data, start, end, columns)
+    np = vector_module()
+    view = np.frombuffer(data, np.uint8, end - start, start)
+    seps = view[np.flatnonzero(view <= 13)]  # 0-8 and 11-12 pass raw; 0 and 13 do not
+    if len(seps):
+        other = (seps - np.uint8(9)) > 1  # anything but a tab (9) or a newline (10)
+        if bool(other.any()):
+            if bool(((seps == 0) | (seps == 13)).any()):
+                return None
+            seps = seps[~other]
+    newline = seps == 10
+    rows = int(np.count_nonzero(newline))
+    return rows, len(seps) == rows * columns and bool(newline[columns - 1::columns].all())
+
+
 def copy_columns(copy_stmt: str | None) -> int | None:
     """The number of columns a ``COPY t (a, "b c") FROM stdin;`` statement lists.
 
@@ -280,9 +305,10 @@ class CopyChecker:
             if _UNUSUAL.search(piece, start, end) and _UNUSUAL.search(
                     piece[start:end].replace(b"\\\\", b"")):
                 return _EXACT
-        if piece.find(b"\r", start, end) >= 0 or piece.find(b"\0", start, end) >= 0:
+        shape = plain_shape(piece, start, end, self.columns)
+        if shape is None:
             return _EXACT
-        newlines, ok = row_shape(piece, start, end, self.columns)
+        newlines, ok = shape
         if not ok:
             self._locate(piece, start, end, base)
         self.rows += newlines

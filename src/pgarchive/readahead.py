@@ -1,19 +1,21 @@
 """Run an iterator in a second thread, a bounded number of items ahead of its consumer.
 
 verify reads and decompresses one stream while it hashes and checks what came before.
-zstd's decoder, isal's inflater, numpy's loops and file reads release the GIL, so on two
-cores the halves overlap.  Measured on a 0.5 GB table, read-ahead together with pieces
-re-cut to ~1 MB: gzip 2.7 s to 1.65 s, lz4 0.85 s to 0.55 s (python-lz4 holds the GIL,
-but the checks mostly do not).  With python-lz4's own 64 kB pieces, the hand-overs cost
-more than the overlap gained.
+Measured (two threads doing the same call, CPU/wall): python-lz4's and zstd's decoders,
+isal's inflater, xxhash's update, large ``bytes.join`` and numpy's loops release the GIL
+(1.8-2.0 of two cores); ``bytes.find`` and Python code hold it.  So on two cores the
+halves overlap, provided each gets the GIL back soon after its C call: see ``switch``.
+With python-lz4's own ~40 kB pieces, the hand-overs cost more than the overlap gained:
+pieces are re-cut to ~1 MB first.
 """
 
 from __future__ import annotations
 
 import contextlib
 import queue
+import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -29,12 +31,30 @@ class _Raised:
         self.error = error
 
 
-def read_ahead(items: Iterable[T], depth: int = 8) -> Iterator[T]:
+def read_ahead(items: Iterable[T], depth: int = 8,
+               switch: float | None = None) -> Generator[T, None, None]:
     """Yield what ``items`` yields, producing up to ``depth`` items ahead in a thread.
 
     An exception in the producer is raised in the consumer, and when the consumer stops
     early the producer is stopped and joined, so nothing touches the source afterwards.
+
+    ``switch``: the interpreter's switch interval (seconds) while the pipeline runs, put
+    back when it ends (also when the consumer stops early).  A thread whose C call (a
+    decoder, numpy) released the GIL waits that long for it when the other thread runs
+    Python code; with Python's 5 ms and several such calls per piece, the two threads
+    take turns instead of overlapping.
     """
+    before = sys.getswitchinterval()
+    if switch is not None:
+        sys.setswitchinterval(switch)
+    try:
+        yield from _pipeline(items, depth)
+    finally:
+        if switch is not None:
+            sys.setswitchinterval(before)
+
+
+def _pipeline(items: Iterable[T], depth: int) -> Iterator[T]:
     q: queue.Queue[T | _End | _Raised] = queue.Queue(depth)
     stop = threading.Event()
 

@@ -27,6 +27,7 @@ from .copytext import CopyChecker, copy_columns
 from .errors import ArchiveError, MissingDataError, TruncatedError
 from .format.constants import K_VERS_1_12, Compression
 from .format.model import TocEntry
+from .heap import keep_freed_memory
 from .insertrows import InsertChecker
 from .readahead import read_ahead
 from .verify_report import (  # (re-exported: the report types are verify's API)
@@ -43,6 +44,11 @@ from .verify_report import (  # (re-exported: the report types are verify's API)
 # threads, 1 MB pieces make fewer hand-overs.
 PIECE = 256 << 10
 PIECE_AHEAD = 1 << 20
+# The interpreter's switch interval while a read-ahead thread runs (Python's default is
+# 5 ms): each thread keeps releasing the GIL in C calls (decoders, numpy, xxhash) and
+# waits up to this long to get it back from the other.  (Its effect against 5 ms was
+# within the noise of the shared 2-core machine it was measured on: README, Performance.)
+SWITCH = 0.0005
 Progress = Callable[[int], None]
 
 __all__ = ["HASH_NAME", "KEPT_PROBLEMS", "MANIFEST_NOTE", "EntryReport", "Problem",
@@ -131,24 +137,32 @@ def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, S
             where: tuple[str, int | None] = (a.path, None)
             for _oid, stream in streams:
                 where = (stream.path, stream.offset)
-                # Uncompressed data is gathered row by row in a loop that holds the GIL:
-                # a read-ahead thread would only contend with the checks (measured: 2 GB,
-                # 3.6 s alone, 4.8 s with one).  It also comes cut to size already.
+                # Uncompressed data is gathered from its chunks (one per row) in compiled
+                # code that holds the GIL: a read-ahead thread contends with the checks
+                # instead of overlapping them (measured on 2.95 GB, idle: 3.81 s threaded,
+                # 3.36-3.48 s not; 5.05 s of CPU against 3.4).  It comes cut to size already.
                 plain = container.compression_of(e) == Compression.NONE
                 threaded = ahead and not plain
                 size = PIECE_AHEAD if threaded else PIECE
                 pieces = container.decompressed(e, _counting(stream, rep, progress), size)
                 if not plain:
                     pieces = recut(pieces, size)
-                for piece in read_ahead(pieces) if threaded else pieces:
-                    h.update(piece)
-                    rep.raw_bytes += len(piece)
-                    if typed is not None:  # --types hook
-                        typed.feed(piece)
-                    if checker is not None:
-                        checker.feed(piece)
-                        if checker.findings:  # issue 12: stop at the first structural error
-                            break
+                if threaded:
+                    keep_freed_memory()
+                pipeline = read_ahead(pieces, switch=SWITCH) if threaded else None
+                try:
+                    for piece in pieces if pipeline is None else pipeline:
+                        h.update(piece)
+                        rep.raw_bytes += len(piece)
+                        if typed is not None:  # --types hook
+                            typed.feed(piece)
+                        if checker is not None:
+                            checker.feed(piece)
+                            if checker.findings:  # issue 12: stop at the first error
+                                break
+                finally:  # on a break, stop the read-ahead thread now, not when collected
+                    if pipeline is not None:
+                        pipeline.close()
                 if checker is not None and checker.findings:
                     break
             if checker is not None:
@@ -256,7 +270,10 @@ def _verify_one(a: Archive, e: TocEntry, progress: Progress | None = None,
         rep.block_end = item.finish()
     except ArchiveError as err:
         problem = _problem(rep, err, a.path)
-        if all(p.message != problem.message for p in rep.problems):  # not said already
+        # Not said already: reading the data found it, or the same bytes once more while
+        # finding the block's end (a negative chunk length, in other words)
+        if all(p.message != problem.message and p.offset != problem.offset
+               for p in rep.problems):
             rep.fail(problem, "missing" if rep.raw_bytes == 0 else "damaged")
         rep.cut = rep.cut or isinstance(err, TruncatedError)
     return rep
