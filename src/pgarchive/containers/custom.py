@@ -185,15 +185,14 @@ class CustomContainer(Container):
                                         f"{e.data_offset}, but it is at {pos}", self.path,
                                         pos, e.dump_id, e.label))
             ended: list[int] = []
-            item = EntryData(e, self.block_streams(hdr, ended), problems, start=pos)
+            finish = self._finisher(hdr, ended)
+            item = EntryData(e, self.block_streams(hdr, ended), problems, start=pos,
+                             finish=finish)
             yield item
-            if not ended:
-                # Not read to the end (damage): find the block's end by its lengths.
-                try:
-                    ended = [self.blocks.skip_block(hdr)]
-                except ArchiveError:
-                    break
-            pos = item.end = ended[-1]
+            try:  # the reader may have called it: a broken length is its to report
+                pos = item.end = finish()
+            except ArchiveError:
+                break
         for e in owners.values():
             if e.dump_id not in met and (wanted is None or e.dump_id in wanted):
                 yield EntryData(e, iter(()), [Finding(
@@ -205,12 +204,19 @@ class CustomContainer(Container):
         """The entry's block, found by its offset; ``finish`` gives its end."""
         hdr = self.block_of(entry)
         ended: list[int] = []
-
-        def finish() -> int:
-            return ended[-1] if ended else self.blocks.skip_block(hdr)
-
         return EntryData(entry, self.block_streams(hdr, ended), start=hdr.position,
-                         finish=finish)
+                         finish=self._finisher(hdr, ended))
+
+    def _finisher(self, hdr: BlockHeader, ended: list[int]) -> Callable[[], int]:
+        """Where the block at ``hdr`` ends: as its reader found it (``ended``), or, if
+        the reader stopped early (at a row found wrong), by its lengths, remembered; raises
+        the ArchiveError of a broken length past where the reader stopped.  One for the
+        walk (--jobs 1) and the reads by offset (--jobs 2), so both report it alike."""
+        def finish() -> int:
+            if not ended:
+                ended.append(self.blocks.skip_block(hdr))
+            return ended[-1]
+        return finish
 
     def _stray_block(self, pos: int, dump_id: int, repeated: bool) -> Finding:
         """A data block no TOC entry with data reads: repeated, of an entry the TOC says has
