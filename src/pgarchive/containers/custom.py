@@ -237,19 +237,25 @@ class CustomContainer(Container):
 
     def layout_problems(self, extents: Mapping[int, tuple[int | None, int | None]]
                         ) -> list[Finding]:
-        """Blocks read by their offsets, out of order, must tile the data area exactly."""
-        placed: list[tuple[int, int, int]] = []
+        """Blocks read by their offsets, out of order, must tile the data area exactly.
+
+        A block found at its offset whose framing is broken (its entry says so) has no
+        known end: the bytes from it up to the next block are its remains, not bytes
+        unaccounted for holding a block that repeats its own."""
+        placed: list[tuple[int, int | None, int]] = []
         for e in self.entries:
             if not e.has_data:
                 continue
             start, end = (extents[e.dump_id] if e.dump_id in extents
                           else self._measured(e))
-            if start is not None and end is not None:
+            if start is not None:
                 placed.append((start, end, e.dump_id))
-        placed.sort()
+        placed.sort(key=lambda b: b[0])
         problems: list[Finding] = []
-        pos = self.data_start
+        pos: int | None = self.data_start
         for start, end, dump_id in placed:
+            if pos is None:  # after a block of unknown end
+                pos = start
             if start > pos:
                 problems += self._blocks_between(pos, start)
             if start != pos:
@@ -257,6 +263,8 @@ class CustomContainer(Container):
                 problems.append(Finding(f"{abs(start - pos)} bytes {what} before the data "
                                         f"block of dump id {dump_id}", self.path, pos))
             pos = end
+        if pos is None:
+            return problems
         if placed and pos < self.size:
             problems += self._blocks_between(pos, self.size)
         if placed and pos != self.size:
