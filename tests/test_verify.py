@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -175,7 +176,9 @@ def test_one_table_damaged_same_report_with_the_read_ahead_thread(
     checks; a damaged byte anywhere in its data is reported exactly as --jobs 1 reports
     it, checksum included (and the thread really ran).  Uncompressed data is read by the
     checking thread itself, through the entry's own offsets rather than the walk of
-    --jobs 1."""
+    --jobs 1: a damaged chunk length that makes a chunk swallow the rows after it is
+    reported both ways with the rows found wrong and, past them, the broken length the
+    block's end is looked for through (at its offset, with its value)."""
     import pgarchive.verify as verify_mod
 
     src = TESTDATA / "pg18" / name
@@ -191,10 +194,10 @@ def test_one_table_damaged_same_report_with_the_read_ahead_thread(
         return real(*args, **kw)
 
     monkeypatch.setattr(verify_mod, "read_ahead", spy)
-    if name != "custom_z0.dump":  # pieces of 1 kB (both ways alike): the thread runs
-        monkeypatch.setattr(verify_mod, "PIECE", 1024)  # ahead of a stop at the damage
-        monkeypatch.setattr(verify_mod, "PIECE_AHEAD", 1024)
+    monkeypatch.setattr(verify_mod, "PIECE", 1024)  # pieces of 1 kB (both ways alike):
+    monkeypatch.setattr(verify_mod, "PIECE_AHEAD", 1024)  # reads go past the damage
     damaged = 0
+    lengths: list[str] = []
     for i, where in enumerate(range(start + 12, start + size, max(1, size // 15))):
         bad = bytearray(raw)
         bad[where] = ord(" ") if bad[where] == 9 else 9  # a tab, or not one any more
@@ -206,8 +209,14 @@ def test_one_table_damaged_same_report_with_the_read_ahead_thread(
         two = verify(str(p), jobs=2, only={e.dump_id})
         assert bool(pipelines) == (name != "custom_z0.dump")
         assert _facts(two) == _facts(one), where
+        # nor, where a block's end is lost, a layout finding (its own block "repeated")
+        assert [(p.message, p.offset) for p in two.problems] == [
+            (p.message, p.offset) for p in one.problems], where
         damaged += not one.ok
+        lengths += [p.message for p in one.all_problems() if "chunk length" in p.message]
     assert damaged > 5
+    if name == "custom_z0.dump":  # one chunk a row: some of the damage is in a length
+        assert lengths and all(re.fullmatch(r"negative chunk length -\d+", m) for m in lengths)
 
 
 def test_flipped_toc_byte_caught_by_manifest(tmp_path: Path) -> None:

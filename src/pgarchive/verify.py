@@ -226,6 +226,7 @@ def _verify_walk(a: Archive, wanted: AbstractSet[int] | None, progress: Progress
         _begin(rep, item)
         if item.found:
             check_streams(a, e, item.streams, rep, progress, ahead, types)
+            _finish(a, item, rep)
         read.append((item, rep))
     for item, rep in read:  # where each ended is known once the walk has passed it
         rep.block_end = item.end
@@ -267,16 +268,30 @@ def _verify_one(a: Archive, e: TocEntry, progress: Progress | None = None,
         item = a.container.entry_data(e)
         _begin(rep, item)
         check_streams(a, e, item.streams, rep, progress, ahead, types)
+        _finish(a, item, rep)
+    except ArchiveError as err:
+        _fail_once(a, rep, err)
+    return rep
+
+
+def _finish(a: Archive, item: EntryData, rep: EntryReport) -> None:
+    """Where the entry's data ends, found by its framing where the checks stopped early
+    (at the first row found wrong): a broken chunk length past that row is damage of the
+    entry too, reported at its offset, whichever way (--jobs) the data was read."""
+    try:
         rep.block_end = item.finish()
     except ArchiveError as err:
-        problem = _problem(rep, err, a.path)
-        # Not said already: reading the data found it, or the same bytes once more while
-        # finding the block's end (a negative chunk length, in other words)
-        if all(p.message != problem.message and p.offset != problem.offset
-               for p in rep.problems):
-            rep.fail(problem, "missing" if rep.raw_bytes == 0 else "damaged")
-        rep.cut = rep.cut or isinstance(err, TruncatedError)
-    return rep
+        _fail_once(a, rep, err)
+
+
+def _fail_once(a: Archive, rep: EntryReport, err: ArchiveError) -> None:
+    """Record ``err`` unless said already: reading the data found it, or the same bytes
+    once more while finding the block's end (a negative chunk length, in other words)."""
+    problem = _problem(rep, err, a.path)
+    if all(p.message != problem.message and p.offset != problem.offset
+           for p in rep.problems):
+        rep.fail(problem, "missing" if rep.raw_bytes == 0 else "damaged")
+    rep.cut = rep.cut or isinstance(err, TruncatedError)
 
 
 def _worker(path: str, ids: list[int], types: bool = False) -> list[EntryReport]:

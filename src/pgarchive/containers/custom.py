@@ -185,15 +185,14 @@ class CustomContainer(Container):
                                         f"{e.data_offset}, but it is at {pos}", self.path,
                                         pos, e.dump_id, e.label))
             ended: list[int] = []
-            item = EntryData(e, self.block_streams(hdr, ended), problems, start=pos)
+            finish = self._finisher(hdr, ended)
+            item = EntryData(e, self.block_streams(hdr, ended), problems, start=pos,
+                             finish=finish)
             yield item
-            if not ended:
-                # Not read to the end (damage): find the block's end by its lengths.
-                try:
-                    ended = [self.blocks.skip_block(hdr)]
-                except ArchiveError:
-                    break
-            pos = item.end = ended[-1]
+            try:  # the reader may have called it: a broken length is its to report
+                pos = item.end = finish()
+            except ArchiveError:
+                break
         for e in owners.values():
             if e.dump_id not in met and (wanted is None or e.dump_id in wanted):
                 yield EntryData(e, iter(()), [Finding(
@@ -205,12 +204,19 @@ class CustomContainer(Container):
         """The entry's block, found by its offset; ``finish`` gives its end."""
         hdr = self.block_of(entry)
         ended: list[int] = []
-
-        def finish() -> int:
-            return ended[-1] if ended else self.blocks.skip_block(hdr)
-
         return EntryData(entry, self.block_streams(hdr, ended), start=hdr.position,
-                         finish=finish)
+                         finish=self._finisher(hdr, ended))
+
+    def _finisher(self, hdr: BlockHeader, ended: list[int]) -> Callable[[], int]:
+        """Where the block at ``hdr`` ends: as its reader found it (``ended``), or, if
+        the reader stopped early (at a row found wrong), by its lengths, remembered; raises
+        the ArchiveError of a broken length past where the reader stopped.  One for the
+        walk (--jobs 1) and the reads by offset (--jobs 2), so both report it alike."""
+        def finish() -> int:
+            if not ended:
+                ended.append(self.blocks.skip_block(hdr))
+            return ended[-1]
+        return finish
 
     def _stray_block(self, pos: int, dump_id: int, repeated: bool) -> Finding:
         """A data block no TOC entry with data reads: repeated, of an entry the TOC says has
@@ -231,19 +237,25 @@ class CustomContainer(Container):
 
     def layout_problems(self, extents: Mapping[int, tuple[int | None, int | None]]
                         ) -> list[Finding]:
-        """Blocks read by their offsets, out of order, must tile the data area exactly."""
-        placed: list[tuple[int, int, int]] = []
+        """Blocks read by their offsets, out of order, must tile the data area exactly.
+
+        A block found at its offset whose framing is broken (its entry says so) has no
+        known end: the bytes from it up to the next block are its remains, not bytes
+        unaccounted for holding a block that repeats its own."""
+        placed: list[tuple[int, int | None, int]] = []
         for e in self.entries:
             if not e.has_data:
                 continue
             start, end = (extents[e.dump_id] if e.dump_id in extents
                           else self._measured(e))
-            if start is not None and end is not None:
+            if start is not None:
                 placed.append((start, end, e.dump_id))
-        placed.sort()
+        placed.sort(key=lambda b: b[0])
         problems: list[Finding] = []
-        pos = self.data_start
+        pos: int | None = self.data_start
         for start, end, dump_id in placed:
+            if pos is None:  # after a block of unknown end
+                pos = start
             if start > pos:
                 problems += self._blocks_between(pos, start)
             if start != pos:
@@ -251,6 +263,8 @@ class CustomContainer(Container):
                 problems.append(Finding(f"{abs(start - pos)} bytes {what} before the data "
                                         f"block of dump id {dump_id}", self.path, pos))
             pos = end
+        if pos is None:
+            return problems
         if placed and pos < self.size:
             problems += self._blocks_between(pos, self.size)
         if placed and pos != self.size:

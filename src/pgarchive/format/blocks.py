@@ -201,8 +201,9 @@ class BlockReader:
                 if sink is not None:
                     sink.append(here)
                 return
-            if status == chunkscan.NEGATIVE:
-                raise FormatError("negative chunk length", offset=here)
+            if status == chunkscan.NEGATIVE:  # worded as every other reader of lengths
+                n = self.ints.read(read(here, size), 0)
+                raise FormatError(f"negative chunk length {n}", offset=here)
             if status == chunkscan.WINDOW_END:
                 if here + size > self.end:
                     raise length_past_end(here)
