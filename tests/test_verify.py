@@ -381,3 +381,27 @@ def test_tar_member_padding_changed_is_damage(tmp_path: Path) -> None:
     assert [p.message for p in report.problems] == [
         "the padding after tar member 'restore.sql' holds data (tar writes zeros there) "
         "(pg_restore would not notice: it never reads there)"]
+
+
+@pytest.mark.parametrize("name", ["custom_z0.dump", "custom.dump"])
+def test_broken_block_framing_loses_only_that_entry(name: str, tmp_path: Path) -> None:
+    """Issue 10: a data block whose chunk lengths are broken (its end is lost) damages that
+    entry only.  With --jobs 1 the walk goes on at the next data offset the TOC gives, as
+    --jobs 2 reads each entry at its own offset: the later tables are intact, not "no data
+    block found", and both reports are the same."""
+    src = TESTDATA / "pg18" / name
+    raw = bytearray(src.read_bytes())
+    with pgarchive.open(str(src)) as a:
+        data = [e for e in a.entries if e.has_data and e.desc == "TABLE DATA"]
+        first = data[0]
+        int_size = a.header.int_size
+    # the block: type byte, dump id, then the first chunk's length: its sign byte set
+    raw[(first.data_offset or 0) + 1 + (1 + int_size)] = 1
+    p = tmp_path / name
+    p.write_bytes(raw)
+    one = verify(str(p))
+    bad = [e for e in one.entries if e.status != "ok"]
+    assert [e.dump_id for e in bad] == [first.dump_id]
+    assert any("negative chunk length" in pr.message for pr in bad[0].problems)
+    assert sum(e.status == "ok" for e in one.entries) == len(one.entries) - 1 >= 3
+    assert _facts(verify(str(p), jobs=2)) == _facts(one)

@@ -155,28 +155,39 @@ class CustomContainer(Container):
             if e.has_data:
                 owners.setdefault(e.dump_id, e)
         met: set[int] = set()
-        pos = self.data_start
-        while pos < self.size:
+
+        def resume(after: int) -> int | None:
+            """Where the walk goes on past a block whose end is lost: the next data
+            offset the TOC gives for an entry not met yet (None: nowhere, the rest is
+            lost), so that an entry after the damage is read, as by its offset."""
+            later = [o.data_offset for o in owners.values() if o.dump_id not in met
+                     and o.offset_flag == OffsetFlag.SET and o.data_offset is not None
+                     and o.data_offset > after]
+            return min(later) if later else None
+
+        pos: int | None = self.data_start
+        while pos is not None and pos < self.size:
             try:
                 hdr = self.blocks.header(pos)
             except ArchiveError as err:
                 yield Finding(f"cannot read a data block header: {err.message}", self.path,
                               err.offset if err.offset is not None else pos)
-                break
+                pos = resume(pos)
+                continue
             owner = owners.get(hdr.dump_id)
             if owner is None or hdr.dump_id in met:
                 yield self._stray_block(pos, hdr.dump_id, hdr.dump_id in met)
                 try:
                     pos = self.blocks.skip_block(hdr)
                 except ArchiveError:
-                    break
+                    pos = resume(pos)
                 continue
             met.add(hdr.dump_id)
             if wanted is not None and hdr.dump_id not in wanted:
                 try:  # not read: its lengths alone, as reading it would find them
                     pos = self.blocks.block_end(hdr)
                 except ArchiveError:
-                    break
+                    pos = resume(pos)
                 continue
             e = owner
             problems = []
@@ -192,7 +203,7 @@ class CustomContainer(Container):
             try:  # the reader may have called it: a broken length is its to report
                 pos = item.end = finish()
             except ArchiveError:
-                break
+                pos = resume(pos)
         for e in owners.values():
             if e.dump_id not in met and (wanted is None or e.dump_id in wanted):
                 yield EntryData(e, iter(()), [Finding(
