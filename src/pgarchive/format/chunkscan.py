@@ -59,25 +59,14 @@ def skip(window: bytes, p: int, int_size: int) -> tuple[int, int]:
     window ends.  Returns (position, status): after the zero length at LIST_END; at the
     chunk whose length or payload the window does not hold at WINDOW_END; at the length
     at NEGATIVE.  The caller reads the chunk at a WINDOW_END (or NEGATIVE) itself."""
-    end = len(window)
-    size = 1 + int_size
-    while True:
-        if p + size > end:
-            return p, WINDOW_END
-        n = _length(window, p, int_size)
-        if window[p] != 0 and n != 0:
-            return p, NEGATIVE
-        if n == 0:
-            return p + size, LIST_END
-        if p + size + n > end:
-            return p, WINDOW_END
-        p += size + n
+    return spans(window, p, int_size, None)
 
 
-def spans(window: bytes, p: int, int_size: int, out: list[int]) -> tuple[int, int]:
+def spans(window: bytes, p: int, int_size: int, out: list[int] | None) -> tuple[int, int]:
     """:func:`skip`, appending the start and the end of each whole chunk's payload to
-    ``out`` (two ints a chunk): where the payloads lie, for a writer that copies them
-    without their lengths (a custom archive's lz4 chunks into a directory archive's file)."""
+    ``out`` (two ints a chunk) unless it is None: where the payloads lie, for a writer
+    that copies them without their lengths (a custom archive's lz4 chunks into a directory
+    archive's file)."""
     end = len(window)
     size = 1 + int_size
     while True:
@@ -90,6 +79,7 @@ def spans(window: bytes, p: int, int_size: int, out: list[int]) -> tuple[int, in
             return p + size, LIST_END
         if p + size + n > end:
             return p, WINDOW_END
-        out.append(p + size)
+        if out is not None:
+            out.append(p + size)
+            out.append(p + size + n)
         p += size + n
-        out.append(p)
