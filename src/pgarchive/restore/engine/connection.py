@@ -11,6 +11,7 @@ run may survive by connecting again (:class:`RetryPolicy`: bounded, with back-of
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -279,7 +280,7 @@ class Session:
         refused = False
         try:
             for piece in chunks():
-                if not self._put(pgconn, piece):
+                if not self._put(pgconn, functools.partial(pgconn.put_copy_data, piece)):
                     refused = True  # the server gave up on the COPY: its error follows
                     break
         except BaseException:  # a damaged archive, an interruption: leave COPY, then go
@@ -291,13 +292,14 @@ class Session:
             self._end_copy(pgconn, None)
         return self._copy_result(pgconn)
 
-    def _put(self, pgconn: Any, piece: bytes) -> bool:
-        """PQputCopyData on the non-blocking connection, then flushed; False when the COPY
-        is no longer in progress (the server refused it meanwhile)."""
+    def _put(self, pgconn: Any, put: Callable[[], int]) -> bool:
+        """``put`` (PQputCopyData or PQputCopyEnd) on the non-blocking connection until it
+        is taken, then flushed; False when the COPY is no longer in progress (the server
+        refused it meanwhile)."""
         import psycopg
 
         try:
-            while pgconn.put_copy_data(piece) == 0:
+            while put() == 0:
                 wait_socket(pgconn, write=True, read=False)
             while pgconn.flush():
                 wait_socket(pgconn, write=True, read=False)
@@ -309,16 +311,7 @@ class Session:
 
     def _end_copy(self, pgconn: Any, error: bytes | None) -> None:
         """PQputCopyEnd (with an error: the server cancels the COPY), flushed."""
-        import psycopg
-
-        try:
-            while pgconn.put_copy_end(error) == 0:
-                wait_socket(pgconn, write=True, read=False)
-            while pgconn.flush():
-                wait_socket(pgconn, write=True, read=False)
-        except psycopg.OperationalError as e:
-            if self._lost(pgconn):
-                raise ConnectionLost(str(e).strip() or "the connection was lost") from None
+        self._put(pgconn, functools.partial(pgconn.put_copy_end, error))
 
     def _copy_result(self, pgconn: Any) -> Failure | None:
         """The COPY's outcome: every result until the connection is idle again."""
