@@ -34,6 +34,24 @@ def archive_path(item: dict[str, Any]) -> str:
     return str(TESTDATA / item["archive"])
 
 
+def plain_module(name: str) -> Any:
+    """The module ``name`` (dotted, in pgarchive) loaded from its .py source as plain
+    Python, even when a compiled build of it is installed: to hold mypyc's build to its
+    source.  Named ``<name>_plain`` beside it, so that its relative imports resolve."""
+    import importlib.util
+
+    import pgarchive
+
+    parts = name.split(".")
+    assert parts[0] == "pgarchive"
+    src = Path(pgarchive.__file__).parent.joinpath(*parts[1:-1], f"{parts[-1]}.py")
+    spec = importlib.util.spec_from_file_location(f"{name}_plain", src)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def facts_for(item: dict[str, Any]) -> dict[str, Any] | None:
     """tables.json (row counts and COPY checksums from the server) for the archive's group."""
     p = TESTDATA / item["group"] / "tables.json"

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import pgarchive
-from helpers import archive_path, corpus
+from helpers import archive_path, corpus, plain_module
 from pgarchive import toclist
 from pgarchive.containers.base import Container
 from pgarchive.errors import UsageError
@@ -261,20 +261,7 @@ def test_one_pass_selection_equals_the_columns(item: dict[str, Any]) -> None:
     assert not selection.independent(Selection(RestoreOptions(schemas=("app",))))
 
 
-def _plain_rule() -> Any:
-    """rule.py loaded from its source as plain Python, even when a compiled build is
-    installed (mypyc compiles it: setup.py)."""
-    import importlib.util
-
-    src = Path(pgarchive.__file__).parent / "rule.py"
-    spec = importlib.util.spec_from_file_location("pgarchive.rule_plain", src)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-PLAIN_RULE = _plain_rule()
+PLAIN_RULE = plain_module("pgarchive.rule")
 #: Name options, whose rule looks at an entry's parents (the general path).
 NAMED: list[RestoreOptions] = [
     RestoreOptions(tables=("orders", "events"), sel_table=True),

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import os
 import shutil
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 import pgarchive
-from helpers import archive_path, corpus
+from helpers import archive_path, corpus, plain_module
 from pgarchive.format.constants import TocExtra
 from pgarchive.format.structs import PROLOGUE, ArchiveStructs
 from pgarchive.format.writer import build_toc_file, entry_values, header_values
@@ -64,20 +63,7 @@ def test_spec_rebuilds_header_and_toc_exactly(item: dict[str, Any]) -> None:
         assert build_toc_file(a.header, a.entries, extra, a.encoding) == _toc_bytes(a)
 
 
-def _pure_tocscan() -> Any:
-    """The walker's source loaded as plain Python, even when a compiled build is installed."""
-    import importlib.util
-
-    src = Path(pgarchive.__file__).parent / "format" / "tocscan.py"
-    # named inside pgarchive.format, so that its relative imports resolve
-    spec = importlib.util.spec_from_file_location("pgarchive.format.tocscan_pure", src)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-PURE = _pure_tocscan()
+PURE = plain_module("pgarchive.format.tocscan")
 
 
 @pytest.mark.parametrize("item", corpus())
@@ -99,24 +85,13 @@ def test_pure_python_walker_equals_installed_one(item: dict[str, Any]) -> None:
                 (pure.rows, pure.lines, pure.done, pure.pos, pure.max_offset)
 
 
-def _pure(module: str) -> Any:
-    import importlib.util
-
-    src = Path(pgarchive.__file__).parent / "format" / f"{module}.py"
-    spec = importlib.util.spec_from_file_location(f"pgarchive.format.{module}_pure", src)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 @pytest.mark.parametrize("item", corpus("", lambda i: i["archive"].endswith("z0.dump")))
 def test_pure_python_gatherer_equals_installed_one(item: dict[str, Any]) -> None:
     """Uncompressed blocks gathered by the compiled loop and by its source agree, for every
     target size and window cut, and join to exactly the row-by-row chunks."""
     from pgarchive.format import chunkscan
 
-    pure = _pure("chunkscan")
+    pure = plain_module("pgarchive.format.chunkscan")
     with pgarchive.open(archive_path(item)) as a:
         c: Any = a.container
         for e in a.entries:
@@ -145,7 +120,7 @@ def test_pure_python_payload_spans_equal_installed_ones(item: dict[str, Any]) ->
     chunks into directory files writes what they mark)."""
     from pgarchive.format import chunkscan
 
-    pure = _pure("chunkscan")
+    pure = plain_module("pgarchive.format.chunkscan")
     with pgarchive.open(archive_path(item)) as a:
         c: Any = a.container
         for e in a.entries:
