@@ -288,7 +288,8 @@ def _fail_once(a: Archive, rep: EntryReport, err: ArchiveError) -> None:
     """Record ``err`` unless said already: reading the data found it, or the same bytes
     once more while finding the block's end (a negative chunk length, in other words)."""
     problem = _problem(rep, err, a.path)
-    if all(p.message != problem.message and p.offset != problem.offset
+    if all(p.message != problem.message
+           and (problem.offset is None or p.offset != problem.offset)
            for p in rep.problems):
         rep.fail(problem, "missing" if rep.raw_bytes == 0 else "damaged")
     rep.cut = rep.cut or isinstance(err, TruncatedError)

@@ -223,9 +223,17 @@ class CustomContainer(Container):
         the reader stopped early (at a row found wrong), by its lengths, remembered; raises
         the ArchiveError of a broken length past where the reader stopped.  One for the
         walk (--jobs 1) and the reads by offset (--jobs 2), so both report it alike."""
+        failed: list[ArchiveError] = []
+
         def finish() -> int:
+            if failed:  # (the walk asks again after verify did: not read twice)
+                raise failed[0]
             if not ended:
-                ended.append(self.blocks.skip_block(hdr))
+                try:
+                    ended.append(self.blocks.skip_block(hdr))
+                except ArchiveError as err:
+                    failed.append(err)
+                    raise
             return ended[-1]
         return finish
 
