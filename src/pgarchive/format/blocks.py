@@ -89,23 +89,18 @@ class BlockReader:
             raise TruncatedError("archive is truncated: expected a data block", offset=pos)
         p = pos
         btype = BlockType.DATA.value
-        if self.typed:
-            if self.read_at is not None:  # the type and the dump id in one read
-                head = self.read_at(p, 1 + self.ints.size)
-                if len(head) == 1 + self.ints.size:
-                    btype = head[0]
-                    if btype not in (BlockType.DATA, BlockType.BLOBS):
-                        raise FormatError(f"unrecognized data block type {btype}",
-                                          offset=pos)
-                    return BlockHeader(pos, btype, self.ints.read(head, 1),
-                                       p + len(head))
-            else:
-                head = self.buf[p:p + 1]
+        head: bytes | memoryview = b""
+        if self.typed:  # the type and the dump id in one read, where reads are made
+            head = (self.read_at(p, 1 + self.ints.size) if self.read_at is not None
+                    else self.buf[p:p + 1])
             if not head:
                 raise TruncatedError("archive is truncated: expected a data block", offset=pos)
             btype = head[0]
             p += 1
-        dump_id = self._int(p, "data block header")
+        if len(head) == 1 + self.ints.size:
+            dump_id = self.ints.read(head, 1)
+        else:
+            dump_id = self._int(p, "data block header")
         p += self.ints.size
         if btype not in (BlockType.DATA, BlockType.BLOBS):
             raise FormatError(f"unrecognized data block type {btype}", offset=pos)
