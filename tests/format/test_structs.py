@@ -85,6 +85,24 @@ def test_pure_python_walker_equals_installed_one(item: dict[str, Any]) -> None:
                 (pure.rows, pure.lines, pure.done, pure.pos, pure.max_offset)
 
 
+@pytest.mark.parametrize("text", [b"", b"0", b"42", b" \t\n\v\f\r5x", b"+7", b"+-7", b"-7",
+                                  b"4294967295", b"4294967296", b"4294967297",
+                                  b"999999999999999999", b"1234567890123456789",
+                                  b"18446744073709551615", b"18446744073709551616",
+                                  b"99999999999999999999", b"1" * 21, b"\xff12", b"12\xff"])
+def test_oid_text_parses_alike_compiled_and_plain(text: bytes) -> None:
+    """uint_text counts in machine integers when compiled (up to 18 digits) and in
+    Python ints past that: both builds give strtoul's 32-bit value (saturated past 20
+    digits or 64 bits) on each side of those bounds."""
+    from pgarchive.format import tocscan
+
+    digits = text.lstrip(b" \t\n\v\f\r").removeprefix(b"+")
+    digits = digits[:len(digits) - len(digits.lstrip(b"0123456789"))]
+    value = int(digits) if digits else 0
+    want = 0xFFFFFFFF if len(digits) > 20 or value >= 1 << 64 else value & 0xFFFFFFFF
+    assert tocscan.uint_text(text) == PURE.uint_text(text) == want
+
+
 @pytest.mark.parametrize("item", corpus("", lambda i: i["archive"].endswith("z0.dump")))
 def test_pure_python_gatherer_equals_installed_one(item: dict[str, Any]) -> None:
     """Uncompressed blocks gathered by the compiled loop and by its source agree, for every

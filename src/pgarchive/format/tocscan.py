@@ -18,7 +18,7 @@ through the general selection, on every archive of the corpus and on synthetic o
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from .constants import (
     K_VERS_1_3,
@@ -40,6 +40,12 @@ _SPECIAL: Final = (b"ENCODING", b"STDSTRINGS", b"SEARCHPATH")
 _DEPENDENT: Final = (b"ACL", b"COMMENT", b"SECURITY LABEL")
 _DATA_ONLY: Final = (b"SEQUENCE SET", b"BLOB", b"BLOB METADATA")
 _PARTITION_ROOT: Final = b"-- load via partition root "
+
+if TYPE_CHECKING:
+    # Compiled, positions and lengths are machine integers (mypyc's i64): no tagged-int
+    # checks and reference counts on every byte the walk reads.  Only in annotations,
+    # never called: plain Python (or a build without mypy) never needs the name.
+    from mypy_extensions import i64
 
 
 class ScanError(Exception):
@@ -115,21 +121,31 @@ class Limits:
 def uint_text(s: bytes) -> int:
     """An OID or id as pg_restore parses it, strtoul-like: leading blanks, optional +,
     at most 20 digits (more saturate); 32 bits."""
-    i = 0
-    n = len(s)
-    while i < n and s[i] in b" \t\n\r\f\v":
+    i: i64 = 0
+    n: i64 = len(s)
+    while i < n:
+        c: i64 = s[i]
+        if c != 32 and (c < 9 or c > 13):  # not one of " \t\n\v\f\r"
+            break
         i += 1
     if i < n and s[i] == 43:  # '+'
         i += 1
-    value = 0
-    digits = 0
-    while i < n and 48 <= s[i] <= 57:
-        if digits < 20:
-            value = value * 10 + (s[i] - 48)
-        digits += 1
+    first = i
+    while i < n:
+        c = s[i]
+        if c < 48 or c > 57:
+            break
         i += 1
-    if digits > 20 or value >= 1 << 64:
+    digits = i - first
+    if digits > 20:
         return 0xFFFFFFFF
+    if digits > 18:  # (19 or 20 digits may pass 64 bits: as a Python int)
+        big = int(s[first:i])
+        return 0xFFFFFFFF if big >= 1 << 64 else big & 0xFFFFFFFF
+    value: i64 = 0
+    for k in range(first, i):
+        d: i64 = s[k]
+        value = value * 10 + (d - 48)
     return value & 0xFFFFFFFF
 
 
@@ -157,9 +173,9 @@ class _Walker:
     def __init__(self, buf: bytes, base: int, int_size: int) -> None:
         self.buf = buf
         self.base = base
-        self.end = len(buf)
-        self.isz = int_size
-        self.p = 0
+        self.end: i64 = len(buf)
+        self.isz: i64 = int_size
+        self.p: i64 = 0
 
     def int_(self) -> int:
         p = self.p
@@ -168,24 +184,34 @@ class _Walker:
             raise _Short(p + 1 + isz)
         buf = self.buf
         if isz == 4:
-            v = buf[p + 1] | (buf[p + 2] << 8) | (buf[p + 3] << 16) | (buf[p + 4] << 24)
-        else:
+            b0: i64 = buf[p + 1]
+            b1: i64 = buf[p + 2]
+            b2: i64 = buf[p + 3]
+            b3: i64 = buf[p + 4]
+            v: int = b0 | (b1 << 8) | (b2 << 16) | (b3 << 24)
+        else:  # (any size up to 32 bytes: a Python int, never a machine one)
             v = 0
+            shift: int = 0
             for k in range(isz):
-                v |= buf[p + 1 + k] << (8 * k)
+                v |= buf[p + 1 + k] << shift
+                shift += 8
         self.p = p + 1 + isz
         return -v if buf[p] != 0 else v
 
-    def length(self, limit: int, what: str) -> int:
-        """The length of a Str, refused past ``limit`` before anything is read."""
+    def length(self, limit: i64, what: str) -> i64:
+        """The length of a Str, refused past ``limit`` before anything is read; -1 for
+        NULL (any negative length)."""
         start = self.p
         n = self.int_()
         if n > limit:
             raise _TooLong(f"{what} of {n} bytes is longer than the limit of {limit} bytes "
                            "(see README, Limits)", start)
-        return n
+        if n < 0:
+            return -1
+        length: i64 = n
+        return length
 
-    def str_(self, limit: int, what: str) -> bytes | None:
+    def str_(self, limit: i64, what: str) -> bytes | None:
         """A Str: None for NULL (a negative length)."""
         n = self.length(limit, what)
         if n < 0:
@@ -196,7 +222,7 @@ class _Walker:
         self.p = p + n
         return self.buf[p:p + n] if n else b""
 
-    def defn_kind(self, limit: int) -> int:
+    def defn_kind(self, limit: i64) -> int:
         """Read a defn without copying it: 0 NULL or empty, 1 a partition-root comment,
         2 a real definition (all that the default selection needs to know)."""
         n = self.length(limit, "definition")
@@ -211,7 +237,7 @@ class _Walker:
             return 1
         return 2
 
-    def skip_str(self, limit: int, what: str) -> bool:
+    def skip_str(self, limit: i64, what: str) -> bool:
         """Skip a Str; False if it was NULL."""
         n = self.length(limit, what)
         if n < 0:
@@ -246,8 +272,8 @@ def walk(buf: bytes, base: int, pos: int, count: int, version: int, int_size: in
     max_offset = -1
     done = 0
     errs = "surrogateescape"
-    name = limits.max_name
-    big = limits.max_defn
+    name: i64 = limits.max_name
+    big: i64 = limits.max_defn
     # Which fields this version has, decided once (locals: no global lookup in the loop).
     has_copy = version >= K_VERS_1_3
     has_deps = version >= K_VERS_1_5
