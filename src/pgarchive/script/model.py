@@ -16,7 +16,7 @@ Parts are plain tuples: a 100,000-entry schema makes half a million of them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
 from typing import Final
 
 from ..format.model import TocEntry
@@ -45,15 +45,50 @@ STATS: Final = "statistics"
 EPILOGUE: Final = "epilogue"
 
 
-@dataclass(slots=True)
 class Step:
     """What the restore does for one entry in one phase (or, without an entry, at the
-    start and end of the script)."""
+    start and end of the script).
 
-    entry: TocEntry | None
-    phase: str
-    parts: list[Part] = field(default_factory=list)
+    A plain class, not a dataclass: compiled, a dataclass is built through its generated
+    ``__init__`` (Python code, a tenth of a 100,000-entry script's rendering)."""
+
+    def __init__(self, entry: TocEntry | None, phase: str,
+                 parts: list[Part] | None = None) -> None:
+        self.entry = entry
+        self.phase = phase
+        self.parts: list[Part] = [] if parts is None else parts
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Step) and self.entry == other.entry and
+                self.phase == other.phase and self.parts == other.parts)
+
+    def __repr__(self) -> str:
+        return f"Step(entry={self.entry!r}, phase={self.phase!r}, parts={self.parts!r})"
 
     def text(self) -> str:
         """The step's text parts joined (DATA and LARGE_OBJECTS are left out)."""
         return "".join(t for k, t in self.parts if k < DATA)
+
+
+def runs(steps: Iterable[Step], size: int) -> Iterator[tuple[str, int, Step | None]]:
+    """The script's text, as the writer writes it: the text parts of ``steps`` joined in
+    runs of about ``size`` characters, each with what comes after it -- DATA or
+    LARGE_OBJECTS and the step whose entry they stream (-1 and None: nothing, more text
+    or the end).  Compiled, so that the writer's loop runs once a run, not once a part."""
+    pending: list[str] = []
+    n = 0
+    for step in steps:
+        for kind, text in step.parts:
+            if kind < DATA:
+                pending.append(text)
+                n += len(text)
+            else:
+                yield "".join(pending), kind, step
+                pending.clear()
+                n = 0
+        if n >= size:
+            yield "".join(pending), -1, None
+            pending.clear()
+            n = 0
+    if pending:
+        yield "".join(pending), -1, None

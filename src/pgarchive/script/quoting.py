@@ -9,8 +9,8 @@ which is what PostgreSQL calls an invalid multibyte character in a multibyte enc
 
 from __future__ import annotations
 
-import functools
 import re
+from typing import Final
 
 from ..errors import UsageError
 from .keywords import QUOTED_KEYWORDS
@@ -20,7 +20,6 @@ from .keywords import QUOTED_KEYWORDS
 MULTIBYTE = frozenset({"UTF8", "EUC_JP", "EUC_CN", "EUC_KR", "EUC_TW", "EUC_JIS_2004",
                        "MULE_INTERNAL"})
 
-_PLAIN_ID = re.compile(r"[a-z_][a-z0-9_]*\Z")
 _SURROGATE = re.compile(r"[\udc80-\udcff]")  # re reads the escapes (mypyc refuses
 #                                               surrogates in literals)
 # pg_encoding_set_invalid(): 0xC0 0x20 in UTF-8, 0x8D 0x20 elsewhere (as surrogate-escaped
@@ -34,11 +33,16 @@ def _fix_invalid(text: str, encoding: str) -> str:
     return _SURROGATE.sub(_INVALID[encoding == "UTF8"], text)
 
 
-@functools.lru_cache(maxsize=4096)
+def _plain_id(name: str) -> bool:
+    """``[a-z_][a-z0-9_]*``: an ASCII identifier without capitals (string methods, where
+    a regular expression costs a call into re for each of 100,000 names)."""
+    return name.isascii() and name.isidentifier() and name.lower() == name
+
+
 def fmt_id(name: str, encoding: str = "UTF8") -> str:
     """fmtId(): the name as is when it is a plain lower-case identifier and not a keyword
     that needs quoting, else double-quoted with ``"`` doubled."""
-    if _PLAIN_ID.match(name) and name not in QUOTED_KEYWORDS:
+    if _plain_id(name) and name not in QUOTED_KEYWORDS:
         return name
     return '"' + _fix_invalid(name, encoding).replace('"', '""') + '"'
 
@@ -85,7 +89,7 @@ def psql_connect(dbname: str) -> str:
             + fmt_id("dbname=" + conn_str_val(dbname), "SQL_ASCII") + "\n")
 
 
-_LINE_BREAKS = str.maketrans({"\n": " ", "\r": " "})
+_LINE_BREAKS: Final = str.maketrans({"\n": " ", "\r": " "})
 
 
 def sanitize_line(text: str | None, want_hyphen: bool) -> str:

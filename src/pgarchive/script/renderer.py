@@ -12,6 +12,7 @@ Steps out; the data itself is left to the consumer (:mod:`pgarchive.script.write
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from typing import Final
 
 from ..errors import UsageError
 from ..format.constants import K_VERS_1_12, Section
@@ -23,24 +24,29 @@ from .options import ScriptOptions
 from .quoting import fmt_id, fmt_qualified_id, psql_connect, sanitize_line, string_literal
 
 INV_WRITE = 0x20000
-# Req as plain ints (IntFlag arithmetic is slow on a 100,000-entry TOC)
-_SCHEMA, _DATA, _STATS = int(Req.SCHEMA), int(Req.DATA), int(Req.STATS)
-_SCHEMA_OR_DATA = _SCHEMA | _DATA
-_ANY = _SCHEMA | _DATA | _STATS
-PASS_MAIN, PASS_ACL, PASS_POST_ACL = 0, 1, 2
-ACL_DESCS = frozenset({"ACL", "ACL LANGUAGE", "DEFAULT ACL"})
+# Req as plain ints (IntFlag arithmetic is slow on a 100,000-entry TOC); Final, so that
+# compiled code reads them as constants, not from the module's dictionary each time
+_SCHEMA: Final = int(Req.SCHEMA)
+_DATA: Final = int(Req.DATA)
+_STATS: Final = int(Req.STATS)
+_SCHEMA_OR_DATA: Final = _SCHEMA | _DATA
+_ANY: Final = _SCHEMA | _DATA | _STATS
+PASS_MAIN: Final = 0
+PASS_ACL: Final = 1
+PASS_POST_ACL: Final = 2
+ACL_DESCS: Final = frozenset({"ACL", "ACL LANGUAGE", "DEFAULT ACL"})
 
 # _getObjectDescription(): how ALTER ... OWNER TO names an object of each type.
-_PLAIN_OWNED = frozenset({
+_PLAIN_OWNED: Final = frozenset({
     "COLLATION", "CONVERSION", "DOMAIN", "FOREIGN TABLE", "MATERIALIZED VIEW", "SEQUENCE",
     "STATISTICS", "TABLE", "TEXT SEARCH DICTIONARY", "TEXT SEARCH CONFIGURATION", "TYPE",
     "VIEW", "DATABASE", "PROCEDURAL LANGUAGE", "SCHEMA", "EVENT TRIGGER",
     "FOREIGN DATA WRAPPER", "SERVER", "PUBLICATION", "SUBSCRIPTION"})
-_FROM_DROP = frozenset({"AGGREGATE", "FUNCTION", "OPERATOR", "OPERATOR CLASS",
+_FROM_DROP: Final = frozenset({"AGGREGATE", "FUNCTION", "OPERATOR", "OPERATOR CLASS",
                         "OPERATOR FAMILY", "PROCEDURE"})
 #: What pg_restore runs ALTER ... OWNER TO for (when the entry has an owner and a DROP).
 OWNED = _PLAIN_OWNED | _FROM_DROP | {"BLOB", "BLOB METADATA"}
-_UNOWNED = frozenset({"CAST", "CHECK CONSTRAINT", "CONSTRAINT", "DATABASE PROPERTIES",
+_UNOWNED: Final = frozenset({"CAST", "CHECK CONSTRAINT", "CONSTRAINT", "DATABASE PROPERTIES",
                       "DEFAULT", "FK CONSTRAINT", "INDEX", "RULE", "TRIGGER", "ROW SECURITY",
                       "POLICY", "USER MAPPING"})
 
@@ -100,6 +106,11 @@ def std_strings_of(defn: str) -> bool:
     raise UsageError(f"invalid STDSTRINGS item: {defn}")
 
 
+def _int(flags: int) -> int:
+    """Req bits as a plain int: compiled, an unboxing (``int()`` is a call)."""
+    return flags
+
+
 def restore_pass(e: TocEntry) -> int:
     """_tocEntryRestorePass(): ACLs after everything else, then event triggers, matview
     data and the statistics that may depend on it."""
@@ -148,7 +159,7 @@ class Renderer:
             elif e.desc == "SEARCHPATH":
                 self.searchpath = e.defn
         # "implied no-schema restore": nothing selected has a schema part
-        self.dump_schema = dump_schema and any(int(d.reqs) & _SCHEMA for d in decisions)
+        self.dump_schema = dump_schema and any(_int(d.reqs) & _SCHEMA for d in decisions)
         self.key = opts.restrict_key or ""
         # the switches every entry asks about, as the renderer's own fields (compiled: a
         # field read, where the frozen options cost a dictionary lookup each time)
@@ -173,16 +184,26 @@ class Renderer:
             yield from self.drops()
         later: list[list[Decision]] = [[], []]
         for d in self.decisions:
-            if not int(d.reqs) & _ANY:
+            reqs: int = d.reqs  # (an IntFlag taken as the int it is: int() is a call)
+            if not reqs & _ANY:
                 continue
-            which = restore_pass(d.entry)
+            e = d.entry
+            which = restore_pass(e)
             if which == PASS_MAIN:
-                yield from self.entry(d)
+                for phase in range(4):  # (what entry() does, without a generator each)
+                    step = self._phase(e, reqs, phase)
+                    if step is not None:
+                        yield step
             else:
                 later[which - 1].append(d)
         for group in later:
             for d in group:
-                yield from self.entry(d)
+                reqs = d.reqs
+                e = d.entry
+                for phase in range(4):
+                    step = self._phase(e, reqs, phase)
+                    if step is not None:
+                        yield step
         yield self.epilogue()
 
     # -- the pieces of the restore, for a consumer that orders entries itself ------------
@@ -213,8 +234,13 @@ class Renderer:
 
     def entry(self, d: Decision) -> Iterator[m.Step]:
         """restore_toc_entry() for one entry: its schema, data and statistics Steps (and,
-        with --transaction-size, the commit that may follow)."""
-        return self._restore(d)
+        with --transaction-size, the commit that may follow), each rendered when asked
+        for: a consumer may change the session state between them."""
+        e, reqs = d.entry, int(d.reqs)
+        for phase in range(4):
+            step = self._phase(e, reqs, phase)
+            if step is not None:
+                yield step
 
     def epilogue(self) -> m.Step:
         """The end: -1's or --transaction-size's COMMIT, and the closing comments."""
@@ -405,40 +431,47 @@ class Renderer:
 
     # -- one entry ---------------------------------------------------------------------
 
-    def _restore(self, d: Decision) -> Iterator[m.Step]:
-        """restore_toc_entry()."""
-        e, reqs = d.entry, int(d.reqs)
-        if e.desc == "WARNING" and (e.defn or e.copy_stmt):
-            self.warn(f"warning from original dump file: "
-                      f"{e.defn if self.dump_schema and e.defn else e.copy_stmt}")
-        defn_dumped = False
-        if reqs & _SCHEMA:
+    def _phase(self, e: TocEntry, reqs: int, phase: int) -> m.Step | None:
+        """restore_toc_entry() of an entry with these Req bits, one phase at a time: 0 the
+        definition, 1 the data, 2 the statistics, 3 --transaction-size's commit (None:
+        nothing in that phase)."""
+        if phase == 0:
+            if e.desc == "WARNING" and (e.defn or e.copy_stmt):
+                self.warn(f"warning from original dump file: "
+                          f"{e.defn if self.dump_schema and e.defn else e.copy_stmt}")
+            if not reqs & _SCHEMA:
+                return None
             step = m.Step(e, m.SCHEMA)
             p = step.parts
             is_db = e.desc in ("DATABASE", "DATABASE PROPERTIES")
             if is_db and self.txn_size > 0:
                 p.append((m.TRANSACTION, "COMMIT;\n\n"))
             self._print_entry(p, e, "")
-            defn_dumped = True
             if is_db:
                 self._reconnect(p, e.tag)
-            yield step
-        if reqs & _DATA:
+            return step
+        if phase == 1:
+            if not reqs & _DATA:
+                return None
             if e.had_dumper:
-                yield self._data(e)
-            elif not defn_dumped:
-                step = m.Step(e, m.DATA_PHASE)
-                self._print_entry(step.parts, e, "")
-                yield step
-        if reqs & _STATS:
+                return self._data(e)
+            if reqs & _SCHEMA:  # the definition, printed already
+                return None
+            step = m.Step(e, m.DATA_PHASE)
+            self._print_entry(step.parts, e, "")
+            return step
+        if phase == 2:
+            if not reqs & _STATS:
+                return None
             step = m.Step(e, m.STATS)
             self._print_entry(step.parts, e, "Statistics for ")
-            yield step
+            return step
         if self.txn_size > 0 and reqs & _ANY:
             step = m.Step(e, m.EPILOGUE)
             self._count_action(step.parts)
             if step.parts:
-                yield step
+                return step
+        return None
 
     def _data(self, e: TocEntry) -> m.Step:
         step = m.Step(e, m.DATA_PHASE)

@@ -20,6 +20,7 @@ from .quoting import bytea_literal
 
 LOBBUFSIZE = 16384
 INV_WRITE = 0x20000
+#: Characters of text gathered before they are encoded and written.
 FLUSH_AT = 1 << 18
 #: Pieces of table data asked of the archive: the size uncompressed custom data is
 #: gathered in, so no piece is joined again before it is written (cache-resident too).
@@ -49,40 +50,27 @@ class ScriptWriter:
         self.std_strings = std_strings
         self.drop_los = drop_large_objects
         self.old_lo_style = old_lo_style
-        self._pending: list[str] = []
-        self._size = 0
         self._buffers = Buffers()
 
     def write(self, steps: Iterable[m.Step]) -> None:
         """Write every step, then flush."""
-        pending = self._pending
-        for step in steps:
-            for kind, text in step.parts:
-                if kind < m.DATA:
-                    pending.append(text)
-                    self._size += len(text)
-                elif kind == m.DATA:
-                    assert step.entry is not None
-                    self._flush()
-                    copy_table_data(self.source, step.entry, self.out, DATA_PIECE,
-                                    self._buffers)
-                else:
-                    assert step.entry is not None
-                    self._large_objects(step.entry)
-            if self._size >= FLUSH_AT:
-                self._flush()
-        self._flush()
-        self.out.flush()
+        from .model import runs  # (at the call: the tests give it the plain model's Steps)
 
-    def _flush(self) -> None:
-        if self._pending:
-            self.out.write("".join(self._pending).encode(self.codec, "surrogateescape"))
-            self._pending.clear()
-            self._size = 0
+        out, codec = self.out, self.codec
+        for text, kind, step in runs(steps, FLUSH_AT):
+            if text:
+                out.write(text.encode(codec, "surrogateescape"))
+            if step is None:
+                continue
+            assert step.entry is not None
+            if kind == m.DATA:
+                copy_table_data(self.source, step.entry, out, DATA_PIECE, self._buffers)
+            else:
+                self._large_objects(step.entry)
+        out.flush()
 
     def _large_objects(self, entry: TocEntry) -> None:
         """StartRestoreLO/ahwrite/dump_lo_buf/EndRestoreLO for each large object."""
-        self._flush()
         write = self.out.write
         for lo in self.source.large_objects(entry):
             head = ""
