@@ -90,18 +90,21 @@ class Switches:
         return self.options.names[which]
 
 
-def each(entries: Sequence[TocEntry], o: Switches) -> bytearray:
+def each(entries: Sequence[TocEntry], o: Switches) -> list[int]:
     """The rule's Req bits for every entry in order, when it looks at each entry alone (no
     names, no -L: see :func:`pgarchive.selection.independent`); a SECTION_NONE entry is in
     the section of the entry before it."""
-    out = bytearray(len(entries))
+    out = [0] * len(entries)
     cur = _PRE_DATA
-    for i, e in enumerate(entries):
-        section = int(e.section)
+    parent = no_parent  # (a local: compiled, a global function is a dictionary lookup)
+    i = 0
+    for e in entries:
+        section: int = e.section  # (the IntEnum as the int it is: int() is a call)
         if section != 1:  # SECTION_NONE
             cur = section
         out[i] = rule(e.desc, e.tag, e.namespace, entry_flags(e), e.dump_id, e.dependencies,
-                      cur, o, None, no_parent)
+                      cur, o, None, parent)
+        i += 1
     return out
 
 

@@ -28,17 +28,24 @@ def run(path: str, selection: Callable[[list[TocEntry]], Selection], opts: Scrip
     (atomically) or, for None or ``-``, to standard output.  ``selection`` builds the
     selection from the archive's entries; options pg_restore refuses are refused first
     (an invalid restrict key before the archive is opened, as pg_restore checks it)."""
-    import sys
-
-    from ..archive import open as open_archive
     from ..errors import UsageError
-    from ..fileio import output_stream
     from ..gcpause import paused
     from .options import valid_restrict_key
 
     if opts.restrict_key is not None and not valid_restrict_key(opts.restrict_key):
         raise UsageError("invalid restrict key")
-    with paused(), open_archive(path) as a:
+    with paused():  # (_run's entries and decisions die in it: no collection walks them)
+        _run(path, selection, opts, output, warn)
+
+
+def _run(path: str, selection: Callable[[list[TocEntry]], Selection], opts: ScriptOptions,
+         output: str | None, warn: Callable[[str], None] | None) -> None:
+    import sys
+
+    from ..archive import open as open_archive
+    from ..fileio import output_stream
+
+    with open_archive(path) as a:
         sel = selection(a.entries)
         opts = check(sel.restore, opts)
         if output and output != "-":
