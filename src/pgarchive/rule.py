@@ -97,14 +97,12 @@ def each(entries: Sequence[TocEntry], o: Switches) -> list[int]:
     out = [0] * len(entries)
     cur = _PRE_DATA
     parent = no_parent  # (a local: compiled, a global function is a dictionary lookup)
-    i = 0
-    for e in entries:
+    for i, e in enumerate(entries):
         section: int = e.section  # (the IntEnum as the int it is: int() is a call)
         if section != 1:  # SECTION_NONE
             cur = section
         out[i] = rule(e.desc, e.tag, e.namespace, entry_flags(e), e.dump_id, e.dependencies,
                       cur, o, None, parent)
-        i += 1
     return out
 
 
