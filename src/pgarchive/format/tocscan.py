@@ -121,8 +121,11 @@ class Limits:
 def uint_text(s: bytes) -> int:
     """An OID or id as pg_restore parses it, strtoul-like: leading blanks, optional +,
     at most 20 digits (more saturate); 32 bits."""
-    i: i64 = 0
-    n: i64 = len(s)
+    return _uint_at(s, 0, len(s))
+
+
+def _uint_at(s: bytes, i: i64, n: i64) -> int:
+    """:func:`uint_text` of ``s[i:n]``, read in place (the walker's ids: no copy each)."""
     while i < n:
         c: i64 = s[i]
         if c != 32 and (c < 9 or c > 13):  # not one of " \t\n\v\f\r"
@@ -169,6 +172,14 @@ def _sanitize(s: bytes) -> bytes:
     return s
 
 
+#: name_'s fields: namespace, tablespace, table access method, owner
+_NS: Final = 0
+_TS: Final = 1
+_AM: Final = 2
+_OWNER: Final = 3
+_SLOTS: Final = 4
+
+
 class _Walker:
     def __init__(self, buf: bytes, base: int, int_size: int) -> None:
         self.buf = buf
@@ -176,6 +187,9 @@ class _Walker:
         self.end: i64 = len(buf)
         self.isz: i64 = int_size
         self.p: i64 = 0
+        #: the last bytes and name of each field read by name_ (see there)
+        self.raws: list[bytes] = [b""] * _SLOTS
+        self.strs: list[str] = [""] * _SLOTS
 
     def int_(self) -> int:
         p = self.p
@@ -221,6 +235,59 @@ class _Walker:
             raise _Short(p + n)
         self.p = p + n
         return self.buf[p:p + n] if n else b""
+
+    def uint_(self, limit: i64, what: str) -> int:
+        """A Str holding an OID or id, parsed where it lies (:func:`uint_text`); -1 for
+        NULL."""
+        n = self.length(limit, what)
+        if n < 0:
+            return -1
+        p = self.p
+        if n > self.end - p:
+            raise _Short(p + n)
+        self.p = p + n
+        return _uint_at(self.buf, p, p + n)
+
+    def is_true(self, limit: i64, what: str) -> bool:
+        """Whether a Str says ``true`` (with_oids), compared where it lies."""
+        n = self.length(limit, what)
+        p = self.p
+        if n > self.end - p:
+            raise _Short(p + n)
+        if n <= 0:
+            return False
+        self.p = p + n
+        buf = self.buf
+        return (n == 4 and buf[p] == 116 and buf[p + 1] == 114 and buf[p + 2] == 117 and
+                buf[p + 3] == 101)  # b"true"
+
+    def name_(self, limit: i64, what: str, slot: int, limits: Limits, encoding: str
+              ) -> str | None:
+        """A name Str, decoded and shared (:meth:`Limits.name`): "" at once, and the same
+        bytes as this field of the entry before (one schema, one owner) without a copy or
+        a lookup."""
+        n = self.length(limit, what)
+        if n < 0:
+            return None
+        p = self.p
+        if n > self.end - p:
+            raise _Short(p + n)
+        self.p = p + n
+        if n == 0:
+            return ""
+        buf = self.buf
+        last = self.raws[slot]
+        if len(last) == n:
+            j: i64 = 0
+            while j < n and buf[p + j] == last[j]:
+                j += 1
+            if j == n:
+                return self.strs[slot]
+        raw = buf[p:p + n]
+        name = limits.name(raw, encoding)
+        self.raws[slot] = raw
+        self.strs[slot] = name
+        return name
 
     def defn_kind(self, limit: i64) -> int:
         """Read a defn without copying it: 0 NULL or empty, 1 a partition-root comment,
@@ -293,8 +360,18 @@ def walk(buf: bytes, base: int, pos: int, count: int, version: int, int_size: in
                 raise ScanError(f"entry ID {dump_id} out of range -- perhaps a corrupt TOC",
                                 base + start, index, False)
             had_dumper = w.int_()
-            tableoid = w.str_(name, "table oid") if has_tableoid else None
-            oid = w.str_(name, "oid")
+            # ROWS reads ids and names where they lie (LIST wants them as bytes)
+            tableoid: bytes | None = None
+            oid: bytes | None = None
+            tableoid_n = -1
+            oid_n = -1
+            if mode == ROWS:
+                if has_tableoid:
+                    tableoid_n = w.uint_(name, "table oid")
+                oid_n = w.uint_(name, "oid")
+            else:
+                tableoid = w.str_(name, "table oid") if has_tableoid else None
+                oid = w.str_(name, "oid")
             tag = w.str_(name, "tag")
             desc = w.str_(name, "desc")
             desc_b = desc if desc is not None else b""
@@ -321,13 +398,19 @@ def walk(buf: bytes, base: int, pos: int, count: int, version: int, int_size: in
                 w.skip_str(big, "drop statement")
                 if has_copy:
                     w.skip_str(big, "COPY statement")
-            ns = w.str_(name, "namespace") if has_namespace else None
-            ts: bytes | None = None
-            am: bytes | None = None
+            ns: bytes | None = None
+            ns_s: str | None = None
+            ts: str | None = None
+            am: str | None = None
             if mode == ROWS:
-                ts = w.str_(name, "tablespace") if has_tablespace else None
-                am = w.str_(name, "table access method") if has_tableam else None
+                if has_namespace:
+                    ns_s = w.name_(name, "namespace", _NS, limits, encoding)
+                if has_tablespace:
+                    ts = w.name_(name, "tablespace", _TS, limits, encoding)
+                if has_tableam:
+                    am = w.name_(name, "table access method", _AM, limits, encoding)
             else:
+                ns = w.str_(name, "namespace") if has_namespace else None
                 if has_tablespace:
                     w.skip_str(name, "tablespace")
                 if has_tableam:
@@ -340,18 +423,23 @@ def walk(buf: bytes, base: int, pos: int, count: int, version: int, int_size: in
                     # pg_dump writes pg_class.relkind, a C char: anything else is damage
                     raise ScanError(f"relkind {relkind} is not a character",
                                     base + at, index, False)
-            owner = w.str_(name, "owner")
+            owner: bytes | None = None
+            owner_s: str | None = None
+            if mode == ROWS:
+                owner_s = w.name_(name, "owner", _OWNER, limits, encoding)
+            else:
+                owner = w.str_(name, "owner")
             with_oids = False
             deps: list[object] = []
             if mode == ROWS:
                 if has_with_oids:
-                    with_oids = w.str_(name, "with oids") == b"true"
+                    with_oids = w.is_true(name, "with oids")
                 if has_deps:
                     while True:
-                        d = w.str_(name, "dependency")
-                        if d is None:
+                        d = w.uint_(name, "dependency")
+                        if d < 0:
                             break
-                        deps.append(limits.int_(uint_text(d)))
+                        deps.append(limits.int_(d))
             else:
                 if has_with_oids:
                     w.skip_str(name, "with oids")
@@ -393,18 +481,16 @@ def walk(buf: bytes, base: int, pos: int, count: int, version: int, int_size: in
         if mode == ROWS:
             rows.append((
                 dump_id, had_dumper != 0,
-                limits.int_(uint_text(tableoid)) if tableoid is not None else 0,
-                uint_text(oid) if oid is not None else 0,
+                limits.int_(tableoid_n) if tableoid_n >= 0 else 0,
+                oid_n if oid_n >= 0 else 0,
                 tag_b.decode(encoding, errs), limits.name(desc_b, encoding),
                 limits.sections[section - 1],
                 defn.decode(encoding, errs) if defn is not None else None,
                 drop.decode(encoding, errs) if drop is not None else None,
                 copy.decode(encoding, errs) if copy is not None else None,
-                limits.name(ns, encoding) if ns is not None else None,
-                limits.name(ts, encoding) if ts is not None else None,
-                limits.name(am, encoding) if am is not None else None,
+                ns_s, ts, am,
                 relkind,
-                limits.name(owner, encoding) if owner is not None else None,
+                owner_s,
                 with_oids, tuple(deps),
                 limits.flags[flag - 1] if offset_extra else None,
                 offset if offset_extra else None,
