@@ -59,10 +59,10 @@ def render(archive: Archive, selection: Selection, opts: ScriptOptions,
            warn: Callable[[str], None] | None = None) -> Iterator[Step]:
     """The Steps of the restore of ``archive`` with ``selection`` and ``opts`` (opts
     already checked: see :func:`check`), adapted to ``opts.target_version`` if given."""
-    from ..selection import select
+    from ..selection import select_bits
     from .renderer import Renderer
 
-    decisions = select(archive.entries, selection)
+    decisions = select_bits(archive.entries, selection)
     r = Renderer(archive.header, decisions, opts, create=selection.restore.create,
                  dump_schema=selection.restore.dump_schema, warn=warn)
     steps = r.steps()

@@ -17,7 +17,7 @@ from typing import Final
 from ..errors import UsageError
 from ..format.constants import K_VERS_1_12, Section
 from ..format.model import Header, TocEntry
-from ..selection import Decision, Req
+from ..selection import Bits, Decision, Req
 from . import model as m
 from .clean import if_exists_statement
 from .options import ScriptOptions
@@ -133,8 +133,8 @@ class Renderer:
     statement it could not rewrite, a WARNING entry of the dump).
     """
 
-    def __init__(self, header: Header, decisions: Sequence[Decision], opts: ScriptOptions,
-                 *, create: bool = False, dump_schema: bool = True,
+    def __init__(self, header: Header, decisions: Sequence[Decision] | Bits,
+                 opts: ScriptOptions, *, create: bool = False, dump_schema: bool = True,
                  warn: Callable[[str], None] | None = None, comments: bool = True) -> None:
         self.header = header
         #: the "-- Name: ...; Type: ..." comment before each entry (a consumer that sends
@@ -142,6 +142,16 @@ class Renderer:
         self.comments = comments
         self.create = create
         self.decisions = decisions
+        #: the entries in restore order and their Req bits, as plain lists (the loops over
+        #: 100,000 entries read them, not a Decision each)
+        self.entries: list[TocEntry]
+        self.bits: list[int]
+        if isinstance(decisions, Bits):
+            self.entries = list(decisions.entries)
+            self.bits = decisions.reqs
+        else:
+            self.entries = [d.entry for d in decisions]
+            self.bits = [_int(d.reqs) for d in decisions]
         self.opts = opts
         self.warn = warn or (lambda _msg: None)
         #: entries by dump id, made when a LARGE OBJECTS ACL first needs it (for most
@@ -150,8 +160,7 @@ class Renderer:
         self.encoding = "SQL_ASCII"
         self.std_strings = False
         self.searchpath: str | None = None
-        for d in decisions:  # ReadToc's processing of the special entries
-            e = d.entry
+        for e in self.entries:  # ReadToc's processing of the special entries
             if e.desc == "ENCODING":
                 self.encoding = encoding_of(e.defn or "")
             elif e.desc == "STDSTRINGS":
@@ -159,7 +168,7 @@ class Renderer:
             elif e.desc == "SEARCHPATH":
                 self.searchpath = e.defn
         # "implied no-schema restore": nothing selected has a schema part
-        self.dump_schema = dump_schema and any(_int(d.reqs) & _SCHEMA for d in decisions)
+        self.dump_schema = dump_schema and any(b & _SCHEMA for b in self.bits)
         self.key = opts.restrict_key or ""
         # the switches every entry asks about, as the renderer's own fields (compiled: a
         # field read, where the frozen options cost a dictionary lookup each time)
@@ -182,12 +191,12 @@ class Renderer:
         yield self.preamble()
         if self.opts.clean:
             yield from self.drops()
-        later: list[list[Decision]] = [[], []]
-        for d in self.decisions:
-            reqs: int = d.reqs  # (an IntFlag taken as the int it is: int() is a call)
+        entries, bits = self.entries, self.bits
+        later: list[list[int]] = [[], []]  # (positions)
+        for i, e in enumerate(entries):
+            reqs = bits[i]
             if not reqs & _ANY:
                 continue
-            e = d.entry
             which = restore_pass(e)
             if which == PASS_MAIN:
                 for phase in range(4):  # (what entry() does, without a generator each)
@@ -195,13 +204,11 @@ class Renderer:
                     if step is not None:
                         yield step
             else:
-                later[which - 1].append(d)
+                later[which - 1].append(i)
         for group in later:
-            for d in group:
-                reqs = d.reqs
-                e = d.entry
+            for i in group:
                 for phase in range(4):
-                    step = self._phase(e, reqs, phase)
+                    step = self._phase(entries[i], bits[i], phase)
                     if step is not None:
                         yield step
         yield self.epilogue()
@@ -388,12 +395,12 @@ class Renderer:
 
     def _drops(self) -> Iterator[m.Step]:
         o = self.opts
-        for d in reversed(self.decisions):
-            e = d.entry
+        for i in range(len(self.entries) - 1, -1, -1):
+            e = self.entries[i]
             is_db = e.desc in ("DATABASE", "DATABASE PROPERTIES")
             if self.create and not is_db:
                 continue
-            if not int(d.reqs) & _SCHEMA_OR_DATA or e.drop_stmt is None:
+            if not self.bits[i] & _SCHEMA_OR_DATA or e.drop_stmt is None:
                 continue
             step = m.Step(e, m.DROP)
             p = step.parts
@@ -595,8 +602,8 @@ class Renderer:
         dep = e.dependencies[0] if e.dependencies else 0
         if self._by_id is None:
             self._by_id = {}
-            for d in self.decisions:
-                self._by_id.setdefault(d.entry.dump_id, d.entry)
+            for entry in self.entries:
+                self._by_id.setdefault(entry.dump_id, entry)
         blob = self._by_id.get(dep)
         if blob is None:
             raise UsageError(f"could not find entry for ID {dep}", entry=e.label)
