@@ -87,3 +87,30 @@ def test_sql_runs_without_automatic_collections(monkeypatch: Any, tmp_path: Path
         script.run(ARCHIVE, lambda _entries: Selection(RestoreOptions()),
                    ScriptOptions(restrict_key="k", target_version=9), "-")
     assert gc.isenabled()
+
+
+
+@pytest.mark.parametrize("restore, script", [
+    ({}, {}), ({"schema_only": True}, {}), ({}, {"clean": True, "if_exists": True}),
+    ({"create": True}, {"no_owner": True, "transaction_size": 3}),
+    ({"tables": ("t*",), "sel_table": True}, {})])
+@pytest.mark.parametrize("archive", ["custom.dump", "custom_stats.dump"])
+def test_renderer_on_bits_equals_renderer_on_decisions(
+        restore: dict[str, Any], script: dict[str, Any], archive: str) -> None:
+    """sql hands the renderer the entries and plain Req bits (selection.Bits) where the
+    rule decides each entry alone; the engine hands it Decisions: the same Steps either
+    way."""
+    from pgarchive.script.options import check
+    from pgarchive.script.renderer import Renderer
+    from pgarchive.selection import select, select_bits
+
+    with pgarchive.open(str(TESTDATA / "pg18" / archive)) as a:
+        ro = RestoreOptions(**restore)
+        sel = Selection(ro)
+        opts = check(ro, ScriptOptions(restrict_key="k", **script))
+        kw: dict[str, Any] = {"create": ro.create, "dump_schema": ro.dump_schema}
+        bits = select_bits(a.entries, sel)
+        on_bits = list(Renderer(a.header, bits, opts, **kw).steps())
+        on_decisions = list(Renderer(a.header, select(a.entries, sel), opts, **kw).steps())
+        assert on_bits == on_decisions
+        assert any(s.parts for s in on_bits[1:-1])
