@@ -103,3 +103,19 @@ def test_worker_renders_like_its_parent(renderer: str) -> None:
                 mine = [s.parts for s in worker.entry(d)]
                 assert mine == [s.parts for s in parent.entry(d)], d.entry.label
                 worker.forget_session()
+
+
+@pytest.mark.parametrize("name", ["", "a", "_", "t1", "1t", "T1", "tT", "a_b9", "select",
+                                  "user", "é", "aé", "a b", "a\n", "a-b", "\u0130", "\u0131",
+                                  "\u212a", '"q"', "a\udcc0", "z{", "`a"])
+def test_fmt_id_plain_names_as_the_regex_says(name: str) -> None:
+    """fmt_id leaves a name bare when it matches ``[a-z_][a-z0-9_]*`` (and is no keyword
+    to quote), checked character by character, compiled and plain alike."""
+    import re
+
+    from pgarchive.script.keywords import QUOTED_KEYWORDS
+    from pgarchive.script.quoting import fmt_id
+
+    bare = bool(re.match(r"[a-z_][a-z0-9_]*\Z", name)) and name not in QUOTED_KEYWORDS
+    assert (fmt_id(name) == name) == bare
+    assert PLAIN["quoting"].fmt_id(name) == fmt_id(name)

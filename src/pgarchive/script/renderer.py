@@ -532,12 +532,13 @@ class Renderer:
         if not partitioned:
             self._select_tableam(p, e.tableam)
         if self.comments:
-            head = (f"--\n-- {pfx}Name: {sanitize_line(e.tag, False)}; Type: {e.desc}; "
-                    f"Schema: {sanitize_line(e.namespace, True)}; "
-                    f"Owner: {sanitize_line(None if self.no_owner else e.owner, True)}")
-            if e.tablespace and not self.no_tablespaces:
-                head += f"; Tablespace: {sanitize_line(e.tablespace, False)}"
-            p.append((m.COMMENT, head + "\n--\n\n"))
+            ts = (f"; Tablespace: {sanitize_line(e.tablespace, False)}"
+                  if e.tablespace and not self.no_tablespaces else "")
+            p.append((m.COMMENT,
+                      f"--\n-- {pfx}Name: {sanitize_line(e.tag, False)}; Type: {e.desc}; "
+                      f"Schema: {sanitize_line(e.namespace, True)}; "
+                      f"Owner: {sanitize_line(None if self.no_owner else e.owner, True)}"
+                      f"{ts}\n--\n\n"))
         desc = e.desc
         defn = e.defn or ""
         if self.no_owner and desc == "SCHEMA" and not defn.startswith("--"):
