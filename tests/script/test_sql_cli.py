@@ -161,3 +161,65 @@ def test_strict_names_like_pg_restore(args: list[str], pg_restore: str) -> None:
     assert (ours.exit_code == 0) == (theirs.returncode == 0), (ours.output, theirs.stderr)
     if theirs.returncode:
         assert theirs.stderr.strip().removeprefix("pg_restore: error: ") in str(ours.exception)
+
+
+SQL_PROBE = (
+    "import sys\nfrom pgarchive.cli import main\nsys.argv = ['pgarchive', *sys.argv[1:]]\n"
+    "try:\n    main()\nexcept SystemExit as e:\n    code = e.code\n"
+    "sys.stderr.write(repr((code, 'click' in sys.modules)))\n")
+
+
+def _entry(*args: str) -> tuple[int, bool, bytes, str]:
+    """The entry point in a child: exit status, whether click loaded (the full command
+    line answered), stdout, stderr without the probe's line."""
+    import ast
+
+    out = subprocess.run([sys.executable, "-c", SQL_PROBE, *args], capture_output=True,
+                         check=False)
+    err = out.stderr.decode()
+    head, _, probe = err.rpartition("(")
+    code, loaded = ast.literal_eval("(" + probe)
+    return code, loaded, out.stdout, head
+
+
+@pytest.mark.parametrize("args", [
+    ["-s", "--restrict-key", "k"], ["--restrict-key", "k"], ["--restrict-key", "k", "-s"],
+    ["--schema-only", "--restrict-key", "k", "-f", "-"]])
+@pytest.mark.parametrize("archive", ["custom.dump", "dir", "tar.tar", "custom_stats.dump"])
+def test_quick_sql_writes_the_full_commands_script_without_click(
+        args: list[str], archive: str, tmp_path: Path) -> None:
+    """`sql ARCHIVE [-s] [--restrict-key K] [-f FILE]` is answered before click and the
+    commands load (issue 15), with the bytes the full command writes, to stdout or a
+    file."""
+    path = str(TESTDATA / "pg18" / archive)
+    full = CliRunner().invoke(cli, ["sql", path, *args])
+    assert full.exit_code == 0
+    assert _entry("sql", path, *args) == (0, False, full.stdout_bytes, "")
+    if "-f" not in args:
+        out = tmp_path / "x.sql"
+        assert _entry("sql", *args, "-f", str(out), path)[:3] == (0, False, b"")
+        assert out.read_bytes() == full.stdout_bytes
+
+
+def test_quick_sql_leaves_everything_else_to_the_full_command(tmp_path: Path) -> None:
+    """Another option, standard input, an option's value that looks like an option: the
+    full command line answers; a failure ends with the full command's line and status."""
+    from pgarchive.cli.quick import sql_args
+
+    assert sql_args([ARCHIVE]) == (ARCHIVE, False, None, None)
+    assert sql_args(["-s", ARCHIVE, "-f", "o", "--restrict-key", "k"]) == \
+        (ARCHIVE, True, "k", "o")
+    for args in (["-c", ARCHIVE], ["-", "-s"], [ARCHIVE, "-s", "-s"], [ARCHIVE, "x"],
+                 [ARCHIVE, "--restrict-key", "-s"], [ARCHIVE, "-f"], [],
+                 [ARCHIVE, "--restrict-key=k"], [ARCHIVE, "-t", "x"]):
+        assert sql_args(args) is None, args
+    cut = tmp_path / "cut.dump"
+    cut.write_bytes(Path(ARCHIVE).read_bytes()[:300])
+    for args in ([str(cut), "-s"], [str(tmp_path / "none")], [ARCHIVE, "--restrict-key", "a-b"]):
+        quick = _entry("sql", *args, "-f", str(tmp_path / "q.sql"))
+        full = _entry("sql", *args, "-O", "-f", str(tmp_path / "f.sql"))  # (-O: click's)
+        assert (quick[1], full[1]) == (False, True), args
+        assert quick[0] == full[0] == 2, args
+        assert quick[3] == full[3] and quick[3].startswith("pgarchive: error: "), args
+        assert quick[3].count("\n") == 1, args
+        assert not (tmp_path / "q.sql").exists()

@@ -2,9 +2,10 @@
 
 The commands live in :mod:`pgarchive.cli.entry` and the modules it imports; this package
 itself imports nothing, so that ``pgarchive --version`` (scripts check it, and package
-managers run it), ``pgarchive ls ARCHIVE -F list`` and a plain ``pgarchive convert SRC
-DST`` (quick.py) are answered before click and the commands load: about half of a small
-command's start-up (``benchmarks/bench_startup.py``).
+managers run it), ``pgarchive ls ARCHIVE -F list``, a plain ``pgarchive convert SRC DST``
+and a plain ``pgarchive sql ARCHIVE -s -f FILE`` (quick.py) are answered before click
+and the commands load: about half of a small command's start-up
+(``benchmarks/bench_startup.py``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ def main(argv: list[str] | None = None) -> None:
         from .quick import quick_ls
 
         if quick_ls(args[1:]):
+            raise SystemExit(0)
+    if args and args[0] == "sql":
+        from .quick import quick_sql
+
+        if quick_sql(args[1:]):
             raise SystemExit(0)
     if args and args[0] == "convert":
         from .quick import quick_convert

@@ -129,3 +129,68 @@ def quick_convert(args: Sequence[str]) -> bool:
 
         fail(e)
     return True
+
+
+def sql_args(args: Sequence[str]) -> tuple[str, bool, str | None, str | None] | None:
+    """(ARCHIVE, -s given, the restrict key, the output) if ``args`` (after ``sql``) are
+    one archive and nothing but ``-s``/``--schema-only``, ``--restrict-key KEY`` and
+    ``-f``/``--file FILE``, each at most once, in any order; else None (the full command
+    line answers: any other option, a value that looks like one, standard input)."""
+    archive = key = output = None
+    schema = False
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        value = args[i + 1] if i + 1 < len(args) else "-"
+        if arg in ("-s", "--schema-only") and not schema:
+            schema = True
+            i += 1
+        elif arg == "--restrict-key" and key is None and not value.startswith("-"):
+            key = value
+            i += 2
+        elif arg in ("-f", "--file") and output is None and (
+                value == "-" or not value.startswith("-")) and i + 1 < len(args):
+            output = value
+            i += 2
+        elif arg.startswith("-") or archive is not None:
+            return None
+        else:
+            archive = arg
+            i += 1
+    return None if archive is None else (archive, schema, key, output)
+
+
+def quick_sql(args: Sequence[str]) -> bool:
+    """Write the script as ``args`` ask and return True, or return False (having done
+    nothing) when the full command line must answer: ``pgarchive sql x.dump -s -f x.sql``
+    without click and the other commands (issue 15: a 100,000-entry schema's script is
+    held to 1.5x pg_restore, and they are a twentieth of it).  The same selection and
+    script options as the full command's defaults; a failure ends as the full command's
+    would (exits.fail)."""
+    parsed = sql_args(args)
+    if parsed is None:
+        return False
+    import signal
+
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # as entry.main
+    archive, schema, key, output = parsed
+    try:
+        from ..script import ScriptOptions, run
+        from ..selection import RestoreOptions, Selection
+
+        def warn(message: str) -> None:  # (click.echo's line on stderr, as the full one)
+            sys.stderr.write(f"pgarchive: warning: {message}\n")
+            sys.stderr.flush()
+
+        def selection(entries: object) -> Selection:
+            restore = RestoreOptions(schema_only=schema)
+            restore.validate()
+            return Selection(restore)
+
+        run(archive, selection, ScriptOptions(restrict_key=key), output, warn)
+    except (Exception, KeyboardInterrupt) as e:
+        from .exits import fail
+
+        fail(e)
+    return True
