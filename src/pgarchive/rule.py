@@ -45,13 +45,14 @@ def no_parent(dep: int) -> tuple[str, int] | None:
     return None
 
 
-def entry_flags(e: TocEntry) -> int:
-    """The :data:`HAD_DUMPER` ... :data:`PARTITIONED` bits of an entry."""
+def entry_flags(e: TocEntry, partitioned: bool = True) -> int:
+    """The :data:`HAD_DUMPER` ... :data:`PARTITIONED` bits of an entry (PARTITIONED only
+    if asked for: the rule never reads it, and it is a search through each definition)."""
     flags = HAD_DUMPER if e.had_dumper else 0
     defn = e.defn
     if defn:
         flags |= DEFN_ROOT if defn.startswith(_PARTITION_ROOT) else DEFN_REAL
-        if "PARTITION BY" in defn:
+        if partitioned and "PARTITION BY" in defn:
             flags |= PARTITIONED
     return flags
 
@@ -101,8 +102,8 @@ def each(entries: Sequence[TocEntry], o: Switches) -> list[int]:
         section: int = e.section  # (the IntEnum as the int it is: int() is a call)
         if section != 1:  # SECTION_NONE
             cur = section
-        out[i] = rule(e.desc, e.tag, e.namespace, entry_flags(e), e.dump_id, e.dependencies,
-                      cur, o, None, parent)
+        out[i] = rule(e.desc, e.tag, e.namespace, entry_flags(e, False), e.dump_id,
+                      e.dependencies, cur, o, None, parent)
     return out
 
 

@@ -175,6 +175,9 @@ def quick_sql(args: Sequence[str]) -> bool:
     if hasattr(signal, "SIGPIPE"):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # as entry.main
     archive, schema, key, output = parsed
+    import gc
+
+    gc.disable()  # (from the imports on: run() pauses it anyway, and the process ends)
     try:
         from ..script import ScriptOptions, run
         from ..selection import RestoreOptions, Selection
