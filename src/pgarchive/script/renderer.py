@@ -126,6 +126,16 @@ def restore_pass(e: TocEntry) -> int:
     return PASS_MAIN
 
 
+class _Name:
+    """A namespace's or owner's forms in the script: its comment text (sanitize_line's,
+    ``-`` for none) and its identifier (fmt_id's)."""
+
+    def __init__(self, name: str | None, line: str, ident: str) -> None:
+        self.name = name
+        self.line = line
+        self.ident = ident
+
+
 class Renderer:
     """Turns an archive's selected entries into pg_restore's Steps.
 
@@ -183,6 +193,9 @@ class Renderer:
         self.curr_tablespace: str | None = None
         self.curr_tableam: str | None = None
         self.old_lo_style = header.version < K_VERS_1_12
+        #: the last two names _names made (a namespace and an owner take turns)
+        self._memo = _Name(None, "-", "")
+        self._memo2 = _Name(None, "-", "")
 
     # -- the whole restore -------------------------------------------------------------
 
@@ -536,8 +549,8 @@ class Renderer:
                   if e.tablespace and not self.no_tablespaces else "")
             p.append((m.COMMENT,
                       f"--\n-- {pfx}Name: {sanitize_line(e.tag, False)}; Type: {e.desc}; "
-                      f"Schema: {sanitize_line(e.namespace, True)}; "
-                      f"Owner: {sanitize_line(None if self.no_owner else e.owner, True)}"
+                      f"Schema: {self._names(e.namespace).line}; "
+                      f"Owner: {self._names(None if self.no_owner else e.owner).line}"
                       f"{ts}\n--\n\n"))
         desc = e.desc
         defn = e.defn or ""
@@ -564,18 +577,30 @@ class Renderer:
                 what = self._object_description(e)
                 if what:
                     p.append((m.SQL, f"ALTER {what} OWNER TO "
-                                     f"{fmt_id(owner, self.encoding)};\n\n"))
+                                     f"{self._names(owner).ident};\n\n"))
         if partitioned and not self.no_tableam and e.tableam:
             p.append((m.SQL, f"ALTER TABLE {fmt_qualified_id(e.namespace, e.tag, self.encoding)}"
                              f" SET ACCESS METHOD {fmt_id(e.tableam, self.encoding)};\n\n"))
         if desc in ACL_DESCS:
             self.curr_user = None
 
+    def _names(self, name: str | None) -> _Name:
+        """A namespace's or owner's forms, made once for a run of entries that share it
+        (the walker gives them one string object: an identity test finds it)."""
+        memo = self._memo
+        if memo.name is not name:
+            memo = self._memo2
+            if memo.name is not name:
+                memo = _Name(name, sanitize_line(name, True),
+                             "" if name is None else fmt_id(name, self.encoding))
+            self._memo, self._memo2 = memo, self._memo
+        return memo
+
     def _object_description(self, e: TocEntry) -> str:
         """_getObjectDescription(): the object as ALTER ... OWNER TO names it."""
         desc = e.desc
         if desc in _PLAIN_OWNED:
-            ns = f"{fmt_id(e.namespace, self.encoding)}." if e.namespace else ""
+            ns = f"{self._names(e.namespace).ident}." if e.namespace else ""
             return f"{desc} {ns}{fmt_id(e.tag, self.encoding)}"
         if desc == "BLOB":
             return f"LARGE OBJECT {e.tag}"
