@@ -131,7 +131,7 @@ def test_a_block_longer_than_the_toc_says_is_copied_whole(tmp_path: Path) -> Non
             d.write(b"head")
             d.flush()
             ranges = rawcopy.Ranges(s.fileno(), d.fileno(), str(src))
-            assert rawcopy.copy_walked(ranges, 10, guess, lambda e=end: e) == end
+            assert rawcopy.copy_walked(ranges, 10, guess, lambda _wait, e=end: e) == end
         assert dst.read_bytes() == b"head" + data[10:end]
 
 
@@ -139,7 +139,7 @@ def test_a_failed_walk_stops_the_copy(tmp_path: Path) -> None:
     src, dst = tmp_path / "src", tmp_path / "dst"
     src.write_bytes(bytes(1 << 20))
 
-    def walk() -> int:
+    def walk(_wait: Any) -> int:
         raise ArchiveError("archive is truncated", offset=7)
 
     with open(src, "rb") as s, open(dst, "wb") as d, pytest.raises(ArchiveError):
@@ -167,13 +167,14 @@ def test_truncated_lz4_chunks_name_entry_and_offset(kind: str, tmp_path: Path) -
 
 @pytest.mark.parametrize("window", [3000, 9000, 1 << 18])
 @pytest.mark.parametrize("src", ["pg18/custom.dump", "pg12/custom.dump", "pg10/custom.dump"])
-def test_small_chunks_are_copied_reading_the_block_once(src: str, window: int, tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    """gzip's 4 kB chunks: each window is read, stepped over and written (chunks larger
-    than a window copied whole); the archive comes out byte for byte."""
+def test_small_chunks_are_walked_a_window_at_a_time(src: str, window: int, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """gzip's 4 kB chunks: beside the copy, each window is read and stepped over (chunks
+    larger than a window stepped over unread), which finds each block's end; the archive
+    comes out byte for byte."""
     monkeypatch.setattr(rawcopy, "WINDOW", window)
     ends: list[int | None] = []
-    real = rawcopy.copy_dense
+    real = rawcopy.walk_dense
 
     def spy(*args: Any) -> int | None:
         ends.append(real(*args))
@@ -181,7 +182,7 @@ def test_small_chunks_are_copied_reading_the_block_once(src: str, window: int, t
 
     from pgarchive.convert import custom
 
-    monkeypatch.setattr(custom, "copy_dense", spy)
+    monkeypatch.setattr(custom, "walk_dense", spy)
     out = tmp_path / "out.dump"
     convert(str(TESTDATA / src), str(out))
     assert out.read_bytes() == (TESTDATA / src).read_bytes()
@@ -212,7 +213,8 @@ def _damaged_mid_block(tmp_path: Path, sign: bool,
 
 @pytest.mark.parametrize("sign", [True, False], ids=["negative", "too-long"])
 def test_damage_inside_small_chunks_fails_as_the_walk_says(sign: bool, tmp_path: Path) -> None:
-    """The single read gives up at damage; the walk then names it, as before."""
+    """The windowed walk gives up at damage; the walk by lengths then names it, as
+    before, and nothing is left behind."""
     path, dump_id = _damaged_mid_block(tmp_path, sign)
     with pgarchive.open(str(path)) as a, pytest.raises(ArchiveError) as want:
         a.stored_extent(a.entry(dump_id))
@@ -239,38 +241,41 @@ def test_damage_inside_lz4_chunks_fails_a_directory_as_the_walk_says(
     assert sorted(os.listdir(tmp_path)) == ["damaged.dump"]
 
 
-def test_a_single_read_given_up_is_undone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Where the single read gives up after writing (all of) a block, what it wrote is cut
-    off before the walked copy writes the block again."""
+def test_a_windowed_walk_given_up_is_walked_again(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the windowed walk gives up, the block is walked again by its lengths, whose
+    end the copy keeps."""
     from pgarchive.convert import custom
 
-    real = rawcopy.copy_dense
+    real = rawcopy.walk_dense
+    calls: list[int | None] = []
 
     def gives_up(*args: Any) -> int | None:
-        real(*args)
+        calls.append(real(*args))
         return None
 
-    monkeypatch.setattr(custom, "copy_dense", gives_up)
+    monkeypatch.setattr(custom, "walk_dense", gives_up)
     out = tmp_path / "out.dump"
     convert(str(PG18 / "custom.dump"), str(out))
     assert out.read_bytes() == (PG18 / "custom.dump").read_bytes()
+    assert calls and None not in calls
 
 
 def test_a_small_first_chunk_alone_does_not_make_a_block_dense(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """lz4 blocks start with the frame header as a chunk of its own (7 bytes): the chunks
     after it say whether the block's chunks are large (here: 20 bytes or more), so it is
-    copied in the kernel, not read once."""
+    walked by its lengths alone, not read whole."""
     from pgarchive.convert import custom
 
     calls: list[int] = []
-    real = rawcopy.copy_dense
+    real = rawcopy.walk_dense
 
     def spy(*args: Any) -> int | None:
         calls.append(1)
         return real(*args)
 
-    monkeypatch.setattr(custom, "copy_dense", spy)
+    monkeypatch.setattr(custom, "walk_dense", spy)
     monkeypatch.setattr(custom, "DENSE_CHUNK", 20)
     with pgarchive.open(str(PG18 / "custom_lz4.dump")) as a:
         firsts = [[n for _s, n in a.stored_ranges(e) or ()][:3]
@@ -280,3 +285,68 @@ def test_a_small_first_chunk_alone_does_not_make_a_block_dense(
     convert(str(PG18 / "custom_lz4.dump"), str(out))
     assert out.read_bytes() == (PG18 / "custom_lz4.dump").read_bytes()
     assert len(calls) == sum(1 for f in firsts if max(f) < 20) < len(firsts)
+
+
+def test_a_walk_reads_in_the_wake_of_the_copy(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each window the windowed walk reads has been copied already (the copy reports
+    every PACE bytes), so it comes from the cache the copy filled."""
+    from pgarchive.convert import custom
+
+    monkeypatch.setattr(rawcopy, "PACE", 5000)
+    monkeypatch.setattr(rawcopy, "WINDOW", 1000)
+    copied = [0]
+    reads: list[tuple[int, int]] = []  # (end of a window the walk read, copied by then)
+    walking: list[bool] = []
+    real_copy, real_pread, real_walk = rawcopy.Ranges.copy, os.pread, rawcopy.walk_dense
+
+    def copy(self: rawcopy.Ranges, start: int, end: int, stop: Any = None,
+             reached: Any = None, step: int = rawcopy.STEP) -> None:
+        def seen(pos: int) -> None:
+            copied.append(pos)
+            reached(pos)
+        real_copy(self, start, end, stop, seen if reached else None, step)
+
+    def pread(fd: int, n: int, pos: int) -> bytes:
+        if walking:
+            reads.append((pos + n, copied[-1]))
+        return real_pread(fd, n, pos)
+
+    def walk_dense(*args: Any) -> int | None:
+        walking.append(True)
+        try:
+            return real_walk(*args)
+        finally:
+            walking.clear()
+
+    monkeypatch.setattr(rawcopy.Ranges, "copy", copy)
+    monkeypatch.setattr(rawcopy.os, "pread", pread)
+    monkeypatch.setattr(custom, "walk_dense", walk_dense)
+    out = tmp_path / "out.dump"
+    convert(str(PG18 / "custom.dump"), str(out))
+    assert out.read_bytes() == (PG18 / "custom.dump").read_bytes()
+    assert len(reads) > 10 and all(end <= at for end, at in reads)
+
+
+def test_a_failed_copy_does_not_leave_its_walk_waiting(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The copy fails (a read error): the walk waiting for it goes on, and the copy's
+    error is raised."""
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.write_bytes(bytes(1 << 20))
+
+    def fails(*_a: Any, **_k: Any) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(rawcopy.Ranges, "copy", fails)
+    waited: list[int] = []
+
+    def walk(wait: Any) -> int:
+        wait(1 << 20)
+        waited.append(1)
+        return 1 << 20
+
+    with open(src, "rb") as s, open(dst, "wb") as d, pytest.raises(OSError):
+        rawcopy.copy_walked(rawcopy.Ranges(s.fileno(), d.fileno(), str(src)), 0, 1 << 20,
+                            walk)
+    assert waited == [1]

@@ -25,11 +25,11 @@ from ..format.model import TocEntry
 from ..format.writer import BlockFramer, build_toc_file
 from .model import OutEntry, Plan
 from .parallel import Jobs
-from .rawcopy import Ranges, copy_dense, copy_walked
+from .rawcopy import Ranges, Walk, copy_walked, walk_dense
 from .streams import Counts, Mode, entry_mode, entry_streams
 
 BUFFER = 1 << 20
-#: How many chunks of a block say whether they are small (then read once, not walked).
+#: How many chunks of a block say whether they are small (then read whole as they are walked).
 SAMPLE = 3
 
 
@@ -50,8 +50,7 @@ def write_block(f: BinaryIO, a: Archive, plan: Plan, item: OutEntry,
         f.flush()
         if size is not None and src.data_offset:
             start = src.data_offset
-            if not _copied_dense(source, a, src, start, start + size):
-                copy_walked(source, start, start + size, lambda: _walked(a, src)[1])
+            copy_walked(source, start, start + size, _walk(source, a, src, start + size))
         else:
             start, end = _walked(a, src)
             source.copy(start, end)
@@ -76,22 +75,24 @@ def write_block(f: BinaryIO, a: Archive, plan: Plan, item: OutEntry,
     return counts
 
 
-def _copied_dense(source: Ranges, a: Archive, entry: TocEntry, start: int, limit: int) -> bool:
-    """Copy a table data block of small chunks (gzip) by reading it once
-    (rawcopy.copy_dense); False, with nothing written, where it is not one or its lengths
-    are not whole (the walk beside the kernel copy then says what is wrong)."""
+def _walk(source: Ranges, a: Archive, entry: TocEntry, limit: int) -> Walk:
+    """How the block of ``entry`` is walked beside its copy: a block of small chunks
+    (gzip's 4 kB) a window at a time in the copy's wake (rawcopy.walk_dense), others by
+    their lengths alone; where the windows find the lengths not whole, the block is walked
+    again by its lengths, which names what is wrong."""
     ranges = a.stored_ranges(entry)  # the block's header checked, as the walk checks it
     # Its first chunks decide (not the first alone: lz4's frame header is a chunk of its own)
     first = list(itertools.islice(ranges, SAMPLE)) if ranges is not None else []
-    if not first or max(n for _s, n in first) >= DENSE_CHUNK:
-        return False
     int_size = a.header.int_size
-    at = os.lseek(source.dst, 0, os.SEEK_CUR)
-    if copy_dense(source, start, first[0][0] - 1 - int_size, limit, int_size) is not None:
-        return True
-    os.ftruncate(source.dst, at)
-    os.lseek(source.dst, at, os.SEEK_SET)
-    return False
+    dense = bool(first) and max(n for _s, n in first) < DENSE_CHUNK
+
+    def walk(wait: Callable[[int], None]) -> int:
+        if dense:
+            end = walk_dense(source, first[0][0] - 1 - int_size, limit, int_size, wait)
+            if end is not None:
+                return end
+        return _walked(a, entry)[1]
+    return walk
 
 
 def _walked(a: Archive, entry: TocEntry) -> tuple[int, int]:
