@@ -320,7 +320,7 @@ def test_a_walk_reads_in_the_wake_of_the_copy(tmp_path: Path,
             walking.clear()
 
     monkeypatch.setattr(rawcopy.Ranges, "copy", copy)
-    monkeypatch.setattr(rawcopy.os, "pread", pread)
+    monkeypatch.setattr(os, "pread", pread)
     monkeypatch.setattr(custom, "walk_dense", walk_dense)
     out = tmp_path / "out.dump"
     convert(str(PG18 / "custom.dump"), str(out))
@@ -350,3 +350,114 @@ def test_a_failed_copy_does_not_leave_its_walk_waiting(tmp_path: Path,
         rawcopy.copy_walked(rawcopy.Ranges(s.fileno(), d.fileno(), str(src)), 0, 1 << 20,
                             walk)
     assert waited == [1]
+
+
+@pytest.mark.parametrize("window", [3000, 1 << 18])
+@pytest.mark.parametrize("method", ["lz4", "zstd"])
+def test_payloads_are_copied_in_two_halves_at_once(method: str, window: int, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chunk list longer than SPLIT is cut at a chunk near its middle, its second half
+    copied by a thread at its own offset: pg_dump's files all the same, every table's
+    list cut."""
+    monkeypatch.setattr(rawcopy, "SPLIT", 1000)
+    monkeypatch.setattr(rawcopy, "WINDOW", window)
+    middles: list[tuple[int, int] | None] = []
+    real = rawcopy._middle
+
+    def spy(*args: Any) -> tuple[int, int] | None:
+        middles.append(real(*args))
+        return middles[-1]
+
+    monkeypatch.setattr(rawcopy, "_middle", spy)
+    calls = _spied(monkeypatch)
+    out = tmp_path / "d"
+    convert(str(PG18 / f"custom_{method}.dump"), str(out), ConvertOptions(kind="directory"))
+    _same_as_pg_dump(out, method)
+    assert calls and None not in calls
+    assert middles and None not in middles
+
+
+def _rechunked(tmp_path: Path, piece: int) -> tuple[Path, int, list[tuple[int, int]]]:
+    """pg18's lz4 archive with its largest table's data cut into chunks of ``piece``
+    bytes (the same frame: a directory archive's file is unchanged), the TOC's offsets
+    set again: (the file, the table's dump id, (start, length) of its chunks' payloads)."""
+    from pgarchive.format.constants import OffsetFlag, TocExtra
+    from pgarchive.format.writer import build_toc_file
+
+    raw = (PG18 / "custom_lz4.dump").read_bytes()
+    with pgarchive.open(str(PG18 / "custom_lz4.dump")) as a:
+        big = max((e for e in a.entries if e.desc == "TABLE DATA"),
+                  key=lambda e: a.stored_size(e) or 0)
+        blocks, entries, offsets = b"", list(a.entries), {}
+        start = a.container.data_start  # type: ignore[attr-defined]
+        for e in sorted((e for e in entries if e.has_data), key=lambda e: e.data_offset or 0):
+            lo, hi = a.stored_extent(e) or (0, 0)
+            offsets[e.dump_id] = start + len(blocks)
+            if e.dump_id != big.dump_id:
+                blocks += raw[lo:hi]
+                continue
+            spans = list(a.stored_ranges(e) or ())
+            data = b"".join(raw[s:s + n] for s, n in spans)
+            blocks += raw[lo:spans[0][0] - 5] + b"".join(
+                b"\0" + len(c).to_bytes(4, "little") + c
+                for c in (data[i:i + piece] for i in range(0, len(data), piece))) + bytes(5)
+        toc = build_toc_file(a.header, [e._replace(data_offset=offsets[e.dump_id],
+                                                   offset_flag=OffsetFlag.SET)
+                                        if e.has_data else e for e in entries],
+                             TocExtra.OFFSET, a.encoding)
+    assert len(toc) == start
+    path = tmp_path / "rechunked.dump"
+    path.write_bytes(toc + blocks)
+    with pgarchive.open(str(path)) as a:
+        return path, big.dump_id, list(a.stored_ranges(a.entry(big.dump_id)) or ())
+
+
+@pytest.mark.parametrize("sign", [True, False], ids=["negative", "too-long"])
+@pytest.mark.parametrize("half", ["first", "second"])
+def test_damage_in_either_half_fails_a_directory_as_the_walk_says(
+        sign: bool, half: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Damage before the middle (the cut is not found) or after it (the thread copying
+    the second half gives up): the chunk-by-chunk walk names it, and nothing is left."""
+    monkeypatch.setattr(rawcopy, "SPLIT", 1000)
+    path, dump_id, spans = _rechunked(tmp_path, 500)
+    raw = bytearray(path.read_bytes())
+    assert len(spans) > 40
+    start, _n = spans[3] if half == "first" else spans[-3]
+    at = start - 5  # that chunk's length
+    if sign:
+        raw[at] = 1
+    else:
+        raw[at + 1:at + 5] = (1 << 30).to_bytes(4, "little")
+    path.write_bytes(bytes(raw))
+    with pgarchive.open(str(path)) as a, pytest.raises(ArchiveError) as want:
+        for _span in a.stored_ranges(a.entry(dump_id)) or ():
+            pass
+    with pytest.raises(ArchiveError) as err:
+        convert(str(path), str(tmp_path / "out"), ConvertOptions(kind="directory"))
+    assert (err.value.message, err.value.offset, err.value.entry) == \
+        (want.value.message, want.value.offset, want.value.entry)
+    assert sorted(os.listdir(tmp_path)) == ["rechunked.dump"]
+
+
+@pytest.mark.parametrize("window", [3000, 1 << 18])
+def test_many_chunks_are_copied_in_two_halves(window: int, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A table of many chunks, cut near its middle: its file is pg_dump's."""
+    monkeypatch.setattr(rawcopy, "SPLIT", 1000)
+    monkeypatch.setattr(rawcopy, "WINDOW", window)
+    path, _dump_id, spans = _rechunked(tmp_path, 300)
+    middles: list[tuple[int, int] | None] = []
+    real = rawcopy._middle
+
+    def spy(*args: Any) -> tuple[int, int] | None:
+        middles.append(real(*args))
+        return middles[-1]
+
+    monkeypatch.setattr(rawcopy, "_middle", spy)
+    calls = _spied(monkeypatch)
+    out = tmp_path / "d"
+    convert(str(path), str(out), ConvertOptions(kind="directory"))
+    _same_as_pg_dump(out, "lz4")
+    assert calls and None not in calls and len(spans) > 60
+    assert middles and None not in middles
+    assert any(m is not None and spans[10][0] < m[0] < spans[-10][0] for m in middles)
