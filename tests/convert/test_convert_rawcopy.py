@@ -461,3 +461,53 @@ def test_many_chunks_are_copied_in_two_halves(window: int, tmp_path: Path,
     assert calls and None not in calls and len(spans) > 60
     assert middles and None not in middles
     assert any(m is not None and spans[10][0] < m[0] < spans[-10][0] for m in middles)
+
+
+def test_large_chunks_are_walked_by_their_lengths_in_compiled_code(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """lz4 blocks copied whole: the end of each table of large chunks (pg18's zstd archive
+    has none) is found by chunkscan.hop (a read of each length), and the archive comes
+    out byte for byte."""
+    from pgarchive.convert import custom
+
+    ends: list[int] = []
+    real = custom.chunkscan.hop
+
+    def hop(*args: Any) -> int:
+        ends.append(real(*args))
+        return ends[-1]
+
+    monkeypatch.setattr(custom.chunkscan, "hop", hop)
+    walked: list[int] = []
+    real_walked = custom._walked
+
+    def reader_walk(a: Any, entry: Any) -> tuple[int, int]:
+        if entry.desc == "TABLE DATA":  # (large objects are walked by the reader)
+            walked.append(entry.dump_id)
+        return real_walked(a, entry)
+
+    monkeypatch.setattr(custom, "_walked", reader_walk)
+    src = PG18 / "custom_lz4.dump"
+    out = tmp_path / "out.dump"
+    convert(str(src), str(out))
+    assert out.read_bytes() == src.read_bytes()
+    with pgarchive.open(str(src)) as a:
+        firsts = [[n for _s, n in a.stored_ranges(e) or ()][:custom.SAMPLE]
+                  for e in a.entries if e.desc == "TABLE DATA" and e.has_data]
+    large = sum(1 for f in firsts if f and max(f) >= custom.DENSE_CHUNK)
+    assert large and len(ends) == large and all(e > 0 for e in ends) and not walked
+
+
+@pytest.mark.parametrize("sign", [True, False], ids=["negative", "too-long"])
+def test_damage_inside_lz4_chunks_fails_a_custom_copy_as_the_walk_says(
+        sign: bool, tmp_path: Path) -> None:
+    """The compiled walk of the lengths gives up at damage; the reader's walk then names
+    it (file, entry, offset), and nothing is left behind."""
+    path, dump_id = _damaged_mid_block(tmp_path, sign, "custom_lz4.dump")
+    with pgarchive.open(str(path)) as a, pytest.raises(ArchiveError) as want:
+        a.stored_extent(a.entry(dump_id))
+    with pytest.raises(ArchiveError) as err:
+        convert(str(path), str(tmp_path / "out.dump"))
+    assert (err.value.message, err.value.offset, err.value.entry, err.value.path) == \
+        (want.value.message, want.value.offset, want.value.entry, str(path))
+    assert sorted(os.listdir(tmp_path)) == ["damaged.dump"]
