@@ -31,8 +31,9 @@ PACE = 4 << 20
 #: 5-50% more kernel time, and swung with other processes' use of the shared cache.
 WINDOW, FIRST_WINDOW = 512 << 10, 64 << 10
 #: A chunk list longer than this, copied without its lengths, is copied in two halves at
-#: once, one a core (1.7 GB of lz4 into a directory archive: ~0.06 s more CPU, wall time
-#: nearly halved where the other core is free).
+#: once, one a core: 1.68 GB of lz4 into a directory archive took 0.55-0.71 s instead of
+#: 0.74-0.85 s where the other core was (partly) free, but 0.85-1.0 s of CPU instead of
+#: 0.74-0.85 s (two writers filling one file's page cache contend in the kernel).
 SPLIT = 16 << 20
 #: Pieces handed to one ``pwritev`` (Linux's IOV_MAX).
 IOV_MAX = 1024
@@ -172,7 +173,7 @@ def walk_dense(ranges: Ranges, body: int, limit: int, int_size: int,
     the wake of the block's copy (``wait``); a chunk larger than a window is stepped over
     unread.  None where the lengths do not end in a whole list before ``limit`` (or a
     read comes short): the caller then walks the block again to name what is wrong."""
-    return _windows(ranges, body, limit, int_size, None, wait)[0]
+    return _windows(ranges, body, limit, int_size, False, 0, wait)[0]
 
 
 def copy_payloads(ranges: Ranges, body: int, limit: int, int_size: int) -> int | None:
@@ -189,7 +190,7 @@ def copy_payloads(ranges: Ranges, body: int, limit: int, int_size: int) -> int |
     out = os.lseek(ranges.dst, 0, os.SEEK_CUR)
     half = _middle(ranges.src, body, limit, int_size) if limit - body > SPLIT else None
     if half is None:
-        end, out = _windows(ranges, body, limit, int_size, out, None)
+        end, out = _windows(ranges, body, limit, int_size, True, out, None)
     else:
         middle, before = half
         second: list[tuple[int | None, int]] = []
@@ -197,14 +198,15 @@ def copy_payloads(ranges: Ranges, body: int, limit: int, int_size: int) -> int |
 
         def run() -> None:
             try:
-                second.append(_windows(ranges, middle, limit, int_size, out + before, None))
+                second.append(_windows(ranges, middle, limit, int_size, True, out + before,
+                                       None))
             except BaseException as e:  # handed to the caller
                 failed.append(e)
 
         copier = threading.Thread(target=run, name="pgarchive-copy", daemon=True)
         copier.start()
         try:
-            first, _ = _windows(ranges, body, middle, int_size, out, None, middle)
+            first, _ = _windows(ranges, body, middle, int_size, True, out, None, middle)
         finally:
             copier.join()
         if failed:
@@ -223,23 +225,25 @@ def _middle(src: int, body: int, limit: int, int_size: int) -> tuple[int, int] |
     pos, payload = body, 0
     while pos < middle:
         head = os.pread(src, size, pos)
+        if len(head) < size or head[0]:
+            return None
         n = int.from_bytes(head[1:], "little")
-        if len(head) < size or head[0] or n == 0 or pos + size + n > limit:
+        if n == 0 or pos + size + n > limit:
             return None
         pos += size + n
         payload += n
     return pos, payload
 
 
-def _windows(ranges: Ranges, base: int, limit: int, int_size: int, out: int | None,
+def _windows(ranges: Ranges, base: int, limit: int, int_size: int, write: bool, out: int,
              wait: Callable[[int], None] | None, stop: int | None = None
              ) -> tuple[int | None, int]:
-    """The loop of :func:`walk_dense` and (given ``out``, where the payloads go in the
-    destination) :func:`copy_payloads`: windows grow from FIRST_WINDOW to WINDOW (a small
-    table costs a small read); one stays in a core's L2 cache while its payloads are
-    written.  Returns (the end of the chunk list or None, ``out`` past what was
-    written); ``stop``, a chunk length's position, ends the walk there as if the list
-    ended (the first half of a list cut in two)."""
+    """The loop of :func:`walk_dense` and (``write``: the payloads written from the
+    destination's offset ``out`` on) :func:`copy_payloads`: windows grow from
+    FIRST_WINDOW to WINDOW (a small table costs a small read); one stays in a core's L2
+    cache while its payloads are written.  Returns (the end of the chunk list or None,
+    ``out`` past what was written); ``stop``, a chunk length's position, ends the walk
+    there as if the list ended (the first half of a list cut in two)."""
     src, dst, size = ranges.src, ranges.dst, 1 + int_size
     window = min(FIRST_WINDOW, WINDOW)
     marks: list[int] = []
@@ -250,31 +254,31 @@ def _windows(ranges: Ranges, base: int, limit: int, int_size: int, out: int | No
             wait(base + want)
         win = os.pread(src, want, base)
         if len(win) < want:
-            return None, out or 0
-        if out is not None:
+            return None, out
+        if write:
             marks.clear()
             q, status = chunkscan.spans(win, 0, int_size, marks)
         else:
             q, status = chunkscan.skip(win, 0, int_size)
         if status == chunkscan.NEGATIVE:
-            return None, out or 0
+            return None, out
         if q > 0:  # whole chunks: written; the next window starts at the one left over
-            if out is not None and marks:
+            if marks:
                 out = _write_pieces(dst, win, marks, out)
             if status == chunkscan.LIST_END:
-                return base + q, out or 0
+                return base + q, out
             base += q
             continue
         if len(win) < size:  # a length cut by the limit
-            return None, out or 0
+            return None, out
         n = int.from_bytes(win[1:size], "little")
         if win[0] or base + size + n > limit:
-            return None, out or 0
-        if out is not None:  # larger than a window: copied on its own
+            return None, out
+        if write:  # larger than a window: copied on its own
             ranges.copy(base + size, base + size + n, at=out)
             out += n
         base += size + n
-    return (base if base == stop else None), out or 0
+    return (base if base == stop else None), out
 
 
 def _write(dst: int, data: memoryview) -> None:
