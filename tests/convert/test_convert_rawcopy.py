@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -290,7 +291,8 @@ def test_a_small_first_chunk_alone_does_not_make_a_block_dense(
 def test_a_walk_reads_in_the_wake_of_the_copy(tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """Each window the windowed walk reads has been copied already (the copy reports
-    every PACE bytes), so it comes from the cache the copy filled."""
+    every PACE bytes), so it comes from the cache the copy filled, and the walk follows
+    the copy part way, not only once it has ended."""
     from pgarchive.convert import custom
 
     monkeypatch.setattr(rawcopy, "PACE", 5000)
@@ -305,6 +307,7 @@ def test_a_walk_reads_in_the_wake_of_the_copy(tmp_path: Path,
         def seen(pos: int) -> None:
             copied.append(pos)
             reached(pos)
+            time.sleep(0.002)  # (a slow copy: the walk catches up with it)
         real_copy(self, start, end, stop, seen if reached else None, step)
 
     def pread(fd: int, n: int, pos: int) -> bytes:
@@ -312,8 +315,11 @@ def test_a_walk_reads_in_the_wake_of_the_copy(tmp_path: Path,
             reads.append((pos + n, copied[-1]))
         return real_pread(fd, n, pos)
 
+    blocks: list[int] = []
+
     def walk_dense(*args: Any) -> int | None:
         walking.append(True)
+        blocks.append(1)
         try:
             return real_walk(*args)
         finally:
@@ -326,6 +332,8 @@ def test_a_walk_reads_in_the_wake_of_the_copy(tmp_path: Path,
     convert(str(PG18 / "custom.dump"), str(out))
     assert out.read_bytes() == (PG18 / "custom.dump").read_bytes()
     assert len(reads) > 10 and all(end <= at for end, at in reads)
+    # paced: within a block, the walk met the copy part way (not only once it had ended)
+    assert len({at for _end, at in reads}) > len(blocks)
 
 
 def test_a_failed_copy_does_not_leave_its_walk_waiting(tmp_path: Path,

@@ -123,12 +123,14 @@ class Wake:
 Walk = Callable[[Callable[[int], None]], int]
 
 
-def copy_walked(ranges: Ranges, start: int, guess: int | None, walk: Walk) -> int:
+def copy_walked(ranges: Ranges, start: int, guess: int | None, walk: Walk,
+                paced: bool = False) -> int:
     """Append the bytes from ``start`` to the end that ``walk`` finds (and checks), and
     return that end.  With ``guess`` (where the TOC's offsets put the end), [start, guess)
-    is copied in a thread while ``walk`` runs, then cut back or completed to the end
-    walked; without it, the walk comes first.  A failed walk stops the copy and raises
-    (the output is thrown away)."""
+    is copied in a thread (``paced``: PACE bytes a call, for a walk that reads in its
+    wake) while ``walk`` runs, then cut back or completed to the end walked; without it,
+    the walk comes first.  A failed walk stops the copy and raises (the output is thrown
+    away)."""
     wake = Wake()
     if guess is None or guess <= start:
         wake.end()
@@ -141,7 +143,7 @@ def copy_walked(ranges: Ranges, start: int, guess: int | None, walk: Walk) -> in
 
     def run() -> None:
         try:
-            ranges.copy(start, guess, stop, wake.reached, PACE)
+            ranges.copy(start, guess, stop, wake.reached, PACE if paced else STEP)
         except BaseException as e:  # handed to the caller
             failed.append(e)
         finally:
