@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -185,6 +187,37 @@ def test_pure_python_payload_spans_equal_installed_ones(item: dict[str, Any]) ->
                 assert marked == whole[:len(marked)]
                 if got[1] == chunkscan.LIST_END:
                     assert len(marked) == len(whole)
+
+
+@pytest.mark.parametrize("item", corpus("", lambda i: i["archive"].endswith(
+    ("custom_lz4.dump", "custom_zstd.dump", "pg18/custom.dump"))))
+def test_pure_python_hop_equals_installed_one(item: dict[str, Any]) -> None:
+    """The end of each table's chunk list found by reading its lengths alone, compiled and
+    from source, is the reader's, and both give up alike (-1) where the limit cuts the
+    list or a length is made negative."""
+    from pgarchive.format import chunkscan
+
+    pure = plain_module("pgarchive.format.chunkscan")
+    raw = bytearray(Path(archive_path(item)).read_bytes())
+    with pgarchive.open(archive_path(item)) as a:
+        c: Any = a.container
+        ends = {e.dump_id: (c.block_of(e).body, c.blocks.skip_block(c.block_of(e)))
+                for e in a.entries if e.desc == "TABLE DATA" and e.has_data}
+    with tempfile.TemporaryFile() as f:
+        f.write(raw)
+        f.flush()
+        for body, end in ends.values():
+            for limit in (end, len(raw), end - 1, body + 3):
+                want = end if limit >= end else -1
+                assert chunkscan.hop(f.fileno(), body, limit, 4) == want
+                assert pure.hop(f.fileno(), body, limit, 4) == want
+        body, end = max(ends.values(), key=lambda be: be[1] - be[0])
+        raw[body] = 1  # the first length negative
+        f.seek(0)
+        f.write(raw)
+        f.flush()
+        assert chunkscan.hop(f.fileno(), body, end, 4) == pure.hop(f.fileno(), body, end, 4) \
+            == -1
 
 
 @pytest.mark.skipif(os.environ.get("PGARCHIVE_PURE_PYTHON") == "1",

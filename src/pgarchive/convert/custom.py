@@ -19,17 +19,18 @@ from ..archive import Archive
 from ..compression import GZIP_CHUNK
 from ..containers.spool import readable_path  # ("-", a .gz: the local copy)
 from ..errors import ArchiveError
+from ..format import chunkscan
 from ..format.blocks import DENSE_CHUNK
 from ..format.constants import BlockType, Compression, OffsetFlag, TocExtra
 from ..format.model import TocEntry
 from ..format.writer import BlockFramer, build_toc_file
 from .model import OutEntry, Plan
 from .parallel import Jobs
-from .rawcopy import Ranges, copy_dense, copy_walked
+from .rawcopy import Ranges, Walk, copy_walked, walk_dense
 from .streams import Counts, Mode, entry_mode, entry_streams
 
 BUFFER = 1 << 20
-#: How many chunks of a block say whether they are small (then read once, not walked).
+#: How many chunks of a block say whether they are small (then read whole as they are walked).
 SAMPLE = 3
 
 
@@ -50,8 +51,8 @@ def write_block(f: BinaryIO, a: Archive, plan: Plan, item: OutEntry,
         f.flush()
         if size is not None and src.data_offset:
             start = src.data_offset
-            if not _copied_dense(source, a, src, start, start + size):
-                copy_walked(source, start, start + size, lambda: _walked(a, src)[1])
+            walk, paced = _walk(source, a, src, start + size)
+            copy_walked(source, start, start + size, walk, paced)
         else:
             start, end = _walked(a, src)
             source.copy(start, end)
@@ -76,22 +77,31 @@ def write_block(f: BinaryIO, a: Archive, plan: Plan, item: OutEntry,
     return counts
 
 
-def _copied_dense(source: Ranges, a: Archive, entry: TocEntry, start: int, limit: int) -> bool:
-    """Copy a table data block of small chunks (gzip) by reading it once
-    (rawcopy.copy_dense); False, with nothing written, where it is not one or its lengths
-    are not whole (the walk beside the kernel copy then says what is wrong)."""
+def _walk(source: Ranges, a: Archive, entry: TocEntry, limit: int) -> tuple[Walk, bool]:
+    """How the block of ``entry`` is walked beside its copy: a table's block of small
+    chunks (gzip's 4 kB) a window at a time in the copy's wake (rawcopy.walk_dense), one
+    of large chunks (lz4, zstd) by a read of each length in compiled code
+    (chunkscan.hop: 45,000 for 1.7 GB, 0.04 s of CPU against 0.10 s for the reader's
+    walk); where either finds the lengths not whole, or for large objects, the reader
+    walks the block, which names what is wrong.  Returns the walk and whether it reads in
+    the copy's wake (the copy then reports its progress in smaller steps)."""
     ranges = a.stored_ranges(entry)  # the block's header checked, as the walk checks it
     # Its first chunks decide (not the first alone: lz4's frame header is a chunk of its own)
     first = list(itertools.islice(ranges, SAMPLE)) if ranges is not None else []
-    if not first or max(n for _s, n in first) >= DENSE_CHUNK:
-        return False
     int_size = a.header.int_size
-    at = os.lseek(source.dst, 0, os.SEEK_CUR)
-    if copy_dense(source, start, first[0][0] - 1 - int_size, limit, int_size) is not None:
-        return True
-    os.ftruncate(source.dst, at)
-    os.lseek(source.dst, at, os.SEEK_SET)
-    return False
+    dense = bool(first) and max(n for _s, n in first) < DENSE_CHUNK
+
+    def walk(wait: Callable[[int], None]) -> int:
+        if first:
+            body = first[0][0] - 1 - int_size
+            if dense:
+                end = walk_dense(source, body, limit, int_size, wait)
+            else:
+                end = chunkscan.hop(source.src, body, limit, int_size)
+            if end is not None and end >= 0:
+                return end
+        return _walked(a, entry)[1]
+    return walk, dense
 
 
 def _walked(a: Archive, entry: TocEntry) -> tuple[int, int]:

@@ -8,6 +8,7 @@ otherwise, like tocscan) walks a window of the file and hands back payloads in b
 
 from __future__ import annotations
 
+import os
 from typing import Final
 
 WINDOW_END: Final = 0   # the window ends inside a chunk (or its header): give more bytes
@@ -83,3 +84,23 @@ def spans(window: bytes, p: int, int_size: int, out: list[int] | None) -> tuple[
             out.append(p + size)
             out.append(p + size + n)
         p += size + n
+
+
+def hop(fd: int, p: int, limit: int, int_size: int) -> int:
+    """The end of the chunk list at ``p`` in the file ``fd``, reading its lengths alone
+    (one small read a chunk: large chunks, lz4's and zstd's, are not read); -1 where they
+    do not end in a whole list before ``limit`` (a negative length, a short read): the
+    caller then walks the list again to name what is wrong."""
+    size = 1 + int_size
+    while p + size <= limit:
+        head = os.pread(fd, size, p)
+        if len(head) < size:
+            return -1
+        n = _length(head, 0, int_size)
+        if head[0] != 0 and n != 0:
+            return -1
+        p += size
+        if n == 0:
+            return p
+        p += n
+    return -1

@@ -20,18 +20,6 @@ import struct
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from construct import (
-    BytesInteger,
-    Const,
-    Construct,
-    If,
-    Int8ul,
-    RepeatUntil,
-    Struct,
-    this,
-)
-from construct.core import stream_read, stream_write
-
 from .constants import (
     K_VERS_1_3,
     K_VERS_1_4,
@@ -48,6 +36,22 @@ from .constants import (
     MAGIC,
     TocExtra,
 )
+from .deferred import deferred
+
+# construct's package also loads its debugging aids and constructs not used here: their
+# standard-library modules are loaded on first use (format/deferred.py), not at start-up
+with deferred("pdb", "inspect", "traceback", "pickle", "hashlib"):
+    from construct import (
+        BytesInteger,
+        Const,
+        Construct,
+        If,
+        Int8ul,
+        RepeatUntil,
+        Struct,
+        this,
+    )
+    from construct.core import stream_read, stream_write
 
 
 class PgInt(Construct):  # type: ignore[misc]
