@@ -23,7 +23,7 @@ from . import typecheck as _typecheck  # verify --types
 from .archive import Archive
 from .compression import InflateLimit, recut
 from .containers import EntryData, Finding, StoredStream
-from .copytext import CopyChecker, copy_columns
+from .copytext import CopyChecker, RowsHint, copy_columns, prescan
 from .errors import ArchiveError, MissingDataError, TruncatedError
 from .format.constants import K_VERS_1_12, Compression
 from .format.model import TocEntry
@@ -93,6 +93,19 @@ def created_large_objects(a: Archive) -> frozenset[int] | None:
     return _CREATED[a]
 
 
+Hinted = tuple[bytes, RowsHint | None]
+
+
+def _prescan(checker: CopyChecker | InsertChecker | None
+             ) -> Callable[[Hinted], Hinted] | None:
+    """The share of the checks the read-ahead thread takes when it is ahead: the
+    vectorised rows of a piece (copytext.prescan), which hold no streaming state."""
+    if not isinstance(checker, CopyChecker) or checker.columns is None:
+        return None
+    columns = checker.columns
+    return lambda item: (item[0], prescan(item[0], columns))
+
+
 def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, StoredStream]],
                   rep: EntryReport, progress: Progress | None = None,
                   ahead: bool = False, types: bool = False) -> None:
@@ -149,15 +162,20 @@ def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, S
                     pieces = recut(pieces, size)
                 if threaded:
                     keep_freed_memory()
-                pipeline = read_ahead(pieces, switch=SWITCH) if threaded else None
+                items: Iterator[Hinted] = ((p, None) for p in pieces)
+                pipeline = (read_ahead(items, switch=SWITCH, spare=_prescan(checker))
+                            if threaded else None)
                 try:
-                    for piece in pieces if pipeline is None else pipeline:
+                    for piece, hint in items if pipeline is None else pipeline:
                         h.update(piece)
                         rep.raw_bytes += len(piece)
                         if typed is not None:  # --types hook
                             typed.feed(piece)
                         if checker is not None:
-                            checker.feed(piece)
+                            if isinstance(checker, CopyChecker):
+                                checker.feed(piece, hint)
+                            else:
+                                checker.feed(piece)
                             if checker.findings:  # issue 12: stop at the first error
                                 break
                 finally:  # on a break, stop the read-ahead thread now, not when collected
