@@ -68,6 +68,29 @@ with pgarchive.open(sys.argv[1]) as a:
 """
 
 
+# verify -j2 itself, in-process: the CPU each of its two threads used, and how many
+# pieces the read-ahead thread also checked (copytext.prescan, when it was ahead).  With a
+# second core free, the busier thread (plus start-up) sets the wall time.
+THREADS = """
+import sys, threading, time
+from pgarchive import verify as v
+ended, shared = [], [0]
+run, prescan = threading.Thread.run, v.prescan
+def timed(self):
+    try:
+        run(self)
+    finally:
+        ended.append(time.thread_time())
+def counted(piece, columns):
+    shared[0] += 1
+    return prescan(piece, columns)
+threading.Thread.run, v.prescan = timed, counted
+t = time.thread_time()
+v.verify(sys.argv[1], jobs=2)
+print(f"{time.thread_time() - t:.2f} {sum(ended):.2f} {shared[0]}")
+"""
+
+
 def rows_sql(table: str, gb: float) -> str:
     rows = int(gb * (1 << 30) / 110)  # ~110 bytes of COPY text per row
     return (f"CREATE TABLE {table} (id bigint, a text, b text, c timestamptz, d numeric);\n"
@@ -136,6 +159,10 @@ def main() -> None:
             produce, hashing, checks = map(float, out)
             print(f"      -j2 halves alone (CPU): read+decode {produce:.2f} s; hash {hashing:.2f} "
                   f"+ checks {checks:.2f} = {hashing + checks:.2f} s")
+            out = subprocess.run([sys.executable, "-c", THREADS, path], capture_output=True,
+                                 text=True, check=True).stdout.split()
+            print(f"      -j2 threads (CPU): checking {float(out[0]):.2f} s, read-ahead "
+                  f"{float(out[1]):.2f} s (it also checked {out[2]} pieces)")
     for label in [c for c in ("multi-custom", "multi-dir") if c in cases]:
         path = archives[label]
         t = interleaved_medians({"j1": pgarchive_cmd("verify", "-j", "1", path),
