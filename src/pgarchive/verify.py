@@ -158,8 +158,8 @@ def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, S
                 threaded = ahead and not plain
                 size = PIECE_AHEAD if threaded else PIECE
                 pieces = container.decompressed(e, _counting(stream, rep, progress), size)
-                if not plain:
-                    pieces = recut(pieces, size)
+                if not plain:  # (threaded: a decoder's output of 256 kB or more as it is)
+                    pieces = recut(pieces, size, size // 4 if threaded else None)
                 if threaded:
                     keep_freed_memory()
                 items: Iterator[Hinted] = ((p, None) for p in pieces)
