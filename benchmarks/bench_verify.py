@@ -52,7 +52,8 @@ with pgarchive.open(sys.argv[1]) as a:
     e = next(x for x in a.entries if x.desc == "TABLE DATA" and x.has_data)
     def pieces():
         for _o, s in a.container.stored_streams(e):
-            yield from recut(a.container.decompressed(e, s, v.PIECE_AHEAD), v.PIECE_AHEAD)
+            yield from recut(a.container.decompressed(e, s, v.PIECE_AHEAD), v.PIECE_AHEAD,
+                             v.PIECE_AHEAD // 4)
     t = time.process_time(); total = sum(len(p) for p in pieces())
     produce = time.process_time() - t
     sample, got = [], 0

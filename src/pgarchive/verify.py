@@ -41,7 +41,8 @@ from .verify_report import (  # (re-exported: the report types are verify's API)
 
 # Bytes of decompressed data checked at a time (measured, 2 GB tables): on one core,
 # 256 kB pieces stay in cache (15% faster than 1 MB on four lz4 tables); handed between
-# threads, 1 MB pieces make fewer hand-overs.
+# threads, pieces of 256 kB to 1 MB make fewer hand-overs (a decoder's output of 256 kB or
+# more goes as it is: joining it would copy it once more).
 PIECE = 256 << 10
 PIECE_AHEAD = 1 << 20
 # The interpreter's switch interval while a read-ahead thread runs (Python's default is
@@ -158,7 +159,7 @@ def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, S
                 threaded = ahead and not plain
                 size = PIECE_AHEAD if threaded else PIECE
                 pieces = container.decompressed(e, _counting(stream, rep, progress), size)
-                if not plain:  # (threaded: a decoder's output of 256 kB or more as it is)
+                if not plain:
                     pieces = recut(pieces, size, size // 4 if threaded else None)
                 if threaded:
                     keep_freed_memory()
