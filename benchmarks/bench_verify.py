@@ -52,7 +52,8 @@ with pgarchive.open(sys.argv[1]) as a:
     e = next(x for x in a.entries if x.desc == "TABLE DATA" and x.has_data)
     def pieces():
         for _o, s in a.container.stored_streams(e):
-            yield from recut(a.container.decompressed(e, s, v.PIECE_AHEAD), v.PIECE_AHEAD)
+            yield from recut(a.container.decompressed(e, s, v.PIECE_AHEAD), v.PIECE_AHEAD,
+                             v.PIECE_AHEAD // 4)
     t = time.process_time(); total = sum(len(p) for p in pieces())
     produce = time.process_time() - t
     sample, got = [], 0
@@ -65,6 +66,29 @@ with pgarchive.open(sys.argv[1]) as a:
     t = time.process_time(); [ck.feed(p) for p in sample]; tc = time.process_time() - t
     k = total / got
     print(f"{produce:.2f} {th * k:.2f} {tc * k:.2f}")
+"""
+
+
+# verify -j2 itself, in-process: the CPU each of its two threads used, and how many
+# pieces the read-ahead thread also checked (copytext.prescan, when it was ahead).  With a
+# second core free, the busier thread (plus start-up) sets the wall time.
+THREADS = """
+import sys, threading, time
+from pgarchive import verify as v
+ended, shared = [], [0]
+run, prescan = threading.Thread.run, v.prescan
+def timed(self):
+    try:
+        run(self)
+    finally:
+        ended.append(time.thread_time())
+def counted(piece, columns):
+    shared[0] += 1
+    return prescan(piece, columns)
+threading.Thread.run, v.prescan = timed, counted
+t = time.thread_time()
+v.verify(sys.argv[1], jobs=2)
+print(f"{time.thread_time() - t:.2f} {sum(ended):.2f} {shared[0]}")
 """
 
 
@@ -136,6 +160,10 @@ def main() -> None:
             produce, hashing, checks = map(float, out)
             print(f"      -j2 halves alone (CPU): read+decode {produce:.2f} s; hash {hashing:.2f} "
                   f"+ checks {checks:.2f} = {hashing + checks:.2f} s")
+            out = subprocess.run([sys.executable, "-c", THREADS, path], capture_output=True,
+                                 text=True, check=True).stdout.split()
+            print(f"      -j2 threads (CPU): checking {float(out[0]):.2f} s, read-ahead "
+                  f"{float(out[1]):.2f} s (it also checked {out[2]} pieces)")
     for label in [c for c in ("multi-custom", "multi-dir") if c in cases]:
         path = archives[label]
         t = interleaved_medians({"j1": pgarchive_cmd("verify", "-j", "1", path),

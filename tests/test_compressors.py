@@ -17,6 +17,7 @@ from pgarchive.compression import (
     compressed,
     decompress,
     gzip_to_zlib,
+    recut,
     zlib_to_gzip,
 )
 from pgarchive.errors import CompressionError, TruncatedError
@@ -250,3 +251,17 @@ def test_lz4_decoding_stopped_early_is_quiet() -> None:
     assert len(next(pieces)) == 64
     pieces.close()  # GeneratorExit reaches the chunk joining: it must not hand on more
     gc.collect()
+
+
+def test_recut_hands_large_enough_pieces_on_uncopied() -> None:
+    """recut(least=...): a piece between ``least`` and the size, with nothing pending, is
+    the very object that came (verify -j2 saves lz4's joins so); smaller ones are still
+    joined, larger ones cut, and the bytes are the same in the same order."""
+    big, small, huge = b"b" * 600, b"s" * 100, b"h" * 2500
+    pieces = [big, small, small, big, huge, big]
+    plain = list(recut(iter(pieces), 1000))
+    kept = list(recut(iter(pieces), 1000, 250))
+    assert b"".join(kept) == b"".join(plain) == b"".join(pieces)
+    assert kept[0] is big and kept[-1] is big and all(len(p) <= 1000 for p in kept)
+    assert [len(p) for p in kept] == [600, 800, 1000, 1000, 500, 600]
+    assert plain[0] is not big  # (joined with the small ones after it)

@@ -130,6 +130,30 @@ def test_checker_agrees_with_whole_stream_reading(vector_min: int, data: bytes,
     assert got == expected[:MAX_FINDINGS]
 
 
+@settings(max_examples=400, deadline=None)
+@given(stream, st.sampled_from([1, 2, 3]), st.lists(st.integers(0, 200), max_size=8))
+def test_hints_worked_out_ahead_change_nothing(data: bytes, columns: int,
+                                              cuts: list[int]) -> None:
+    """verify's read-ahead thread hands each piece on with prescan()'s vector pass over
+    its whole rows when it has time: the checker, which uses it only where its own pass
+    would cover exactly those rows (not past an end marker, nor after a row that needs
+    the exact path), finds the same either way."""
+    saved, copytext._VECTOR_MIN = copytext._VECTOR_MIN, 0
+    try:
+        pieces = cut(data, cuts)
+        hinted = CopyChecker(columns)
+        for p in pieces:
+            hinted.feed(p, copytext.prescan(p, columns))
+        hinted.finish()
+        plain = CopyChecker(columns)
+        for p in pieces:
+            plain.feed(p)
+        plain.finish()
+    finally:
+        copytext._VECTOR_MIN = saved
+    assert (hinted.rows, hinted.findings) == (plain.rows, plain.findings)
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=300), st.sampled_from([None, 2]), st.lists(st.integers(0, 300)))
 def test_arbitrary_bytes_cut_anywhere_give_the_same_answer(data: bytes, columns: int | None,

@@ -19,6 +19,28 @@ def test_items_in_order() -> None:
     assert list(read_ahead(iter([]))) == []
 
 
+def test_spare_work_is_done_by_the_producer_only_when_it_is_ahead() -> None:
+    """``spare`` runs in the producer's thread on the items it makes while at least half
+    the queue waits, and every item still comes once, in order."""
+    spared: list[tuple[int, bool]] = []
+    consumer = threading.current_thread()
+
+    def spare(x: int) -> int:
+        spared.append((x, threading.current_thread() is not consumer))
+        return -x
+
+    got = []
+    for x in read_ahead(iter(range(1, 201)), depth=4, spare=spare):
+        if not got:
+            deadline = time.monotonic() + 5  # the producer fills the queue meanwhile
+            while not spared and time.monotonic() < deadline:
+                time.sleep(0.001)
+        got.append(x)
+    assert [abs(x) for x in got] == list(range(1, 201))
+    assert spared and all(in_producer for _x, in_producer in spared)
+    assert {x for x, _t in spared} == {-x for x in got if x < 0}
+
+
 def test_producer_error_is_raised_in_the_consumer_after_the_items_before_it() -> None:
     def items() -> Iterator[int]:
         yield 1

@@ -15,6 +15,7 @@ import pytest
 
 import pgarchive
 from helpers import TESTDATA, archive_path, corpus
+from pgarchive import copytext
 from pgarchive.errors import ArchiveError
 from pgarchive.manifest import build_manifest, compare
 from pgarchive.verify import verify
@@ -178,7 +179,8 @@ def test_one_table_damaged_same_report_with_the_read_ahead_thread(
     checking thread itself, through the entry's own offsets rather than the walk of
     --jobs 1: a damaged chunk length that makes a chunk swallow the rows after it is
     reported both ways with the rows found wrong and, past them, the broken length the
-    block's end is looked for through (at its offset, with its value)."""
+    block's end is looked for through (at its offset, with its value).  The thread's
+    share of the checks (each piece's whole rows, vectorised) changes nothing either."""
     import pgarchive.verify as verify_mod
 
     src = TESTDATA / "pg18" / name
@@ -187,15 +189,25 @@ def test_one_table_damaged_same_report_with_the_read_ahead_thread(
         e = next(e for e in a.entries if e.desc == "TABLE DATA" and e.tag == "orders")
         start, size = e.data_offset or 0, a.stored_size(e) or 0
     pipelines: list[int] = []
+    hints: list[int] = []
     real = verify_mod.read_ahead
 
-    def spy(*args: Any, **kw: Any) -> Any:
+    def spy(items: Any, **kw: Any) -> Any:
+        """The read-ahead thread, taking its share of the checks on every piece (as if
+        it were always ahead), not only when it happens to be."""
         pipelines.append(1)
-        return real(*args, **kw)
+        spare = kw.pop("spare")
+
+        def shared(item: Any) -> Any:
+            item = spare(item)
+            hints.append(item[1] is not None)
+            return item
+        return real(map(shared, items), **kw)
 
     monkeypatch.setattr(verify_mod, "read_ahead", spy)
     monkeypatch.setattr(verify_mod, "PIECE", 1024)  # pieces of 1 kB (both ways alike):
     monkeypatch.setattr(verify_mod, "PIECE_AHEAD", 1024)  # reads go past the damage
+    monkeypatch.setattr(copytext, "_VECTOR_MIN", 64)  # ranges of 1 kB pieces vectorised
     damaged = 0
     lengths: list[str] = []
     for i, where in enumerate(range(start + 12, start + size, max(1, size // 15))):
@@ -215,6 +227,7 @@ def test_one_table_damaged_same_report_with_the_read_ahead_thread(
         damaged += not one.ok
         lengths += [p.message for p in one.all_problems() if "chunk length" in p.message]
     assert damaged > 5
+    assert (sum(hints) > 10) == (name != "custom_z0.dump")
     if name == "custom_z0.dump":  # one chunk a row: some of the damage is in a length
         assert lengths and all(re.fullmatch(r"negative chunk length -\d+", m) for m in lengths)
 

@@ -120,12 +120,19 @@ def decompress(
     return limit.check(out)
 
 
-def recut(chunks: Iterable[bytes], out_size: int) -> Iterator[bytes]:
+def recut(chunks: Iterable[bytes], out_size: int, least: int | None = None) -> Iterator[bytes]:
     """Re-cut pieces to about ``out_size`` (none larger): stored chunks of uncompressed
-    custom archives (one per row), or a decoder's small outputs (gzip gives ~11 kB)."""
+    custom archives (one per row), or a decoder's small outputs (gzip gives ~11 kB).
+
+    ``least``: a piece of at least that size (and at most ``out_size``) that comes with
+    nothing pending is handed on as it is, not copied into a join (verify -j2: lz4's
+    ~450 kB outputs; joining them into 1 MB pieces cost 0.3 s of 1.7 on a 2 GB table)."""
     pending: list[bytes] = []
     size = 0
     for chunk in chunks:
+        if least is not None and not pending and least <= len(chunk) <= out_size:
+            yield chunk
+            continue
         if len(chunk) > out_size:
             if pending:
                 yield b"".join(pending)

@@ -107,6 +107,30 @@ def plain_shape(data: bytes, start: int, end: int,
     return rows, len(seps) == rows * columns and bool(newline[columns - 1::columns].all())
 
 
+@dataclass(frozen=True)
+class RowsHint:
+    """:func:`plain_shape` of a piece's whole rows (from after its first newline to its
+    last), worked out ahead by another thread (verify's read-ahead thread, when it is
+    ahead of the checks): the checker uses it only for exactly that range, so what it
+    finds is the same with or without one."""
+
+    start: int
+    end: int
+    shape: tuple[int, bool] | None
+
+
+def prescan(piece: bytes, columns: int | None) -> RowsHint | None:
+    """The hint for ``piece`` that :meth:`CopyChecker.feed` asks for in the usual case
+    (no escape or marker about); None where there is nothing to vectorise."""
+    if columns is None:
+        return None
+    first = piece.find(b"\n")
+    last = piece.rfind(b"\n")
+    if last - first < _VECTOR_MIN:
+        return None
+    return RowsHint(first + 1, last + 1, plain_shape(piece, first + 1, last + 1, columns))
+
+
 def copy_columns(copy_stmt: str | None) -> int | None:
     """The number of columns a ``COPY t (a, "b c") FROM stdin;`` statement lists.
 
@@ -179,8 +203,9 @@ class CopyChecker:
     _after: bytes = b""
     _after_reported: bool = False
 
-    def feed(self, piece: bytes) -> None:
-        """Check the next piece of the decompressed stream (any size, cut anywhere)."""
+    def feed(self, piece: bytes, hint: RowsHint | None = None) -> None:
+        """Check the next piece of the decompressed stream (any size, cut anywhere);
+        ``hint``: :func:`prescan` of this piece, if another thread had time for it."""
         n = len(piece)
         if not n:
             return
@@ -203,7 +228,7 @@ class CopyChecker:
         self._end_row()
         last = piece.rfind(b"\n")
         if last > first:
-            marker = self._rows(piece, first + 1, last + 1, base)
+            marker = self._rows(piece, first + 1, last + 1, base, hint)
             if marker == _EXACT:
                 self._exact(piece, first + 1, base)
                 return
@@ -288,7 +313,8 @@ class CopyChecker:
         self._row_error = None
         self._escape_open = False
 
-    def _rows(self, piece: bytes, start: int, end: int, base: int) -> int:
+    def _rows(self, piece: bytes, start: int, end: int, base: int,
+              hint: RowsHint | None = None) -> int:
         """Check the whole rows ``piece[start:end]`` (start follows a newline, end-1 is one).
 
         Returns where the end-of-data marker row starts in ``piece``, -1 if it is not
@@ -305,7 +331,10 @@ class CopyChecker:
             if _UNUSUAL.search(piece, start, end) and _UNUSUAL.search(
                     piece[start:end].replace(b"\\\\", b"")):
                 return _EXACT
-        shape = plain_shape(piece, start, end, self.columns)
+        if hint is not None and hint.start == start and hint.end == end:
+            shape = hint.shape
+        else:
+            shape = plain_shape(piece, start, end, self.columns)
         if shape is None:
             return _EXACT
         newlines, ok = shape

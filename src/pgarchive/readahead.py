@@ -15,7 +15,7 @@ import contextlib
 import queue
 import sys
 import threading
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -31,8 +31,8 @@ class _Raised:
         self.error = error
 
 
-def read_ahead(items: Iterable[T], depth: int = 8,
-               switch: float | None = None) -> Generator[T, None, None]:
+def read_ahead(items: Iterable[T], depth: int = 8, switch: float | None = None,
+               spare: Callable[[T], T] | None = None) -> Generator[T, None, None]:
     """Yield what ``items`` yields, producing up to ``depth`` items ahead in a thread.
 
     An exception in the producer is raised in the consumer, and when the consumer stops
@@ -43,18 +43,23 @@ def read_ahead(items: Iterable[T], depth: int = 8,
     decoder, numpy) released the GIL waits that long for it when the other thread runs
     Python code; with Python's 5 ms and several such calls per piece, the two threads
     take turns instead of overlapping.
+
+    ``spare``: work the producer takes over from the consumer while it is ahead (half
+    the queue or more waiting): an item is handed on as ``spare(item)`` then, as itself
+    otherwise.  So the work is shared by whichever thread has time, whatever the ratio
+    of their speeds (verify: lz4 decodes faster than the checks run, zstd slower).
     """
     before = sys.getswitchinterval()
     if switch is not None:
         sys.setswitchinterval(switch)
     try:
-        yield from _pipeline(items, depth)
+        yield from _pipeline(items, depth, spare)
     finally:
         if switch is not None:
             sys.setswitchinterval(before)
 
 
-def _pipeline(items: Iterable[T], depth: int) -> Iterator[T]:
+def _pipeline(items: Iterable[T], depth: int, spare: Callable[[T], T] | None) -> Iterator[T]:
     q: queue.Queue[T | _End | _Raised] = queue.Queue(depth)
     stop = threading.Event()
 
@@ -70,6 +75,8 @@ def _pipeline(items: Iterable[T], depth: int) -> Iterator[T]:
     def produce() -> None:
         try:
             for item in items:
+                if spare is not None and q.qsize() * 2 >= depth:
+                    item = spare(item)
                 if not put(item):
                     return
             put(_End())

@@ -23,7 +23,7 @@ from . import typecheck as _typecheck  # verify --types
 from .archive import Archive
 from .compression import InflateLimit, recut
 from .containers import EntryData, Finding, StoredStream
-from .copytext import CopyChecker, copy_columns
+from .copytext import CopyChecker, RowsHint, copy_columns, prescan
 from .errors import ArchiveError, MissingDataError, TruncatedError
 from .format.constants import K_VERS_1_12, Compression
 from .format.model import TocEntry
@@ -41,7 +41,8 @@ from .verify_report import (  # (re-exported: the report types are verify's API)
 
 # Bytes of decompressed data checked at a time (measured, 2 GB tables): on one core,
 # 256 kB pieces stay in cache (15% faster than 1 MB on four lz4 tables); handed between
-# threads, 1 MB pieces make fewer hand-overs.
+# threads, pieces of 256 kB to 1 MB make fewer hand-overs (a decoder's output of 256 kB or
+# more goes as it is: joining it would copy it once more).
 PIECE = 256 << 10
 PIECE_AHEAD = 1 << 20
 # The interpreter's switch interval while a read-ahead thread runs (Python's default is
@@ -91,6 +92,19 @@ def created_large_objects(a: Archive) -> frozenset[int] | None:
                 oids.update(int(w) for w in (e.defn or "").split() if w.isdigit())
         _CREATED[a] = frozenset(oids)
     return _CREATED[a]
+
+
+Hinted = tuple[bytes, RowsHint | None]
+
+
+def _prescan(checker: CopyChecker | InsertChecker | None
+             ) -> Callable[[Hinted], Hinted] | None:
+    """The share of the checks the read-ahead thread takes when it is ahead: the
+    vectorised rows of a piece (copytext.prescan), which hold no streaming state."""
+    if not isinstance(checker, CopyChecker) or checker.columns is None:
+        return None
+    columns = checker.columns
+    return lambda item: (item[0], prescan(item[0], columns))
 
 
 def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, StoredStream]],
@@ -146,18 +160,23 @@ def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, S
                 size = PIECE_AHEAD if threaded else PIECE
                 pieces = container.decompressed(e, _counting(stream, rep, progress), size)
                 if not plain:
-                    pieces = recut(pieces, size)
+                    pieces = recut(pieces, size, size // 4 if threaded else None)
                 if threaded:
                     keep_freed_memory()
-                pipeline = read_ahead(pieces, switch=SWITCH) if threaded else None
+                items: Iterator[Hinted] = ((p, None) for p in pieces)
+                pipeline = (read_ahead(items, switch=SWITCH, spare=_prescan(checker))
+                            if threaded else None)
                 try:
-                    for piece in pieces if pipeline is None else pipeline:
+                    for piece, hint in items if pipeline is None else pipeline:
                         h.update(piece)
                         rep.raw_bytes += len(piece)
                         if typed is not None:  # --types hook
                             typed.feed(piece)
                         if checker is not None:
-                            checker.feed(piece)
+                            if isinstance(checker, CopyChecker):
+                                checker.feed(piece, hint)
+                            else:
+                                checker.feed(piece)
                             if checker.findings:  # issue 12: stop at the first error
                                 break
                 finally:  # on a break, stop the read-ahead thread now, not when collected
