@@ -225,20 +225,9 @@ class _Walker:
         length: i64 = n
         return length
 
-    def str_(self, limit: i64, what: str) -> bytes | None:
-        """A Str: None for NULL (a negative length)."""
-        n = self.length(limit, what)
-        if n < 0:
-            return None
-        p = self.p
-        if n > self.end - p:
-            raise _Short(p + n)
-        self.p = p + n
-        return self.buf[p:p + n] if n else b""
-
-    def uint_(self, limit: i64, what: str) -> int:
-        """A Str holding an OID or id, parsed where it lies (:func:`uint_text`); -1 for
-        NULL."""
+    def take(self, limit: i64, what: str) -> i64:
+        """Step over a Str's bytes and return where they start (they end at ``self.p``);
+        -1 for NULL.  Every field reader below is this and what it does with the bytes."""
         n = self.length(limit, what)
         if n < 0:
             return -1
@@ -246,33 +235,42 @@ class _Walker:
         if n > self.end - p:
             raise _Short(p + n)
         self.p = p + n
-        return _uint_at(self.buf, p, p + n)
+        return p
+
+    def str_(self, limit: i64, what: str) -> bytes | None:
+        """A Str: None for NULL (a negative length)."""
+        p = self.take(limit, what)
+        if p < 0:
+            return None
+        q = self.p
+        return self.buf[p:q] if q > p else b""
+
+    def uint_(self, limit: i64, what: str) -> int:
+        """A Str holding an OID or id, parsed where it lies (:func:`uint_text`); -1 for
+        NULL."""
+        p = self.take(limit, what)
+        if p < 0:
+            return -1
+        return _uint_at(self.buf, p, self.p)
 
     def is_true(self, limit: i64, what: str) -> bool:
         """Whether a Str says ``true`` (with_oids), compared where it lies."""
-        n = self.length(limit, what)
-        p = self.p
-        if n > self.end - p:
-            raise _Short(p + n)
-        if n <= 0:
+        p = self.take(limit, what)
+        if p < 0:
             return False
-        self.p = p + n
         buf = self.buf
-        return (n == 4 and buf[p] == 116 and buf[p + 1] == 114 and buf[p + 2] == 117 and
-                buf[p + 3] == 101)  # b"true"
+        return (self.p - p == 4 and buf[p] == 116 and buf[p + 1] == 114 and
+                buf[p + 2] == 117 and buf[p + 3] == 101)  # b"true"
 
     def name_(self, limit: i64, what: str, slot: int, limits: Limits, encoding: str
               ) -> str | None:
         """A name Str, decoded and shared (:meth:`Limits.name`): "" at once, and the same
         bytes as this field of the entry before (one schema, one owner) without a copy or
         a lookup."""
-        n = self.length(limit, what)
-        if n < 0:
+        p = self.take(limit, what)
+        if p < 0:
             return None
-        p = self.p
-        if n > self.end - p:
-            raise _Short(p + n)
-        self.p = p + n
+        n: i64 = self.p - p
         if n == 0:
             return ""
         buf = self.buf
@@ -292,27 +290,17 @@ class _Walker:
     def defn_kind(self, limit: i64) -> int:
         """Read a defn without copying it: 0 NULL or empty, 1 a partition-root comment,
         2 a real definition (all that the default selection needs to know)."""
-        n = self.length(limit, "definition")
-        if n <= 0:
+        p = self.take(limit, "definition")
+        if p < 0 or self.p == p:
             return 0
-        p = self.p
-        if n > self.end - p:
-            raise _Short(p + n)
-        self.p = p + n
         k = len(_PARTITION_ROOT)
-        if n >= k and self.buf[p:p + k] == _PARTITION_ROOT:
+        if self.p - p >= k and self.buf[p:p + k] == _PARTITION_ROOT:
             return 1
         return 2
 
     def skip_str(self, limit: i64, what: str) -> bool:
         """Skip a Str; False if it was NULL."""
-        n = self.length(limit, what)
-        if n < 0:
-            return False
-        if n > self.end - self.p:
-            raise _Short(self.p + n)
-        self.p += n
-        return True
+        return self.take(limit, what) >= 0
 
 
 class _TooLong(Exception):
