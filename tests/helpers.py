@@ -83,3 +83,25 @@ def toc_entry(dump_id: int, desc: str, tag: str, deps: tuple[int, ...] = (),
                     Section.PRE_DATA if section is None else section, f"-- {desc} {tag}",
                     None, f"COPY {namespace}.{tag} FROM stdin;" if desc == "TABLE DATA"
                     else None, namespace, None, None, 0, "o", False, deps)
+
+
+#: Runs pgarchive's entry point in a child, then writes (exit status, whether click was
+#: loaded) on stderr: the quick paths (cli/quick.py) must answer without click.
+ENTRY_PROBE = (
+    "import sys\nfrom pgarchive.cli import main\nsys.argv = ['pgarchive', *sys.argv[1:]]\n"
+    "try:\n    main()\nexcept SystemExit as e:\n    code = e.code\n"
+    "sys.stderr.write(repr((code, 'click' in sys.modules)))\n")
+
+
+def entry_in_child(*args: str) -> tuple[int, bool, bytes, str]:
+    """``pgarchive ARGS`` run in a child: its exit status, whether click was loaded (the
+    full command line answered), stdout, and stderr without the probe's line."""
+    import ast
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", ENTRY_PROBE, *args], capture_output=True,
+                         check=False)
+    err = out.stderr.decode()
+    head, _, probe = err.rpartition("(")
+    code, loaded = ast.literal_eval("(" + probe)
+    return code, loaded, out.stdout, head

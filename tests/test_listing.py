@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 import pgarchive
-from helpers import INDEX, TESTDATA, archive_path, corpus
+from helpers import INDEX, TESTDATA, archive_path, corpus, entry_in_child
 from pgarchive.cli import cli
 from pgarchive.listing import render_list
 from pgarchive.selection import RestoreOptions, listed, required
@@ -76,27 +76,6 @@ def test_ls_verbose_equals_shared_golden(item: dict[str, Any]) -> None:
     assert res.stdout_bytes == golden.read_bytes()
 
 
-QUICK_PROBE = (
-    "import sys\nfrom pgarchive.cli import main\nsys.argv = ['pgarchive', *sys.argv[1:]]\n"
-    "try:\n    main()\nexcept SystemExit as e:\n    code = e.code\n"
-    "sys.stderr.write(repr((code, 'click' in sys.modules)))\n")
-
-
-def _quick(*args: str) -> tuple[int, bool, bytes, str]:
-    """Run the entry point in a child: its exit status, whether click was loaded (the full
-    command line ran), stdout, and stderr without the probe's line."""
-    import ast
-    import subprocess
-    import sys
-
-    out = subprocess.run([sys.executable, "-c", QUICK_PROBE, *args], capture_output=True,
-                         check=False)
-    err = out.stderr.decode()
-    head, _, probe = err.rpartition("(")
-    code, loaded = ast.literal_eval("(" + probe)
-    return code, loaded, out.stdout, head
-
-
 SPELLINGS = ((["-F", "list"], []), (["--format=list"], []), (["-Flist"], []),
              ([], ["--format", "list"]))
 
@@ -108,7 +87,7 @@ def test_quick_ls_list_is_pg_restore_l_without_click(item: dict[str, Any]) -> No
     bytes, for every container."""
     before, after = SPELLINGS[INDEX.index(item) % len(SPELLINGS)]
     args = ["ls", *before, archive_path(item), *after]
-    assert _quick(*args)[:3] == (0, False, (TESTDATA / item["list"]).read_bytes()), args
+    assert entry_in_child(*args)[:3] == (0, False, (TESTDATA / item["list"]).read_bytes()), args
 
 
 @pytest.mark.parametrize("kind", ["custom.dump", "dir"])
@@ -141,10 +120,10 @@ def test_quick_ls_leaves_everything_else_to_the_full_command(tmp_path: Any) -> N
     assert list_args([small, "-F", "json"]) is None
     assert list_args(["-", "-F", "list"]) is None  # standard input is read once
     assert list_args([str(tmp_path / "none"), "-F", "list"]) is None
-    code, loaded, out, err = _quick("ls", small, "-F", "list", "-t", "nosuch")
+    code, loaded, out, err = entry_in_child("ls", small, "-F", "list", "-t", "nosuch")
     assert (code, loaded) == (0, True)
     cut = tmp_path / "cut.dump"
     cut.write_bytes((TESTDATA / "pg18" / "custom.dump").read_bytes()[:300])
-    code, loaded, out, err = _quick("ls", str(cut), "-F", "list")
+    code, loaded, out, err = entry_in_child("ls", str(cut), "-F", "list")
     assert (code, loaded, out) == (2, True, b"")
     assert err.startswith(f"pgarchive: error: {cut}") and err.count("\n") == 1, err

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from helpers import TESTDATA
+from helpers import TESTDATA, entry_in_child
 from pgarchive.cli import cli
 from pgarchive.script.clean import if_exists_statement
 from pgarchive.script.keywords import QUOTED_KEYWORDS
@@ -163,25 +163,6 @@ def test_strict_names_like_pg_restore(args: list[str], pg_restore: str) -> None:
         assert theirs.stderr.strip().removeprefix("pg_restore: error: ") in str(ours.exception)
 
 
-SQL_PROBE = (
-    "import sys\nfrom pgarchive.cli import main\nsys.argv = ['pgarchive', *sys.argv[1:]]\n"
-    "try:\n    main()\nexcept SystemExit as e:\n    code = e.code\n"
-    "sys.stderr.write(repr((code, 'click' in sys.modules)))\n")
-
-
-def _entry(*args: str) -> tuple[int, bool, bytes, str]:
-    """The entry point in a child: exit status, whether click loaded (the full command
-    line answered), stdout, stderr without the probe's line."""
-    import ast
-
-    out = subprocess.run([sys.executable, "-c", SQL_PROBE, *args], capture_output=True,
-                         check=False)
-    err = out.stderr.decode()
-    head, _, probe = err.rpartition("(")
-    code, loaded = ast.literal_eval("(" + probe)
-    return code, loaded, out.stdout, head
-
-
 @pytest.mark.parametrize("args", [
     ["-s", "--restrict-key", "k"], ["--restrict-key", "k"], ["--restrict-key", "k", "-s"],
     ["--schema-only", "--restrict-key", "k", "-f", "-"]])
@@ -194,10 +175,10 @@ def test_quick_sql_writes_the_full_commands_script_without_click(
     path = str(TESTDATA / "pg18" / archive)
     full = CliRunner().invoke(cli, ["sql", path, *args])
     assert full.exit_code == 0
-    assert _entry("sql", path, *args) == (0, False, full.stdout_bytes, "")
+    assert entry_in_child("sql", path, *args) == (0, False, full.stdout_bytes, "")
     if "-f" not in args:
         out = tmp_path / "x.sql"
-        assert _entry("sql", *args, "-f", str(out), path)[:3] == (0, False, b"")
+        assert entry_in_child("sql", *args, "-f", str(out), path)[:3] == (0, False, b"")
         assert out.read_bytes() == full.stdout_bytes
 
 
@@ -216,8 +197,8 @@ def test_quick_sql_leaves_everything_else_to_the_full_command(tmp_path: Path) ->
     cut = tmp_path / "cut.dump"
     cut.write_bytes(Path(ARCHIVE).read_bytes()[:300])
     for args in ([str(cut), "-s"], [str(tmp_path / "none")], [ARCHIVE, "--restrict-key", "a-b"]):
-        quick = _entry("sql", *args, "-f", str(tmp_path / "q.sql"))
-        full = _entry("sql", *args, "-O", "-f", str(tmp_path / "f.sql"))  # (-O: click's)
+        quick = entry_in_child("sql", *args, "-f", str(tmp_path / "q.sql"))
+        full = entry_in_child("sql", *args, "-O", "-f", str(tmp_path / "f.sql"))  # (-O: click's)
         assert (quick[1], full[1]) == (False, True), args
         assert quick[0] == full[0] == 2, args
         assert quick[3] == full[3] and quick[3].startswith("pgarchive: error: "), args
