@@ -50,6 +50,22 @@ with open(src, "rb") as f, open(dst, "wb") as out:
     out.write(c.flush())
 """
 
+# The floor of rewrapping a zlib stream as a gzip file (custom -> directory, gzip): the
+# gzip trailer holds the CRC-32 of the inflated data, which nothing in a custom archive
+# records, so the stream must be inflated (isal) and the CRC-32 taken -- nothing written.
+CRC_FLOOR = """
+import sys
+from isal import isal_zlib
+d, crc = isal_zlib.decompressobj(), 0
+with open(sys.argv[1], "rb") as f:
+    while piece := f.read(1 << 20):
+        data = piece
+        while data:
+            crc = isal_zlib.crc32(d.decompress(data, 1 << 20), crc)
+            data = d.unconsumed_tail
+crc = isal_zlib.crc32(d.flush(), crc)
+"""
+
 
 def make_all(gb: float) -> dict[str, str]:
     """Archives by label, created once in one cluster (shared with bench_verify.py)."""
@@ -130,11 +146,14 @@ def main() -> None:
             src = archives[method]
             size = os.path.getsize(src) / 1e9
             o1, o2, o3 = (os.path.join(out, n) for n in ("c.dump", "d", "cp.dump"))
-            t = timed({
+            commands = {
                 "custom": pgarchive_cmd("convert", src, o1, "--no-sync"),
                 "directory": pgarchive_cmd("convert", src, o2, "-F", "d", "--no-sync"),
                 "cp": [cp, src, o3],
-            }, [o1, o2, o3], opts.runs)
+            }
+            if method == "gzip":
+                commands["crc floor"] = [sys.executable, "-c", CRC_FLOOR, zlib_stream(src)]
+            t = timed(commands, [o1, o2, o3], opts.runs)
             print(f"copy, {method} ({size:.2f} GB archive): convert -> custom "
                   f"{t['custom']:.2f} s, -> directory {t['directory']:.2f} s, cp {t['cp']:.2f} s "
                   f"(CPU: {t['custom cpu']:.2f}, {t['directory cpu']:.2f}, {t['cp cpu']:.2f} s)")
@@ -143,6 +162,11 @@ def main() -> None:
             note = "" if method == "lz4" else " (gzip files need the CRC-32 of the data)"
             report(f"{method} custom->directory / cp{note}", t["directory"] / t["cp"],
                    "<= 1.5", t["directory"] / t["cp"] <= 1.5)
+            if method == "gzip":
+                floor = t["directory"] / t["crc floor"]
+                print(f"  gzip custom->directory against its floor, isal's inflate and CRC-32 "
+                      f"alone: {t['crc floor']:.2f} s; ratio {floor:.2f} (no goal: what the "
+                      "format leaves; the 1.5x-cp goal is out of reach for any tool)")
     if "recompress" in cases:
         src = archives["gzip"]
         stream = zlib_stream(src)
