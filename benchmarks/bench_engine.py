@@ -25,6 +25,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from bench_ls import many_tables_sql
 from common import make_archive, pgarchive_cmd, pgenv
 
 
@@ -34,21 +35,6 @@ def big_table_sql(gb: float, name: str = "big") -> str:
 CREATE TABLE {name} (id bigint PRIMARY KEY, a text, b text);
 INSERT INTO {name} SELECT i, md5(i::text) || md5((i+1)::text), md5((i*7)::text)
 FROM generate_series(1, {rows}) AS i;
-"""
-
-
-def many_tables_sql(n: int) -> str:
-    return f"""
-CREATE ROLE bench_reader;
-DO $$
-BEGIN
-  FOR i IN 1..{n} LOOP
-    EXECUTE format('CREATE TABLE t%s (id integer PRIMARY KEY, v text)', i);
-    EXECUTE format('COMMENT ON TABLE t%s IS %L', i, 'table number ' || i);
-    EXECUTE format('GRANT SELECT ON t%s TO bench_reader', i);
-    IF i % 1000 = 0 THEN COMMIT; END IF;
-  END LOOP;
-END $$;
 """
 
 

@@ -36,6 +36,9 @@ with atheris.instrument_imports():
 
 import re
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from psql_regex import reference_regex
+
 TMP = tempfile.mkdtemp(prefix="pgarchive-fuzz-", dir="/dev/shm" if os.path.isdir(
     "/dev/shm") else None)
 
@@ -142,32 +145,6 @@ def target_manifest(data: bytes) -> None:
         load_manifest(path, 1 << 20)
 
 
-def _reference_regex(text: str) -> list[str]:
-    """The pattern as psql's regular expression (the old, backtracking translation)."""
-    parts, cur, quoted, i = [], "", False, 0
-    while i < len(text):
-        ch = text[i]
-        if ch == '"':
-            if quoted and text[i + 1:i + 2] == '"':
-                cur += re.escape('"')
-                i += 2
-                continue
-            quoted = not quoted
-        elif quoted:
-            cur += re.escape(ch)
-        elif ch == ".":
-            parts.append(cur)
-            cur = ""
-        elif ch == "*":
-            cur += ".*"
-        elif ch == "?":
-            cur += "."
-        else:
-            cur += re.escape(ch.lower())
-        i += 1
-    return [*parts, cur]
-
-
 def target_pattern(data: bytes) -> None:
     text = data.decode("utf-8", "replace")
     pattern, _, name = text.partition("\x00")
@@ -182,7 +159,7 @@ def target_pattern(data: bytes) -> None:
         return
     got = compiled.matches(name)
     if pattern.count("*") <= 3:  # the reference backtracks: O(name^stars), the very ReDoS
-        (rx,) = _reference_regex(pattern)
+        (rx,) = reference_regex(pattern)
         assert got == bool(re.fullmatch(rx, name, re.S)), (pattern, name)
     shown = for_terminal(name)
     assert not any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in shown)

@@ -22,6 +22,7 @@ from pgarchive.format.model import Header, TocEntry
 from pgarchive.format.writer import build_custom, build_directory, build_tar
 from pgarchive.selection import RestoreOptions, Selection, chosen, select
 from pgarchive.verify import verify
+from psql_regex import reference_regex
 
 VERSIONS = [(1, m) for m in range(10, 17)]
 DESCS = ["TABLE", "INDEX", "COMMENT", "ACL", "SEQUENCE", "FUNCTION", "CONSTRAINT",
@@ -367,34 +368,6 @@ def test_manifests_of_any_shape_load_or_fail_cleanly(key: str, value: object,
                     assert entry.get("rows") is None or type(entry["rows"]) is int
 
 
-def _regex_of(pattern: str) -> list[str]:
-    """A psql pattern as the regular expressions it stood for (the old translation)."""
-    import re
-
-    parts, cur, quoted, i = [], "", False, 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == '"':
-            if quoted and pattern[i + 1:i + 2] == '"':
-                cur += re.escape('"')
-                i += 2
-                continue
-            quoted = not quoted
-        elif quoted:
-            cur += re.escape(ch)
-        elif ch == ".":
-            parts.append(cur)
-            cur = ""
-        elif ch == "*":
-            cur += ".*"
-        elif ch == "?":
-            cur += "."
-        else:
-            cur += re.escape(ch.lower())
-        i += 1
-    return [*parts, cur]
-
-
 @settings(max_examples=1000, deadline=None)
 @given(st.text("ab*?.\"A_", max_size=10), st.text("abA_\n.\"", max_size=12),
        st.text("abA_", max_size=4))
@@ -411,7 +384,7 @@ def test_patterns_mean_their_regular_expression(pattern: str, name: str, schema:
     if compiled.exact:
         assert compiled.matches(name, schema) == (name == pattern)
         return
-    parts = [re.sub(r"(\.\*)+", ".*", p) for p in _regex_of(pattern)]  # backtracks less
+    parts = [re.sub(r"(\.\*)+", ".*", p) for p in reference_regex(pattern)]  # backtracks less
     expected = (bool(re.fullmatch(parts[-1], name, re.S)) and
                 (len(parts) == 1 or bool(re.fullmatch(parts[0], schema, re.S))))
     assert compiled.matches(name, schema) == expected
