@@ -221,20 +221,10 @@ def copy_payloads(ranges: Ranges, body: int, limit: int, int_size: int) -> int |
 def _middle(src: int, body: int, limit: int, int_size: int) -> tuple[int, int] | None:
     """(where the first chunk length at or past the middle of [body, limit) is, the
     payload bytes before it), reading the lengths alone (a 37 kB chunk's length: one
-    small read); None where they are not plain chunk lengths up to there (the copy in one
-    piece then finds what is wrong)."""
-    size, middle = 1 + int_size, (body + limit) // 2
-    pos, payload = body, 0
-    while pos < middle:
-        head = os.pread(src, size, pos)
-        if len(head) < size or head[0]:
-            return None
-        n = int.from_bytes(head[1:], "little")
-        if n == 0 or pos + size + n > limit:
-            return None
-        pos += size + n
-        payload += n
-    return pos, payload
+    small read); None where they are not plain chunk lengths up to there, or the list ends
+    before it (the copy in one piece then finds what is wrong)."""
+    at, payload, ended = chunkscan.hop_to(src, body, limit, int_size, (body + limit) // 2)
+    return None if at < 0 or ended else (at, payload)
 
 
 def _windows(ranges: Ranges, base: int, limit: int, int_size: int, write: bool, out: int,

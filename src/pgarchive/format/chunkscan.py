@@ -91,16 +91,29 @@ def hop(fd: int, p: int, limit: int, int_size: int) -> int:
     (one small read a chunk: large chunks, lz4's and zstd's, are not read); -1 where they
     do not end in a whole list before ``limit`` (a negative length, a short read): the
     caller then walks the list again to name what is wrong."""
+    at, _payload, ended = hop_to(fd, p, limit, int_size, limit + 1)
+    return at + 1 + int_size if ended else -1
+
+
+def hop_to(fd: int, p: int, limit: int, int_size: int, stop: int) -> tuple[int, int, bool]:
+    """Step over the chunk list at ``p`` by its lengths alone, as :func:`hop` does, to the
+    first chunk length at or past ``stop`` or to the list's zero length, whichever comes
+    first: (its position, the payload bytes stepped over, whether it is the zero length).
+    Position -1 where the lengths do not make whole chunks before ``limit`` (a negative
+    length, a short read, a chunk past ``limit``)."""
     size = 1 + int_size
-    while p + size <= limit:
+    payload = 0
+    while p < stop:
+        if p + size > limit:
+            return -1, payload, False
         head = os.pread(fd, size, p)
         if len(head) < size:
-            return -1
+            return -1, payload, False
         n = _length(head, 0, int_size)
-        if head[0] != 0 and n != 0:
-            return -1
-        p += size
         if n == 0:
-            return p
-        p += n
-    return -1
+            return p, payload, True
+        if head[0] != 0 or n > limit - p - size:
+            return -1, payload, False
+        p += size + n
+        payload += n
+    return p, payload, False
