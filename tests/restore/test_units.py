@@ -113,6 +113,39 @@ def test_another_workers_progress_between_entry_and_error_keeps_the_entry() -> N
     assert [e.entry for e in r.errors] == [2845, None]
 
 
+def test_writes_of_two_processes_interleaved_inside_a_line_keep_each_error_its_entry() -> None:
+    """pg_restore's logging writes "pg_restore:", " ", "error: " and the message apart, so
+    under -j a worker's error and the leader's progress can cut into each other's lines.
+    Seen in CI (the forecast check failed: the subscription's error was tied to no entry),
+    as pg_restore 18 wrote it: the two prefixes piled up before the worker's "from TOC
+    entry", and the leader's "finished item" after the worker's "error: ", whose text then
+    came on the next line."""
+    r = read([
+        "pg_restore:pg_restore:  from TOC entry 2845; 6100 16714 SUBSCRIPTION corpus_sub "
+        "postgres",
+        "pg_restore: error: finished item 2678 INDEX ATTACH events_other_payload_idx",
+        "could not execute query: ERROR:  streaming requires a Boolean value",
+        "Command was: CREATE SUBSCRIPTION corpus_sub CONNECTION '...';",
+        "pg_restore: from TOC entry 2906; 0 0 COMMENT SUBSCRIPTION corpus_sub postgres",
+        "pg_restore: error: from TOC entry 7; 0 0 TABLE t postgres",
+        'could not execute query: ERROR:  subscription "corpus_sub" does not exist',
+        'pg_restore: creating INDEX "app.i"',  # another worker's: 7 is still named
+        "pg_restore: error: could not execute query: ERROR:  relation t exists",
+        'pg_restore: creating TABLE "app.t2"',
+        "pg_restore: error: ",
+        "could not execute query: ERROR:  of no entry",
+    ])
+    assert [(e.entry, e.text.splitlines()[0]) for e in r.errors] == [
+        (2845, "pg_restore: error: could not execute query: ERROR:  streaming requires a "
+               "Boolean value"),
+        (2906, 'pg_restore: error: could not execute query: ERROR:  subscription '
+               '"corpus_sub" does not exist'),
+        (7, "pg_restore: error: could not execute query: ERROR:  relation t exists"),
+        (None, "pg_restore: error: could not execute query: ERROR:  of no entry")]
+    assert "Command was: CREATE SUBSCRIPTION" in r.errors[0].text
+    assert 2678 in r.finished
+
+
 def test_only_harmless_errors_are_ok() -> None:
     lines = ["pg_restore: error: could not execute query: ERROR:  unrecognized configuration "
              'parameter "transaction_timeout"', "Command was: SET transaction_timeout = 0;"]

@@ -20,6 +20,10 @@ _FROM_ENTRY = re.compile(r"^pg_restore: from TOC entry (\d+);")
 _FINISHED = re.compile(r"^pg_restore: finished item (\d+) ")
 _IGNORED = re.compile(r"^pg_restore: warning: errors ignored on restore: (\d+)")
 _STAGE = re.compile(r"^pg_restore: while [A-Z ]+:$")
+#: pg_restore's logging writes "pg_restore:", " ", the level ("error: ") and the message
+#: apart: under -j, two processes' prefixes can pile up at a line's start
+_PREFIXES = re.compile(r"^(?:pg_restore: ?)+ *")
+_ERROR = "pg_restore: error: "
 
 
 @dataclass
@@ -93,13 +97,22 @@ class _Reader:
         #: worker's progress can land between them, and must not unname the entry
         self.named: int | None = None
         self.record: list[str] | None = None
+        #: an error whose first line another process's message took: its text is the
+        #: next line that has no prefix
+        self.glue = False
+        #: the entry of the error being read (the one in effect when it began)
+        self.record_entry: int | None = None
 
     def line(self, line: str) -> None:
-        while line.startswith("pg_restore:pg_restore: "):  # two processes' writes interleaved
-            line = line[len("pg_restore:"):]
+        if line.startswith("pg_restore:"):  # two processes' writes interleaved: one prefix
+            line = _PREFIXES.sub("pg_restore: ", line, count=1)
         if not line.startswith("pg_restore: "):
             if self.record is not None:  # DETAIL:, CONTEXT:, Command was:, the SQL...
-                self.record.append(line)
+                if self.glue:
+                    self.record[-1] += line
+                    self.glue = False
+                else:
+                    self.record.append(line)
             return
         self.flush()
         m = _FROM_ENTRY.match(line)
@@ -117,9 +130,18 @@ class _Reader:
         if m:
             self.result.ignored_errors = int(m.group(1))
             return
-        if line.startswith("pg_restore: error: "):
-            self.record = [line]
-            self.named = None
+        if line.startswith(_ERROR):
+            rest, entry, named = line[len(_ERROR):], self.entry, None
+            if not rest or self._other_message("pg_restore: " + rest):
+                # another process's whole message landed after this error's level: it is
+                # read as its own line (an entry it names is for the error that follows
+                # it), and this error's text comes on the next line
+                if rest:
+                    self.line("pg_restore: " + rest)
+                    self.flush()
+                    named = self.named if _FROM_ENTRY.match("pg_restore: " + rest) else None
+                line, self.glue = _ERROR, True
+            self.record, self.record_entry, self.named = [line], entry, named
             return
         if _PROGRESS.match(line):
             if self.on_progress:
@@ -131,7 +153,14 @@ class _Reader:
             return
         self.record = [line]  # a warning or another message: shown, not counted
 
+    @staticmethod
+    def _other_message(line: str) -> bool:
+        """A line of pg_restore's that is not an error's text (progress, an entry named,
+        a stage), found where an error's text should start."""
+        return any(rx.match(line) for rx in (_PROGRESS, _FROM_ENTRY, _STAGE, _IGNORED))
+
     def flush(self) -> None:
+        self.glue = False
         if self.record is None:
             return
         text = "\n".join(self.record)
@@ -140,7 +169,7 @@ class _Reader:
             if self.on_error:
                 self.on_error(PgError(text, None, None))
             return
-        err = PgError(text, self.entry, recognise(text, self.known))
+        err = PgError(text, self.record_entry, recognise(text, self.known))
         self.result.errors.append(err)
         if self.on_error:
             self.on_error(err)
