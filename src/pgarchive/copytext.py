@@ -25,6 +25,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import mmap
 
 TRAILER = b"\\.\n\n\n"
 MARKER_ROW = b"\\."
@@ -93,6 +97,13 @@ def plain_shape(data: bytes, start: int, end: int,
         if data.find(b"\r", start, end) >= 0 or data.find(b"\0", start, end) >= 0:
             return None
         return row_shape(data, start, end, columns)
+    return _vector_shape(data, start, end, columns)
+
+
+def _vector_shape(data: bytes | mmap.mmap, start: int, end: int,
+                  columns: int) -> tuple[int, bool] | None:
+    """:func:`plain_shape` of a range of at least ``_VECTOR_MIN`` bytes, vectorised; of
+    a memory map too (verify's child process reads its shared slots in place)."""
     np = vector_module()
     view = np.frombuffer(data, np.uint8, end - start, start)
     seps = view[np.flatnonzero(view <= 13)]  # 0-8 and 11-12 pass raw; 0 and 13 do not
@@ -119,16 +130,21 @@ class RowsHint:
     shape: tuple[int, bool] | None
 
 
-def prescan(piece: bytes, columns: int | None) -> RowsHint | None:
-    """The hint for ``piece`` that :meth:`CopyChecker.feed` asks for in the usual case
-    (no escape or marker about); None where there is nothing to vectorise."""
+def prescan(piece: bytes | mmap.mmap, columns: int | None, start: int = 0,
+            end: int | None = None) -> RowsHint | None:
+    """The hint for ``piece`` (or for the piece ``piece[start:end]``, a memory map's
+    slot, its offsets then counted from ``start``) that :meth:`CopyChecker.feed` asks for
+    in the usual case (no escape or marker about); None where there is nothing to
+    vectorise."""
     if columns is None:
         return None
-    first = piece.find(b"\n")
-    last = piece.rfind(b"\n")
+    stop = len(piece) if end is None else end
+    first = piece.find(b"\n", start, stop)
+    last = piece.rfind(b"\n", start, stop)
     if last - first < _VECTOR_MIN:
         return None
-    return RowsHint(first + 1, last + 1, plain_shape(piece, first + 1, last + 1, columns))
+    return RowsHint(first + 1 - start, last + 1 - start,
+                    _vector_shape(piece, first + 1, last + 1, columns))
 
 
 def copy_columns(copy_stmt: str | None) -> int | None:
