@@ -242,3 +242,32 @@ def test_damage_found_here_stops_the_child(tmp_path: Path, children: list[int],
     one, _two = _same_as_one_job(p, 3)
     assert not one.ok and "columns" in one.entries[0].problems[0].message
     assert children and closed == [True] and _no_children()
+
+
+@pytest.mark.parametrize("method", [Compression.NONE, Compression.LZ4],
+                         ids=lambda m: m.name.lower())
+def test_command_line_with_a_child(method: Compression, tmp_path: Path) -> None:
+    """The command (which lets SIGPIPE end it, for ``| head``) with the child reading
+    the table in slots of 128 kB: slots handed back after the child is done and gone do
+    not kill it; the JSON report is --jobs 1's."""
+    import json
+    import subprocess
+    import sys
+
+    code = ("import sys, time, pgarchive.verify as v, pgarchive.childdecode as c; "
+            "v.CHILD_MIN = 0; c.SLOT = 128 << 10; feed = v.CopyChecker.feed; "  # checks lag:
+            "v.CopyChecker.feed = lambda *a: (time.sleep(0.02), feed(*a))[1]; "  # child ends
+            "from pgarchive.cli import main; sys.argv[0] = 'pgarchive'; main()")
+    path = str(_large(tmp_path, method))
+
+    def report(jobs: str) -> dict[str, Any]:
+        res = subprocess.run([sys.executable, "-c", code, "verify", "-j", jobs, "-F", "json",
+                              "--data-only", path], capture_output=True)
+        assert res.returncode == 0, res
+        out = json.loads(res.stdout)
+        for k in ("elapsed", "jobs"):
+            out.pop(k, None)
+        out["summary"].pop("elapsed")
+        return dict(out)
+
+    assert report("2") == report("1")

@@ -14,7 +14,9 @@ shared memory map (lz4 and zstd are decoded straight into it by
 :mod:`pgarchive.nativedecode`); a pipe carries a fixed-size record per filled slot (its
 number and length, the stored bytes read for it, and the vector pass over its whole
 rows, :func:`pgarchive.copytext.prescan`, which the child makes while it is ahead); the
-parent copies the slot out and hands its number back over a second pipe.
+parent copies the slot out and hands its number back over a socket (sent with
+MSG_NOSIGNAL: the command line lets SIGPIPE kill the process, for ``| head``, and the
+child may be gone by then).
 
 Anything but a clean end in the child (damaged data, an error, a decoder refusing, the
 child's death) is :class:`Failed`: the caller then reads the stream again itself, the
@@ -28,6 +30,7 @@ import mmap
 import os
 import select
 import signal
+import socket
 import struct
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
@@ -172,8 +175,9 @@ Produce = Callable[[Ring], int | None]
 
 
 def available() -> bool:
-    """Whether a child process can be forked here (not on Windows)."""
-    return hasattr(os, "fork")
+    """Whether a child process can be forked here (not on Windows; nor where a socket
+    cannot be written without the risk of SIGPIPE)."""
+    return hasattr(os, "fork") and hasattr(socket, "MSG_NOSIGNAL")
 
 
 class ChildStream:
@@ -188,13 +192,13 @@ class ChildStream:
         self.ended: int | None = None
         self._map = mmap.mmap(-1, SLOTS * SLOT)
         records, self._child_records = os.pipe()
-        self._child_returns, self._returns = os.pipe()
+        self._returns, child_returns = socket.socketpair()
         self._pid = os.fork()
         if self._pid == 0:  # the child: never returns
-            _run_child(produce, self._map, self._child_records, self._child_returns,
-                       (records, self._returns), columns)
+            _run_child(produce, self._map, self._child_records, child_returns.fileno(),
+                       (records, self._returns.fileno()), columns)
         os.close(self._child_records)
-        os.close(self._child_returns)
+        child_returns.close()
         self._records = open(records, "rb", buffering=64 << 10)  # noqa: SIM115 -- closed by close()
 
     def __iter__(self) -> Iterator[tuple[bytes, int, RowsHint | None]]:
@@ -213,8 +217,8 @@ class ChildStream:
                 raise Failed("the child process could not read the stream")
             at = slot * SLOT
             piece = self._map[at:at + length]
-            with contextlib.suppress(BrokenPipeError):  # (a child already done and gone)
-                os.write(self._returns, bytes((slot,)))
+            with contextlib.suppress(OSError):  # (a child already done, or gone)
+                self._returns.send(bytes((slot,)), socket.MSG_NOSIGNAL)
             hint = None
             if shape != _NO_HINT:
                 hint = RowsHint(start, end, None if shape == _SHAPE_NONE
@@ -229,7 +233,7 @@ class ChildStream:
             os.waitpid(self._pid, 0)
             self._pid = 0
             self._records.close()
-            os.close(self._returns)
+            self._returns.close()
             self._map.close()
 
 
