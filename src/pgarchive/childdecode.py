@@ -14,7 +14,7 @@ shared memory map (lz4 and zstd are decoded straight into it by
 :mod:`pgarchive.nativedecode`); a pipe carries a fixed-size record per filled slot (its
 number and length, the stored bytes read for it, and the vector pass over its whole
 rows, :func:`pgarchive.copytext.prescan`, which the child makes while it is ahead); the
-parent copies the slot out and hands its number back over a socket (sent with
+parent checks the slot in place and hands its number back over a socket (sent with
 MSG_NOSIGNAL: the command line lets SIGPIPE kill the process, for ``| head``, and the
 child may be gone by then).
 
@@ -181,8 +181,9 @@ def available() -> bool:
 
 
 class ChildStream:
-    """Iterate (piece, stored bytes read for it, hint) as the child decodes them; then
-    :attr:`ended`.  Raises Failed.
+    """Iterate (offset, length, stored bytes read for it, hint) of each piece as the
+    child decodes it: the piece is ``ring[offset:offset + length]``, read in place, and
+    stays there until the next is asked for.  Then :attr:`ended`.  Raises Failed.
 
     ``produce`` runs in the child: it puts the stream's decoded bytes into the ring (or
     has a decoder write into it) and returns where the stored stream ended, if known;
@@ -190,7 +191,7 @@ class ChildStream:
 
     def __init__(self, produce: Produce, columns: int | None) -> None:
         self.ended: int | None = None
-        self._map = mmap.mmap(-1, SLOTS * SLOT)
+        self._map = self.ring = mmap.mmap(-1, SLOTS * SLOT)
         records, self._child_records = os.pipe()
         self._returns, child_returns = socket.socketpair()
         self._pid = os.fork()
@@ -201,7 +202,7 @@ class ChildStream:
         child_returns.close()
         self._records = open(records, "rb", buffering=64 << 10)  # noqa: SIM115 -- closed by close()
 
-    def __iter__(self) -> Iterator[tuple[bytes, int, RowsHint | None]]:
+    def __iter__(self) -> Iterator[tuple[int, int, int, RowsHint | None]]:
         size = _RECORD.size
         while True:
             record = self._records.read(size)
@@ -211,19 +212,17 @@ class ChildStream:
             if kind == _END:
                 self.ended = None if start < 0 else start
                 if stored:
-                    yield b"", stored, None
+                    yield 0, 0, stored, None
                 return
             if kind != _PIECE:
                 raise Failed("the child process could not read the stream")
-            at = slot * SLOT
-            piece = self._map[at:at + length]
-            with contextlib.suppress(OSError):  # (a child already done, or gone)
-                self._returns.send(bytes((slot,)), socket.MSG_NOSIGNAL)
             hint = None
             if shape != _NO_HINT:
                 hint = RowsHint(start, end, None if shape == _SHAPE_NONE
                                 else (rows, shape == _SHAPE_OK))
-            yield piece, stored, hint
+            yield slot * SLOT, length, stored, hint
+            with contextlib.suppress(OSError):  # (a child already done, or gone)
+                self._returns.send(bytes((slot,)), socket.MSG_NOSIGNAL)
 
     def close(self) -> None:
         """Stop the child (if still running) and reap it; free the ring."""

@@ -283,20 +283,21 @@ def _check_in_child(a: Archive, e: TocEntry, stream: StoredStream, rep: EntryRep
     read again here (the child failed, or the checks found damage: then --jobs 1's
     reading, to the byte, says what and where)."""
     copy = checker if isinstance(checker, CopyChecker) else None
-    keep_freed_memory()  # each piece copied out of the ring reuses the last one's memory
     child = childdecode.ChildStream(_producer(a, e, stream),
                                     None if copy is None else copy.columns)
+    ring = child.ring
     try:
-        for piece, stored, hint in child:
+        for at, length, stored, hint in child:
             rep.stored_bytes += stored
             if progress is not None and stored:
                 progress(stored)
-            h.update(piece)
-            rep.raw_bytes += len(piece)
-            if copy is not None:
-                copy.feed(piece, hint)
+            with memoryview(ring) as view:
+                h.update(view[at:at + length])
+            rep.raw_bytes += length
+            if copy is not None:  # read in place
+                copy.feed(ring, hint, at, at + length)
             elif checker is not None:
-                checker.feed(piece)
+                checker.feed(ring[at:at + length])
             if checker is not None and checker.findings:
                 return False
     except childdecode.Failed:
