@@ -271,3 +271,19 @@ def test_command_line_with_a_child(method: Compression, tmp_path: Path) -> None:
         return dict(out)
 
     assert report("2") == report("1")
+
+
+def test_no_process_to_be_had(children: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """fork refused (a process limit): the stream is read here, the report is --jobs 1's,
+    and nothing the child would have used is left open."""
+    def refused() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refused)
+    src = TESTDATA / "pg18" / "custom_lz4.dump"
+    with pgarchive.open(str(src)) as a:
+        e = next(e for e in a.entries if e.desc == "TABLE DATA" and e.tag == "customers")
+    verify(str(src), jobs=2, only={e.dump_id})  # (the files verify itself keeps, opened)
+    before = len(os.listdir("/proc/self/fd"))
+    _same_as_one_job(src, e.dump_id)
+    assert children and len(os.listdir("/proc/self/fd")) == before

@@ -1,7 +1,7 @@
 """One stream read and decoded in a forked child process, hashed and checked in this one.
 
 Why a process: ``verify --jobs 2`` on one large table splits its work in two halves,
-decoding (and hashing) and the COPY checks.  As two threads they share the GIL: the
+reading and decoding, and the hash and COPY checks.  As two threads they share the GIL: the
 uncompressed chunk gatherer (compiled, one chunk per row) holds it throughout, and lz4's
 pieces are handed over so often that the threads wait for each other (measured in an
 idle window: 1.25 s and 1.41 s of CPU, 1.91 s of wall time).  A child process shares
@@ -190,15 +190,23 @@ class ChildStream:
     any exception it raises is the child's failure."""
 
     def __init__(self, produce: Produce, columns: int | None) -> None:
+        """Fork the child; OSError (and nothing left open) where the system will not."""
         self.ended: int | None = None
-        self._map = self.ring = mmap.mmap(-1, SLOTS * SLOT)
-        records, self._child_records = os.pipe()
-        self._returns, child_returns = socket.socketpair()
-        self._pid = os.fork()
-        if self._pid == 0:  # the child: never returns
-            _run_child(produce, self._map, self._child_records, child_returns.fileno(),
-                       (records, self._returns.fileno()), columns)
-        os.close(self._child_records)
+        with contextlib.ExitStack() as undo:  # what to give back if anything fails
+            self._map = self.ring = mmap.mmap(-1, SLOTS * SLOT)
+            undo.callback(self._map.close)
+            records, child_records = os.pipe()
+            undo.callback(os.close, records)
+            undo.callback(os.close, child_records)
+            self._returns, child_returns = socket.socketpair()
+            undo.callback(self._returns.close)
+            undo.callback(child_returns.close)
+            self._pid = os.fork()
+            if self._pid == 0:  # the child: never returns
+                _run_child(produce, self._map, child_records, child_returns.fileno(),
+                           (records, self._returns.fileno()), columns)
+            undo.pop_all()
+        os.close(child_records)
         child_returns.close()
         self._records = open(records, "rb", buffering=64 << 10)  # noqa: SIM115 -- closed by close()
 
@@ -233,7 +241,8 @@ class ChildStream:
             self._pid = 0
             self._records.close()
             self._returns.close()
-            self._map.close()
+            with contextlib.suppress(BufferError):  # (a view of it in a traceback: the
+                self._map.close()  # map goes with its last reference instead)
 
 
 def _run_child(produce: Produce, shared: mmap.mmap, records: int, returns: int,

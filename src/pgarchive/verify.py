@@ -283,8 +283,11 @@ def _check_in_child(a: Archive, e: TocEntry, stream: StoredStream, rep: EntryRep
     read again here (the child failed, or the checks found damage: then --jobs 1's
     reading, to the byte, says what and where)."""
     copy = checker if isinstance(checker, CopyChecker) else None
-    child = childdecode.ChildStream(_producer(a, e, stream),
-                                    None if copy is None else copy.columns)
+    try:
+        child = childdecode.ChildStream(_producer(a, e, stream),
+                                        None if copy is None else copy.columns)
+    except OSError:  # no process (or pipe) to be had here now: read it here
+        return False
     ring = child.ring
     try:
         for at, length, stored, hint in child:
