@@ -115,8 +115,9 @@ def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, S
                   ahead: bool = False, types: bool = False) -> None:
     """Decompress and check the streams of one entry, filling ``rep``.
 
-    With ``ahead`` (a second core is ours to use), reading and decoding run in a thread
-    one piece ahead of the hashing and checks."""
+    With ``ahead`` (a second core is ours to use), reading and decoding run ahead of the
+    hashing and checks: in a child process for a large custom data block (childdecode.py),
+    in a thread otherwise."""
     h = xxhash.xxh3_128()
     label = f"{e.dump_id} {e.desc} {e.namespace or '-'} {e.tag}".replace("\n", " ")
     container = a.container
