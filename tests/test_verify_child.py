@@ -287,3 +287,26 @@ def test_no_process_to_be_had(children: list[int], monkeypatch: pytest.MonkeyPat
     before = len(os.listdir("/proc/self/fd"))
     _same_as_one_job(src, e.dump_id)
     assert children and len(os.listdir("/proc/self/fd")) == before
+
+
+def test_insert_statements_from_the_child(children: list[int], tmp_path: Path) -> None:
+    """pg_dump --inserts data (statements, not COPY rows) read by the child: --jobs 1's
+    report, intact and with a byte of each table's block changed."""
+    src = next(TESTDATA.glob("*/inserts_custom.dump"))
+    with pgarchive.open(str(src)) as a:
+        data = [(e.dump_id, e.data_offset or 0, a.stored_size(e) or 0)
+                for e in a.entries if e.desc == "TABLE DATA" and not e.copy_stmt]
+    assert data
+    raw = src.read_bytes()
+    damaged = 0
+    for dump_id, start, size in data:
+        one, _two = _same_as_one_job(src, dump_id)
+        assert one.ok
+        for where in range(start + 12, start + size, max(1, size // 4)):
+            bad = bytearray(raw)
+            bad[where] ^= 0x21
+            p = tmp_path / f"{dump_id}_{where}.dump"
+            p.write_bytes(bad)
+            one, _two = _same_as_one_job(p, dump_id)
+            damaged += not one.ok
+    assert children and damaged
