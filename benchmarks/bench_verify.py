@@ -38,26 +38,26 @@ with pgarchive.open(sys.argv[1]) as a:
 """
 
 
-# verify -j2's two halves on one table, each alone in one thread (CPU seconds): what the
-# read-ahead thread does (read, decode, re-cut to 1 MB) and what the checking thread does
-# (XXH3 and the COPY checks, timed on the first 512 MB held in memory, scaled up).  On two
-# cores the slower half, plus start-up, bounds the wall time.
+# verify -j2's two halves on one table, each alone (CPU seconds): what the child process
+# does (read, decode into its ring of shared slots: childdecode.py, with no checks to lag
+# behind, so no vector pass of its own) and what this process does (XXH3 and the COPY
+# checks, timed on the first 512 MB held in memory, scaled up).  On two cores the slower
+# half, plus start-up, bounds the wall time; the child takes on the vector pass of the
+# checks when it is ahead, which evens them out.
 HALVES = """
-import sys, time, xxhash, pgarchive
-from pgarchive import verify as v
-from pgarchive.compression import recut
+import resource, sys, time, xxhash, pgarchive
+from pgarchive import childdecode, verify as v
 from pgarchive.copytext import CopyChecker, copy_columns
-v.keep_freed_memory()
 with pgarchive.open(sys.argv[1]) as a:
     e = next(x for x in a.entries if x.desc == "TABLE DATA" and x.has_data)
-    def pieces():
-        for _o, s in a.container.stored_streams(e):
-            yield from recut(a.container.decompressed(e, s, v.PIECE_AHEAD), v.PIECE_AHEAD,
-                             v.PIECE_AHEAD // 4)
-    t = time.process_time(); total = sum(len(p) for p in pieces())
-    produce = time.process_time() - t
+    (_o, stream), = list(a.container.stored_streams(e))
+    child = childdecode.ChildStream(v._producer(a, e, stream), None)
+    total = sum(length for _at, length, _s, _h in child)
+    child.close()
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    produce = ru.ru_utime + ru.ru_stime
     sample, got = [], 0
-    for p in pieces():
+    for p in a.data(e, childdecode.SLOT):
         sample.append(p); got += len(p)
         if got >= 512 << 20:
             break
@@ -69,26 +69,25 @@ with pgarchive.open(sys.argv[1]) as a:
 """
 
 
-# verify -j2 itself, in-process: the CPU each of its two threads used, and how many
-# pieces the read-ahead thread also checked (copytext.prescan, when it was ahead).  With a
-# second core free, the busier thread (plus start-up) sets the wall time.
-THREADS = """
-import sys, threading, time
-from pgarchive import verify as v
-ended, shared = [], [0]
-run, prescan = threading.Thread.run, v.prescan
-def timed(self):
-    try:
-        run(self)
-    finally:
-        ended.append(time.thread_time())
-def counted(piece, columns):
-    shared[0] += 1
-    return prescan(piece, columns)
-threading.Thread.run, v.prescan = timed, counted
-t = time.thread_time()
+# verify -j2 itself, in-process: the CPU this process (hash, checks) and the child (read,
+# decode) used, and how many of the pieces came with the child's vector pass (when it
+# was ahead of the checks).  With a second core free, the busier (plus start-up) sets
+# the wall time.
+PROCESSES = """
+import resource, sys, time
+from pgarchive import childdecode, verify as v
+pieces, hinted = [0], [0]
+real = childdecode.ChildStream.__iter__
+def counted(self):
+    for item in real(self):
+        pieces[0] += 1
+        hinted[0] += item[3] is not None
+        yield item
+childdecode.ChildStream.__iter__ = counted
+t = time.process_time()
 v.verify(sys.argv[1], jobs=2)
-print(f"{time.thread_time() - t:.2f} {sum(ended):.2f} {shared[0]}")
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"{time.process_time() - t:.2f} {ru.ru_utime + ru.ru_stime:.2f} {hinted[0]} {pieces[0]}")
 """
 
 
@@ -125,7 +124,7 @@ def main() -> None:
     ap.add_argument("--cases", default="gzip,lz4,zstd,none,multi-custom,multi-dir",
                     help="comma-separated subset to run")
     ap.add_argument("--halves", action="store_true",
-                    help="also time verify -j2's two halves alone (CPU of each thread's work)")
+                    help="also time verify -j2's two halves alone (CPU of each process's work)")
     opts = ap.parse_args()
     pg_restore = str(pgenv.bindir(18) / "pg_restore")
     env = env_utc()
@@ -149,7 +148,7 @@ def main() -> None:
         j2 = t["verify -j2"] / t["pg_restore"]
         goal = (f" (goal <= 1.5, issue 10): {'OK' if j2 <= 1.5 else 'MISSED'}"
                 if label in ("lz4", "zstd", "none") else "")
-        print(f"      verify -j2 {t['verify -j2']:6.2f} s (one table: a read-ahead thread)  "
+        print(f"      verify -j2 {t['verify -j2']:6.2f} s (one table: a child process decodes)  "
               f"RATIO verify -j2/pg_restore = {j2:.2f}{goal}")
         print(f"      decode only {t['decode only']:5.2f} s (no checks, no hash: the floor of "
               f"these Python decoders)  RATIO decode/pg_restore = "
@@ -158,12 +157,13 @@ def main() -> None:
             out = subprocess.run([sys.executable, "-c", HALVES, path], capture_output=True,
                                  text=True, check=True).stdout.split()
             produce, hashing, checks = map(float, out)
-            print(f"      -j2 halves alone (CPU): read+decode {produce:.2f} s; hash {hashing:.2f} "
-                  f"+ checks {checks:.2f} = {hashing + checks:.2f} s")
-            out = subprocess.run([sys.executable, "-c", THREADS, path], capture_output=True,
+            print(f"      -j2 halves alone (CPU): child read+decode {produce:.2f} s; hash "
+                  f"{hashing:.2f} + checks {checks:.2f} = {hashing + checks:.2f} s")
+            out = subprocess.run([sys.executable, "-c", PROCESSES, path], capture_output=True,
                                  text=True, check=True).stdout.split()
-            print(f"      -j2 threads (CPU): checking {float(out[0]):.2f} s, read-ahead "
-                  f"{float(out[1]):.2f} s (it also checked {out[2]} pieces)")
+            print(f"      -j2 processes (CPU): checking {float(out[0]):.2f} s, child "
+                  f"{float(out[1]):.2f} s (its vector pass came with {out[2]} of {out[3]} "
+                  "pieces)")
     for label in [c for c in ("multi-custom", "multi-dir") if c in cases]:
         path = archives[label]
         t = interleaved_medians({"j1": pgarchive_cmd("verify", "-j", "1", path),

@@ -154,6 +154,40 @@ def test_hints_worked_out_ahead_change_nothing(data: bytes, columns: int,
     assert (hinted.rows, hinted.findings) == (plain.rows, plain.findings)
 
 
+@pytest.mark.parametrize("vector_min", [0, copytext._VECTOR_MIN])
+@settings(max_examples=300, deadline=None)
+@given(stream, st.sampled_from([None, 1, 2, 3]), st.lists(st.integers(0, 200), max_size=8),
+       st.booleans())
+def test_pieces_read_in_place_in_a_memory_map(vector_min: int, data: bytes,
+                                             columns: int | None, cuts: list[int],
+                                             hinted: bool) -> None:
+    """verify's child process leaves each piece in a slot of a shared memory map, where
+    the checks read it in place (with the child's vector pass, its offsets counted from
+    the slot, or without): the same answer as the pieces as bytes."""
+    import mmap
+
+    saved, copytext._VECTOR_MIN = copytext._VECTOR_MIN, vector_min
+    ring = mmap.mmap(-1, 4096)
+    try:
+        pieces = cut(data, cuts)
+        mapped = CopyChecker(columns)
+        for i, p in enumerate(pieces):
+            at = 7 + 13 * i  # somewhere in the map, bytes before and after it
+            ring[:] = bytes(4096)
+            ring[at:at + len(p)] = p
+            hint = copytext.prescan(ring, columns, at, at + len(p)) if hinted else None
+            mapped.feed(ring, hint, at, at + len(p))
+        mapped.finish()
+        plain = CopyChecker(columns)
+        for p in pieces:
+            plain.feed(p)
+        plain.finish()
+    finally:
+        copytext._VECTOR_MIN = saved
+        ring.close()
+    assert (mapped.rows, mapped.findings) == (plain.rows, plain.findings)
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=300), st.sampled_from([None, 2]), st.lists(st.integers(0, 300)))
 def test_arbitrary_bytes_cut_anywhere_give_the_same_answer(data: bytes, columns: int | None,

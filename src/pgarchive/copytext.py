@@ -25,6 +25,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from types import ModuleType
+from typing import TYPE_CHECKING, TypeAlias
+
+if TYPE_CHECKING:
+    import mmap
+
+#: What the checks read: a piece, or a memory map holding one (verify's ring of slots,
+#: childdecode.py), read in place.
+Text: TypeAlias = "bytes | mmap.mmap"
 
 TRAILER = b"\\.\n\n\n"
 MARKER_ROW = b"\\."
@@ -82,7 +90,7 @@ def row_shape(data: bytes, start: int, end: int, columns: int | None) -> tuple[i
     return rows, len(seps) == rows * columns and bool(newline[columns - 1::columns].all())
 
 
-def plain_shape(data: bytes, start: int, end: int,
+def plain_shape(data: Text, start: int, end: int,
                 columns: int | None) -> tuple[int, bool] | None:
     """:func:`row_shape` of whole rows, or None when they hold a raw carriage return or
     zero byte (which COPY FROM rejects: the exact path says where).
@@ -90,9 +98,18 @@ def plain_shape(data: bytes, start: int, end: int,
     Verify's hot path: one numpy pass finds the separators and those two bytes together,
     where two more scans of every piece cost a sixth of the checks (measured)."""
     if columns is None or end - start < _VECTOR_MIN:
+        if not isinstance(data, bytes):  # a memory map has no count
+            data, start, end = data[start:end], 0, end - start
         if data.find(b"\r", start, end) >= 0 or data.find(b"\0", start, end) >= 0:
             return None
         return row_shape(data, start, end, columns)
+    return _vector_shape(data, start, end, columns)
+
+
+def _vector_shape(data: Text, start: int, end: int,
+                  columns: int) -> tuple[int, bool] | None:
+    """:func:`plain_shape` of a range of at least ``_VECTOR_MIN`` bytes, vectorised; of
+    a memory map too (verify's child process reads its shared slots in place)."""
     np = vector_module()
     view = np.frombuffer(data, np.uint8, end - start, start)
     seps = view[np.flatnonzero(view <= 13)]  # 0-8 and 11-12 pass raw; 0 and 13 do not
@@ -119,16 +136,21 @@ class RowsHint:
     shape: tuple[int, bool] | None
 
 
-def prescan(piece: bytes, columns: int | None) -> RowsHint | None:
-    """The hint for ``piece`` that :meth:`CopyChecker.feed` asks for in the usual case
-    (no escape or marker about); None where there is nothing to vectorise."""
+def prescan(piece: Text, columns: int | None, start: int = 0,
+            end: int | None = None) -> RowsHint | None:
+    """The hint for ``piece`` (or for the piece ``piece[start:end]``, a memory map's
+    slot, its offsets then counted from ``start``) that :meth:`CopyChecker.feed` asks for
+    in the usual case (no escape or marker about); None where there is nothing to
+    vectorise."""
     if columns is None:
         return None
-    first = piece.find(b"\n")
-    last = piece.rfind(b"\n")
+    stop = len(piece) if end is None else end
+    first = piece.find(b"\n", start, stop)
+    last = piece.rfind(b"\n", start, stop)
     if last - first < _VECTOR_MIN:
         return None
-    return RowsHint(first + 1, last + 1, plain_shape(piece, first + 1, last + 1, columns))
+    return RowsHint(first + 1 - start, last + 1 - start,
+                    _vector_shape(piece, first + 1, last + 1, columns))
 
 
 def copy_columns(copy_stmt: str | None) -> int | None:
@@ -203,42 +225,47 @@ class CopyChecker:
     _after: bytes = b""
     _after_reported: bool = False
 
-    def feed(self, piece: bytes, hint: RowsHint | None = None) -> None:
-        """Check the next piece of the decompressed stream (any size, cut anywhere);
-        ``hint``: :func:`prescan` of this piece, if another thread had time for it."""
-        n = len(piece)
-        if not n:
+    def feed(self, piece: Text, hint: RowsHint | None = None, lo: int = 0,
+             hi: int | None = None) -> None:
+        """Check the next piece of the decompressed stream (any size, cut anywhere):
+        ``piece``, or ``piece[lo:hi]`` (read in place: a slot of verify's shared ring);
+        ``hint``: :func:`prescan` of this piece, if another thread had time for it (its
+        offsets counted from ``lo``)."""
+        end = len(piece) if hi is None else hi
+        if end <= lo:
             return
-        base = self._pos
-        self._pos += n
+        base = self._pos - lo  # the stream offset of piece[0]
+        self._pos += end - lo
         if self._marker_at is not None:
-            self._after_marker(piece, 0)
+            self._after_marker(piece, lo, end)
             return
         if self._carry:
-            self._exact(piece, 0, base)
+            self._exact(piece, lo, base, end)
             return
-        first = piece.find(b"\n")
+        first = piece.find(b"\n", lo, end)
         if first < 0:
-            if not self._extend_row(piece, 0, n, False):
-                self._exact(piece, 0, base)
+            if not self._extend_row(piece, lo, end, False):
+                self._exact(piece, lo, base, end)
             return
-        if not self._extend_row(piece, 0, first, True):
-            self._exact(piece, 0, base)
+        if not self._extend_row(piece, lo, first, True):
+            self._exact(piece, lo, base, end)
             return
         self._end_row()
-        last = piece.rfind(b"\n")
+        last = piece.rfind(b"\n", lo, end)
         if last > first:
+            if hint is not None and lo:
+                hint = RowsHint(hint.start + lo, hint.end + lo, hint.shape)
             marker = self._rows(piece, first + 1, last + 1, base, hint)
             if marker == _EXACT:
-                self._exact(piece, first + 1, base)
+                self._exact(piece, first + 1, base, end)
                 return
             if marker >= 0:
                 self._marker_at = base + marker
-                self._after_marker(piece, marker + len(MARKER_ROW) + 1)
+                self._after_marker(piece, marker + len(MARKER_ROW) + 1, end)
                 return
         self._row_start = base + last + 1
-        if not self._extend_row(piece, last + 1, n, False):
-            self._exact(piece, last + 1, base)
+        if not self._extend_row(piece, last + 1, end, False):
+            self._exact(piece, last + 1, base, end)
 
     def finish(self) -> None:
         """The stream has ended: record what its end lacks (the end marker, a last newline)."""
@@ -253,12 +280,12 @@ class CopyChecker:
         if len(self.findings) < MAX_FINDINGS:
             self.findings.append(StreamFault(offset, message))
 
-    def _after_marker(self, piece: bytes, start: int) -> None:
-        """Bytes after the marker row (``_marker_at`` is set): exactly two newlines are
-        allowed, then nothing."""
-        if self._after_reported or start >= len(piece):
+    def _after_marker(self, piece: Text, start: int, end: int) -> None:
+        """Bytes after the marker row (``_marker_at`` is set), ``piece[start:end]``:
+        exactly two newlines are allowed, then nothing."""
+        if self._after_reported or start >= end:
             return
-        self._after += piece[start:start + len(AFTER_MARKER) + 1 - len(self._after)]
+        self._after += piece[start:min(end, start + len(AFTER_MARKER) + 1 - len(self._after))]
         if not AFTER_MARKER.startswith(self._after):
             self._after_reported = True
             assert self._marker_at is not None
@@ -271,7 +298,7 @@ class CopyChecker:
             self._add(self._row_start, f"row {self.rows + 1} is longer than {MAX_ROW} bytes, "
                                        "more than COPY can write")
 
-    def _extend_row(self, piece: bytes, start: int, end: int, ends_row: bool) -> bool:
+    def _extend_row(self, piece: Text, start: int, end: int, ends_row: bool) -> bool:
         """Add ``piece[start:end]``, which holds no newline, to the unfinished row; the
         newline at ``end`` ends it when ``ends_row``.  False, and nothing changed, when
         the bytes need the exact path (anything COPY TO does not write)."""
@@ -295,7 +322,8 @@ class CopyChecker:
                 if _UNUSUAL.search(text):
                     return False
         self._escape_open = open_after
-        self._row_tabs += piece.count(b"\t", start, end)
+        self._row_tabs += (piece.count(b"\t", start, end) if isinstance(piece, bytes)
+                           else piece[start:end].count(b"\t"))  # (a map has no count)
         self._grow(end - start)
         return True
 
@@ -313,7 +341,7 @@ class CopyChecker:
         self._row_error = None
         self._escape_open = False
 
-    def _rows(self, piece: bytes, start: int, end: int, base: int,
+    def _rows(self, piece: Text, start: int, end: int, base: int,
               hint: RowsHint | None = None) -> int:
         """Check the whole rows ``piece[start:end]`` (start follows a newline, end-1 is one).
 
@@ -345,7 +373,7 @@ class CopyChecker:
             self._marker_at = base + marker
         return marker
 
-    def _locate(self, piece: bytes, start: int, end: int, base: int) -> None:
+    def _locate(self, piece: Text, start: int, end: int, base: int) -> None:
         """Slow path: find the rows with the wrong number of columns (in rows that hold
         only COPY TO's own escapes, every tab and newline is a separator)."""
         pos = start
@@ -358,15 +386,20 @@ class CopyChecker:
                     self._add(base + pos, f"row {row} has {n} columns, expected {self.columns}")
             pos += len(line) + 1
 
-    def _exact(self, piece: bytes, pos: int, base: int) -> None:
+    def _exact(self, piece: Text, pos: int, base: int, end: int) -> None:
         """The exact path, token by token as COPY FROM reads text (CopyReadLineText and
-        CopyReadAttributesText): ``piece[pos:]`` continues the unfinished row."""
+        CopyReadAttributesText): ``piece[pos:end]`` continues the unfinished row."""
         carry = self._carry
         if self._escape_open:  # the backslash ending the row so far: read it again here
             carry, self._escape_open = b"\\", False
             self._row_len -= 1
         self._carry = b""
-        buf = carry + piece[pos:] if carry else piece[pos:] if pos else piece
+        if carry:
+            buf = carry + piece[pos:end]
+        elif isinstance(piece, bytes) and not pos and end == len(piece):
+            buf = piece
+        else:
+            buf = piece[pos:end]
         off = base + pos - len(carry)  # stream offset of buf[0]
         done = len(buf)
         for m in _TOKEN.finditer(buf):
@@ -383,7 +416,7 @@ class CopyChecker:
                     if row_start and buf[at + 2] == 0x0A:
                         self._row_len = off + at - self._row_start
                         self._marker_at = off + at
-                        self._after_marker(buf, at + len(MARKER_ROW) + 1)
+                        self._after_marker(buf, at + len(MARKER_ROW) + 1, len(buf))
                         return
                     self._error("has the end-of-data marker \\. after other data" if not
                                 row_start else "starts with a corrupt end-of-data marker \\.")

@@ -69,7 +69,11 @@ class _Buffer(ctypes.Structure):
 
 
 class Output:
-    """An output buffer the decoders fill, reused from entry to entry."""
+    """An output buffer the decoders fill, reused from entry to entry.
+
+    A sink may point it elsewhere (``address`` and ``view``, same ``size``) when it is
+    handed a full buffer: the decoders read both again after each hand-over (verify's
+    child process decodes straight into the slots of memory it shares, childdecode.py)."""
 
     def __init__(self, size: int) -> None:
         self.data = bytearray(size)
@@ -117,7 +121,10 @@ class Lz4Decoder:
              ratio: int) -> int:
         """Decode the frame in ``spans`` into ``out``, handing each full buffer to ``sink``:
         OK, or BAD when the frame is damaged, truncated, followed by bytes, or inflates past
-        ``floor`` plus ``ratio`` times the stored bytes read so far (InflateLimit's bound)."""
+        ``floor`` plus ``ratio`` times the stored bytes read so far (InflateLimit's bound,
+        checked after every call with each span counted before it is decoded, so never
+        later than the generic path finds it: a caller that replays on BAD gets exactly
+        the generic path's answer)."""
         lib = self._lib
         ctx = ctypes.c_void_p()
         if lib.LZ4F_isError(lib.LZ4F_createDecompressionContext(ctypes.byref(ctx), 100)):
@@ -161,22 +168,22 @@ class Lz4Decoder:
                 filled += made
                 src += took
                 left -= took
+                # after every call: never laxer than the generic path's bound, which
+                # counts a stored chunk before any of its output (see copy)
+                if inflated + filled > floor + ratio * stored:
+                    return BAD
                 if hint == 0:
                     ended = True
                     if left:
                         return BAD
                 if size - filled < low:
                     inflated += filled
-                    if inflated > floor + ratio * stored:
-                        return BAD
                     sink(view[:filled])
+                    base, view = out.address, out.view
                     filled = 0
                 elif took == 0 and made == 0:
                     return BAD  # no progress: should not happen
         if filled:
-            inflated += filled
-            if inflated > floor + ratio * stored:
-                return BAD
             sink(view[:filled])
         return BAD if fed and not ended else OK
 
@@ -234,12 +241,13 @@ class ZstdDecoder:
                 if hint >= _ERRORS_FROM and is_error(hint):
                     return BAD
                 made = dst.pos
+                if inflated + made > floor + ratio * stored:  # after every call (lz4's)
+                    return BAD
                 full = size - made < low
                 if full:
                     inflated += made
-                    if inflated > floor + ratio * stored:
-                        return BAD
                     sink(view[:made])
+                    dst.ptr, view = out.address, out.view
                     dst.pos = 0
                 if hint == 0:
                     ended = True
@@ -249,9 +257,6 @@ class ZstdDecoder:
                 if not full and src.pos == n:
                     break
         if dst.pos:
-            inflated += dst.pos
-            if inflated > floor + ratio * stored:
-                return BAD
             sink(view[:dst.pos])
         return BAD if fed and not ended else OK
 
@@ -272,3 +277,12 @@ def zstd() -> ZstdDecoder | None:
         if lib is not None and hasattr(lib, "ZSTD_decompressStream"):
             return ZstdDecoder(lib)
     return None
+
+
+def decoder(method: int) -> Lz4Decoder | ZstdDecoder | None:
+    """The decoder of a custom archive's compression method (lz4 or zstd), or None."""
+    from .format.constants import Compression
+
+    if method == Compression.LZ4:
+        return lz4()
+    return zstd() if method == Compression.ZSTD else None

@@ -18,17 +18,20 @@ from concurrent.futures import ProcessPoolExecutor
 import xxhash
 
 from . import archive as archive_mod
-from . import copytext
+from . import childdecode, copytext, nativedecode
 from . import typecheck as _typecheck  # verify --types
 from .archive import Archive
 from .compression import InflateLimit, recut
 from .containers import EntryData, Finding, StoredStream
+from .containers.source import reused_reader
 from .copytext import CopyChecker, RowsHint, copy_columns, prescan
 from .errors import ArchiveError, MissingDataError, TruncatedError
+from .format.blocks import CHUNK_WINDOW
 from .format.constants import K_VERS_1_12, Compression
 from .format.model import TocEntry
 from .heap import keep_freed_memory
 from .insertrows import InsertChecker
+from .limits import INFLATE_FLOOR, INFLATE_RATIO
 from .readahead import read_ahead
 from .verify_report import (  # (re-exported: the report types are verify's API)
     HASH_NAME,
@@ -112,8 +115,9 @@ def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, S
                   ahead: bool = False, types: bool = False) -> None:
     """Decompress and check the streams of one entry, filling ``rep``.
 
-    With ``ahead`` (a second core is ours to use), reading and decoding run in a thread
-    one piece ahead of the hashing and checks."""
+    With ``ahead`` (a second core is ours to use), reading and decoding run ahead of the
+    hashing and checks: in a child process for a large custom data block (childdecode.py),
+    in a thread otherwise."""
     h = xxhash.xxh3_128()
     label = f"{e.dump_id} {e.desc} {e.namespace or '-'} {e.tag}".replace("\n", " ")
     container = a.container
@@ -141,16 +145,22 @@ def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, S
                     h.update(piece)
                     rep.raw_bytes += len(piece)
         else:
-            checker: CopyChecker | InsertChecker | None = None
-            if e.copy_stmt:
-                checker = CopyChecker(copy_columns(e.copy_stmt))
-            elif e.desc == "TABLE DATA":  # pg_dump --inserts: statements, not COPY rows
-                checker = InsertChecker(e.namespace, e.tag)
+            checker = _checker(e)
             # --- verify --types hook (typecheck.py) ---
             typed = _typecheck.for_entry(a, e) if types else None
             where: tuple[str, int | None] = (a.path, None)
             for _oid, stream in streams:
                 where = (stream.path, stream.offset)
+                if ahead and typed is None and _child_pays(a, e, stream):
+                    stored = rep.stored_bytes
+                    if _check_in_child(a, e, stream, rep, h, checker, progress):
+                        continue
+                    # damaged, or the child failed: read again here, as --jobs 1 does
+                    # (the entry's only stream: its checks and checksum start again)
+                    progress = _skipping(progress, rep.stored_bytes - stored)
+                    rep.stored_bytes, rep.raw_bytes = stored, 0
+                    checker, h = _checker(e), xxhash.xxh3_128()
+                    ahead = False
                 # Uncompressed data is gathered from its chunks (one per row) in compiled
                 # code that holds the GIL: a read-ahead thread contends with the checks
                 # instead of overlapping them (measured on 2.95 GB, idle: 3.81 s threaded,
@@ -200,6 +210,121 @@ def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, S
                  "missing" if isinstance(err, MissingDataError) else "damaged")
         rep.cut = rep.cut or isinstance(err, TruncatedError)
     rep.checksum = h.hexdigest()
+
+
+def _checker(e: TocEntry) -> CopyChecker | InsertChecker | None:
+    """A fresh checker of the entry's data: COPY rows, or INSERT statements."""
+    if e.copy_stmt:
+        return CopyChecker(copy_columns(e.copy_stmt))
+    if e.desc == "TABLE DATA":  # pg_dump --inserts: statements, not COPY rows
+        return InsertChecker(e.namespace, e.tag)
+    return None
+
+
+# --- one large stream with a second core: decoded in a child process --------------------
+
+#: A custom data block smaller than this is read in this process (with a thread): a
+#: child costs a fork and the set-up of its ring, ~2-5 ms.
+CHILD_MIN = 8 << 20
+
+
+def _child_pays(a: Archive, e: TocEntry, stream: StoredStream) -> bool:
+    """Whether ``stream``, a custom archive's data block (the entry's only stream), is
+    large enough to be decoded in a child process, and one can be made."""
+    return (stream.ends is not None and stream.offset is not None
+            and a.container.kind == "custom" and childdecode.available()
+            and (a.stored_size(e) or 0) >= CHILD_MIN)
+
+
+def _producer(a: Archive, e: TocEntry, stream: StoredStream) -> childdecode.Produce:
+    """What the child runs: the block's chunks decoded into its ring, lz4 and zstd
+    straight into the ring's slots where their C libraries load; returns where the
+    block ended."""
+    from .containers.custom import CustomContainer
+
+    c = a.container
+    assert isinstance(c, CustomContainer) and stream.offset is not None
+    body, method = stream.offset, c.compression_of(e)
+
+    def produce(ring: childdecode.Ring) -> int | None:
+        decoder = nativedecode.decoder(method)
+        if decoder is not None:
+            ended: list[int] = []
+            spans = c.blocks.spans(body, ended, read=reused_reader(
+                c.source, bytearray(CHUNK_WINDOW)))
+
+            def counted() -> Iterator[tuple[bytes | bytearray, int, int]]:
+                for span in spans:
+                    ring.stored += span[2] - span[1]
+                    yield span
+            ratio = INFLATE_RATIO[method.name.lower()]
+            if decoder.copy(counted(), ring.output, ring.flush, INFLATE_FLOOR,
+                            ratio) != nativedecode.OK:
+                raise childdecode.Failed("damaged data")
+            return ended[-1] if ended else None
+
+        def chunks() -> Iterator[bytes]:
+            for chunk in stream.chunks:
+                ring.stored += len(chunk)
+                yield chunk
+        pieces: Iterator[bytes] = chunks()  # uncompressed: payloads gathered into runs
+        if method != Compression.NONE:
+            pieces = c.decompressed(e, StoredStream(pieces, body, stream.path),
+                                    childdecode.SLOT)
+        for piece in pieces:
+            ring.put(piece)
+        return stream.ends[-1] if stream.ends else None
+    return produce
+
+
+def _check_in_child(a: Archive, e: TocEntry, stream: StoredStream, rep: EntryReport,
+                    h: xxhash.xxh3_128, checker: CopyChecker | InsertChecker | None,
+                    progress: Progress | None) -> bool:
+    """Hash and check the stream as a child process decodes it; False when it must be
+    read again here (the child failed, or the checks found damage: then --jobs 1's
+    reading, to the byte, says what and where)."""
+    copy = checker if isinstance(checker, CopyChecker) else None
+    try:
+        child = childdecode.ChildStream(_producer(a, e, stream),
+                                        None if copy is None else copy.columns)
+    except OSError:  # no process (or pipe) to be had here now: read it here
+        return False
+    ring = child.ring
+    try:
+        for at, length, stored, hint in child:
+            rep.stored_bytes += stored
+            if progress is not None and stored:
+                progress(stored)
+            with memoryview(ring) as view:
+                h.update(view[at:at + length])
+            rep.raw_bytes += length
+            if copy is not None:  # read in place
+                copy.feed(ring, hint, at, at + length)
+            elif checker is not None:
+                checker.feed(ring[at:at + length])
+            if checker is not None and checker.findings:
+                return False
+    except childdecode.Failed:
+        return False
+    finally:
+        child.close()
+    if stream.ends is not None and child.ended is not None:
+        stream.ends.append(child.ended)
+    return True
+
+
+def _skipping(progress: Progress | None, done: int) -> Progress | None:
+    """``progress`` that leaves out the first ``done`` bytes (reported already)."""
+    if progress is None or done <= 0:
+        return progress
+    left = [done]
+
+    def report(n: int) -> None:
+        skip = min(n, left[0])
+        left[0] -= skip
+        if n > skip:
+            progress(n - skip)
+    return report
 
 
 def _counting(stream: StoredStream, rep: EntryReport,

@@ -39,11 +39,16 @@ class LargeObjectStream(NamedTuple):
 
 
 class StoredStream(NamedTuple):
-    """One stored (possibly compressed) stream and where it starts, for error messages."""
+    """One stored (possibly compressed) stream and where it starts, for error messages.
+
+    ``ends``, where given, receives where the stream's stored bytes end once they have
+    been read to the end (a custom data block's end, which its EntryData's finish then
+    need not walk again); a reader in another process appends it here itself."""
 
     chunks: Iterator[bytes]
     offset: int | None
     path: str
+    ends: list[int] | None = None
 
 
 def window_reader(source: ByteSource) -> Callable[[int, int], bytes]:

@@ -128,7 +128,7 @@ class CustomContainer(Container):
             plain = self.header.compression == Compression.NONE
             chunks = (self.blocks.gathered(hdr.body, sink=ended) if plain
                       else self.blocks.chunks(hdr.body, ended))
-            yield None, StoredStream(chunks, hdr.body, self.path)
+            yield None, StoredStream(chunks, hdr.body, self.path, ended)
             return
         p = hdr.body
         while True:

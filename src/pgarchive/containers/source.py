@@ -14,7 +14,7 @@ import mmap
 import os
 import stat
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import BinaryIO, Self
 
@@ -150,6 +150,22 @@ class FileSource(ByteSource):
             if c is not None:
                 with contextlib.suppress(Exception):
                     c.close()
+
+
+def reused_reader(source: ByteSource, buf: bytearray
+                  ) -> Callable[[int, int], bytes | bytearray]:
+    """read(offset, size) for BlockReader.spans: full windows refill ``buf`` (a file's
+    read_into), the rest are plain reads."""
+    if not isinstance(source, FileSource):
+        return source.read_at
+
+    def read(offset: int, size: int) -> bytes | bytearray:
+        if size != len(buf):
+            return source.read_at(offset, size)
+        got = source.read_into(offset, buf)
+        return buf if got == size else bytes(buf[:got])
+
+    return read
 
 
 class MemorySource(ByteSource):

@@ -15,7 +15,6 @@ read again through the generic path, which raises the error pgarchive gives for 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from typing import TYPE_CHECKING, BinaryIO
 
 from ..errors import ArchiveError, CompressionError
@@ -104,17 +103,18 @@ def _copied_fast(source: DataSource, entry: TocEntry, out: BinaryIO,
         return False
     from .. import nativedecode
 
-    decoder = nativedecode.lz4() if method == Compression.LZ4 else nativedecode.zstd()
+    decoder = nativedecode.decoder(method)
     if decoder is None:
         return False
     found = _custom_block(source, entry)
     if found is None:
         return False
     c, hdr = found
+    from ..containers.source import reused_reader
     from ..limits import INFLATE_FLOOR, INFLATE_RATIO
 
     ratio = INFLATE_RATIO[method.name.lower()]
-    spans = c.blocks.spans(hdr.body, read=_reused_reader(c, buffers.window))
+    spans = c.blocks.spans(hdr.body, read=reused_reader(c.source, buffers.window))
     out.flush()
     try:
         status = decoder.copy(spans, buffers.output, out.write, INFLATE_FLOOR, ratio)
@@ -123,23 +123,6 @@ def _copied_fast(source: DataSource, entry: TocEntry, out: BinaryIO,
     if status != nativedecode.OK:
         _replay(source, entry, method)
     return True
-
-
-def _reused_reader(c: CustomContainer, buf: bytearray
-                   ) -> Callable[[int, int], bytes | bytearray]:
-    """read(offset, size) for BlockReader.spans: full windows refill ``buf``."""
-    from ..containers.source import FileSource
-
-    source = c.source
-    assert isinstance(source, FileSource)
-
-    def read(offset: int, size: int) -> bytes | bytearray:
-        if size != len(buf):
-            return source.read_at(offset, size)
-        got = source.read_into(offset, buf)
-        return buf if got == size else bytes(buf[:got])
-
-    return read
 
 
 def _copied_plain(archive: Archive, entry: TocEntry, out: BinaryIO) -> bool:
