@@ -13,13 +13,11 @@ import time
 import weakref
 from collections.abc import Callable, Collection, Iterator
 from collections.abc import Set as AbstractSet
-from concurrent.futures import ProcessPoolExecutor
 
 import xxhash
 
 from . import archive as archive_mod
 from . import childdecode, copytext, nativedecode
-from . import typecheck as _typecheck  # verify --types
 from .archive import Archive
 from .compression import InflateLimit, recut
 from .containers import EntryData, Finding, StoredStream
@@ -147,7 +145,11 @@ def check_streams(a: Archive, e: TocEntry, streams: Iterator[tuple[int | None, S
         else:
             checker = _checker(e)
             # --- verify --types hook (typecheck.py) ---
-            typed = _typecheck.for_entry(a, e) if types else None
+            typed = None
+            if types:  # (imported here: 9 ms that only --types needs)
+                from . import typecheck
+
+                typed = typecheck.for_entry(a, e)
             where: tuple[str, int | None] = (a.path, None)
             for _oid, stream in streams:
                 where = (stream.path, stream.offset)
@@ -460,6 +462,8 @@ def _verify_entries(a: Archive, data: list[TocEntry], jobs: int, progress: Progr
         loads[i] += sizes[e.dump_id]
     by_id: dict[int, EntryReport] = {}
     copytext.vector_module()  # imported once here, not once per (forked) worker
+    from concurrent.futures import ProcessPoolExecutor  # (15 ms to import: only here)
+
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         futures = [pool.submit(_worker, a.path, g, types) for g in groups if g]
         for f in futures:
