@@ -105,3 +105,38 @@ def entry_in_child(*args: str) -> tuple[int, bool, bytes, str]:
     head, _, probe = err.rpartition("(")
     code, loaded = ast.literal_eval("(" + probe)
     return code, loaded, out.stdout, head
+
+
+def one_table_archive(path: Path, columns: list[tuple[str, str]], rows: bytes,
+                      method: Any = None, chunk: int = 4096) -> Path:
+    """Write to ``path`` a custom archive (pg_dump 18's framing, by the project's writer)
+    of one table ``public.t`` with ``columns`` ((name, type) each) whose COPY data is
+    ``rows`` and the end marker, compressed with ``method`` (none when not given)."""
+    from pgarchive.format.constants import ArchiveFormat, Compression, OffsetFlag, Section
+    from pgarchive.format.model import Header, TocEntry
+    from pgarchive.format.writer import build_custom
+
+    def entry(dump_id: int, desc: str, **kw: Any) -> TocEntry:
+        values: dict[str, Any] = {
+            "dump_id": dump_id, "had_dumper": False, "table_oid": 1259,
+            "oid": 16000 + dump_id, "tag": "t", "desc": desc, "section": Section.PRE_DATA,
+            "defn": "", "drop_stmt": "", "copy_stmt": None, "namespace": "public",
+            "tablespace": "", "tableam": "heap", "relkind": ord("r"), "owner": "",
+            "with_oids": False, "dependencies": (), "offset_flag": OffsetFlag.NO_DATA,
+            "data_offset": 0}
+        values.update(kw)
+        return TocEntry(**values)
+
+    h = Header(1, 16, 0, 4, 8, ArchiveFormat.CUSTOM,
+               Compression.NONE if method is None else method, None,
+               (0, 0, 12, 1, 0, 126, 0), "db", "18.0", "18.0", 0, 0)
+    create = ", ".join(f"{name} {kind}" for name, kind in columns)
+    names = ", ".join(name for name, _kind in columns)
+    entries = [
+        entry(1, "ENCODING", tag="ENCODING", defn="SET client_encoding = 'UTF8';\n",
+              namespace="", relkind=0),
+        entry(2, "TABLE", defn=f"CREATE TABLE public.t ({create});\n"),
+        entry(3, "TABLE DATA", had_dumper=True, section=Section.DATA, relkind=0,
+              copy_stmt=f"COPY public.t ({names}) FROM stdin;\n", dependencies=(2,))]
+    path.write_bytes(build_custom(h, entries, {3: rows + b"\\.\n\n\n"}, chunk=chunk))
+    return path

@@ -84,11 +84,17 @@ def kind(message: str) -> str:
     raise AssertionError(message)
 
 
-def checked(pieces: list[bytes], columns: int | None) -> tuple[int, list[tuple[str, int, int]]]:
+def fed(pieces: list[bytes], columns: int | None) -> CopyChecker:
+    """A checker fed ``pieces`` as bytes, one call each, and finished."""
     c = CopyChecker(columns)
     for p in pieces:
         c.feed(p)
     c.finish()
+    return c
+
+
+def checked(pieces: list[bytes], columns: int | None) -> tuple[int, list[tuple[str, int, int]]]:
+    c = fed(pieces, columns)
     out = []
     for f in c.findings:
         m = re.match(r"row (\d+) ", f.message)
@@ -145,10 +151,7 @@ def test_hints_worked_out_ahead_change_nothing(data: bytes, columns: int,
         for p in pieces:
             hinted.feed(p, copytext.prescan(p, columns))
         hinted.finish()
-        plain = CopyChecker(columns)
-        for p in pieces:
-            plain.feed(p)
-        plain.finish()
+        plain = fed(pieces, columns)
     finally:
         copytext._VECTOR_MIN = saved
     assert (hinted.rows, hinted.findings) == (plain.rows, plain.findings)
@@ -178,10 +181,7 @@ def test_pieces_read_in_place_in_a_memory_map(vector_min: int, data: bytes,
             hint = copytext.prescan(ring, columns, at, at + len(p)) if hinted else None
             mapped.feed(ring, hint, at, at + len(p))
         mapped.finish()
-        plain = CopyChecker(columns)
-        for p in pieces:
-            plain.feed(p)
-        plain.finish()
+        plain = fed(pieces, columns)
     finally:
         copytext._VECTOR_MIN = saved
         ring.close()

@@ -16,39 +16,16 @@ from typing import Any
 
 import pytest
 
-from pgarchive.format.constants import ArchiveFormat, Compression, OffsetFlag, Section
-from pgarchive.format.model import Header, TocEntry
-from pgarchive.format.writer import build_custom
+from helpers import one_table_archive
 from pgarchive.values import unescape
 from pgarchive.verify import verify
 
 _names = (f"copytext{i}" for i in itertools.count())
 
 
-def _entry(dump_id: int, desc: str, **kw: Any) -> TocEntry:
-    values: dict[str, Any] = {
-        "dump_id": dump_id, "had_dumper": False, "table_oid": 1259, "oid": 16000 + dump_id,
-        "tag": "t", "desc": desc, "section": Section.PRE_DATA, "defn": "", "drop_stmt": "",
-        "copy_stmt": None, "namespace": "public", "tablespace": "", "tableam": "heap",
-        "relkind": ord("r"), "owner": "", "with_oids": False, "dependencies": (),
-        "offset_flag": OffsetFlag.NO_DATA, "data_offset": 0}
-    values.update(kw)
-    return TocEntry(**values)
-
-
 def archive(tmp: Path, rows: bytes) -> Path:
     """A custom archive of ``t (a text, b text)`` whose data is ``rows`` and the marker."""
-    h = Header(1, 16, 0, 4, 8, ArchiveFormat.CUSTOM, Compression.NONE, None,
-               (0, 0, 12, 1, 0, 126, 0), "db", "18.0", "18.0", 0, 0)
-    entries = [
-        _entry(1, "ENCODING", tag="ENCODING", defn="SET client_encoding = 'UTF8';\n",
-               namespace="", relkind=0),
-        _entry(2, "TABLE", defn="CREATE TABLE public.t (a text, b text);\n"),
-        _entry(3, "TABLE DATA", had_dumper=True, section=Section.DATA, relkind=0,
-               copy_stmt="COPY public.t (a, b) FROM stdin;\n", dependencies=(2,))]
-    p = tmp / "a.dump"
-    p.write_bytes(build_custom(h, entries, {3: rows + b"\\.\n\n\n"}))
-    return p
+    return one_table_archive(tmp / "a.dump", [("a", "text"), ("b", "text")], rows)
 
 
 def restore(server: Any, path: Path) -> tuple[int, bytes, str]:

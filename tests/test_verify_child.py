@@ -14,12 +14,10 @@ import pytest
 
 import pgarchive
 import pgarchive.verify as verify_mod
-from helpers import TESTDATA
+from helpers import TESTDATA, one_table_archive
 from pgarchive import childdecode
 from pgarchive.format.blocks import BlockReader
-from pgarchive.format.constants import ArchiveFormat, Compression, OffsetFlag, Section
-from pgarchive.format.model import Header, TocEntry
-from pgarchive.format.writer import build_custom
+from pgarchive.format.constants import Compression
 from pgarchive.verify import verify
 
 
@@ -51,33 +49,14 @@ def children(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return made
 
 
-def _entry(dump_id: int, desc: str, **kw: Any) -> TocEntry:
-    values: dict[str, Any] = {
-        "dump_id": dump_id, "had_dumper": False, "table_oid": 1259, "oid": 16000 + dump_id,
-        "tag": "t", "desc": desc, "section": Section.PRE_DATA, "defn": "", "drop_stmt": "",
-        "copy_stmt": None, "namespace": "public", "tablespace": "", "tableam": "heap",
-        "relkind": ord("r"), "owner": "", "with_oids": False, "dependencies": (),
-        "offset_flag": OffsetFlag.NO_DATA, "data_offset": 0}
-    values.update(kw)
-    return TocEntry(**values)
-
-
 def _large(tmp: Path, method: Compression) -> Path:
     """A custom archive of one table of ~600 kB of COPY text (several ring slots of
     128 kB), compressed with ``method`` by the project's writer as pg_dump frames it."""
-    h = Header(1, 16, 0, 4, 8, ArchiveFormat.CUSTOM, method, None,
-               (0, 0, 12, 1, 0, 126, 0), "db", "18.0", "18.0", 0, 0)
     rows = b"".join(b"%d\tname %d\t%s\t2024-01-01 00:00:%02d+00\n"
                     % (i, i * 7, b"x" * (i % 40), i % 60) for i in range(14000))
-    entries = [
-        _entry(1, "ENCODING", tag="ENCODING", defn="SET client_encoding = 'UTF8';\n",
-               namespace="", relkind=0),
-        _entry(2, "TABLE", defn="CREATE TABLE public.t (a int, b text, c text, d text);\n"),
-        _entry(3, "TABLE DATA", had_dumper=True, section=Section.DATA, relkind=0,
-               copy_stmt="COPY public.t (a, b, c, d) FROM stdin;\n", dependencies=(2,))]
-    p = tmp / f"large_{method.name}.dump"
-    p.write_bytes(build_custom(h, entries, {3: rows + b"\\.\n\n\n"}, chunk=40 << 10))
-    return p
+    return one_table_archive(tmp / f"large_{method.name}.dump",
+                             [("a", "int"), ("b", "text"), ("c", "text"), ("d", "text")],
+                             rows, method, chunk=40 << 10)
 
 
 def _same_as_one_job(path: Path, dump_id: int) -> tuple[Any, Any]:
